@@ -1,0 +1,61 @@
+"""The paper's techniques behind one call: a model and a setting in, a new model out.
+
+    baseline        the trained fp32 model, unchanged
+    quantize        {bits}: k-bit weights, dequantized at run time (no retraining)
+    prune           {threshold}: L1 filter/neuron removal, then fine-tuning
+    quantize_prune  {bits, threshold}: k-bit quantization first, then pruning of the quantized
+                    weights, fine-tuning, and the result stored again in k bits (paper §IV-J order)
+
+The input model is never modified; the same seed gives the same result.
+"""
+from artifact.compress.prune import check_threshold, prune_model
+from artifact.compress.quantize import (
+    MIN_ELEMENTS,
+    QUANTIZED_LAYERS,
+    check_bits,
+    dequantize_array,
+    kernel_of,
+    quantize_array,
+    quantize_model,
+)
+from artifact.errors import ConfigError
+
+RETRAIN_EPOCHS = 3
+
+
+def _setting(setting, key, technique):
+    if key not in setting:
+        raise ConfigError("technique {!r} needs setting {!r}, got {}".format(technique, key, setting))
+    return setting[key]
+
+
+def weights_through_quantizer(model, bits):
+    """An fp32 copy of `model` whose quantizable kernels hold their k-bit dequantized values."""
+    from artifact.compat import keras
+
+    copy = keras.Model.from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    for layer in copy.layers:
+        if type(layer).__name__ in QUANTIZED_LAYERS:
+            kernel = kernel_of(layer)
+            if int(kernel.shape.num_elements()) >= MIN_ELEMENTS:
+                kernel.assign(dequantize_array(*quantize_array(kernel.numpy(), bits)))
+    return copy
+
+
+def apply_technique(technique, setting, model, task, retrain_epochs=RETRAIN_EPOCHS):
+    if technique == "baseline":
+        return model
+    if technique == "quantize":
+        return quantize_model(model, check_bits(_setting(setting, "bits", technique)))
+    if technique == "prune":
+        pruned = prune_model(model, check_threshold(_setting(setting, "threshold", technique)))
+        return task.finetune(pruned, retrain_epochs) if retrain_epochs else pruned
+    if technique == "quantize_prune":
+        bits = check_bits(_setting(setting, "bits", technique))
+        threshold = check_threshold(_setting(setting, "threshold", technique))
+        pruned = prune_model(weights_through_quantizer(model, bits), threshold)
+        if retrain_epochs:
+            pruned = task.finetune(pruned, retrain_epochs)
+        return quantize_model(pruned, bits)
+    raise ConfigError("unknown technique {!r}; known: baseline, quantize, prune, quantize_prune".format(technique))

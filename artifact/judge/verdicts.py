@@ -1,0 +1,162 @@
+"""Judge claims against the records of a run. Pure: no files, no printing.
+
+Outcomes: PASS, DEVIATION (the paper's direction holds but the number is off the tolerance,
+or a rule says misses are deviations), FAIL, NOT-RUN (the run has no cell for it), SKIPPED (the
+cell ran but the metric could not be measured here; the record's reason is carried).
+"""
+import math
+from dataclasses import asdict, dataclass, field
+
+from artifact.judge.claims import Claim, Config
+from artifact.profiles import setting_slug
+from artifact.records import METRICS
+
+PASS, DEVIATION, FAIL, NOT_RUN, SKIPPED = "PASS", "DEVIATION", "FAIL", "NOT-RUN", "SKIPPED"
+OUTCOMES = (PASS, DEVIATION, FAIL, NOT_RUN, SKIPPED)
+
+
+@dataclass
+class Verdict:
+    claim_id: str
+    outcome: str
+    paper_value: float
+    measured: float | None
+    delta: float | None
+    rule: str
+    explanation: str
+    source: str = ""
+    statement: str = ""
+    metric: str = ""
+    models: dict = field(default_factory=dict)  # run model -> per-model measured value
+    evidence: list = field(default_factory=list)  # record keys
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class RunView:
+    """Records of one run indexed by (model, technique, setting), with the model mapping."""
+
+    def __init__(self, records: dict, stands_for: dict):
+        self.records = records
+        self.stands_for = stands_for
+
+    def run_models_for(self, paper_models, stand_ins: bool = True) -> list[str]:
+        """The run's models that are the paper's models, or stand in for them if allowed."""
+        wanted = set(paper_models)
+        models = sorted({r.cell["model"] for r in self.records.values()})
+        return [m for m in models
+                if m in wanted or (stand_ins and wanted & set(self.stands_for.get(m, [])))]
+
+    def record(self, model: str, config: Config):
+        key = f"{model}__{config.technique}__{setting_slug(config.technique, config.setting)}"
+        return self.records.get(key)
+
+
+class _Missing(Exception):
+    def __init__(self, outcome: str, reason: str):
+        super().__init__(reason)
+        self.outcome, self.reason = outcome, reason
+
+
+def _value(view: RunView, model: str, config: Config, metric: str, evidence: list) -> float:
+    record = view.record(model, config)
+    if record is None:
+        raise _Missing(NOT_RUN, f"no {config.describe()} cell for {model} in this run")
+    if metric in record.skipped:
+        raise _Missing(SKIPPED, record.skipped[metric])
+    value = record.value(metric)
+    if value is None:
+        raise _Missing(NOT_RUN, f"{record.key} has no {metric} measurement")
+    evidence.append(record.key)
+    return value
+
+
+def statistic(claim: Claim, view: RunView, model: str, config: Config, evidence: list) -> float:
+    value = _value(view, model, config, claim.metric, evidence)
+    if claim.statistic == "value":
+        return value
+    base = _value(view, model, Config("baseline"), claim.metric, evidence)
+    if claim.statistic == "drop_pts":  # percentage points for fractions, raw units otherwise (BLEU)
+        return (base - value) * (100.0 if METRICS[claim.metric] == "fraction" else 1.0)
+    if base == 0 or not math.isfinite(base):
+        return float("nan")
+    ratio = value / base
+    return {"ratio": ratio, "change_pct": (ratio - 1) * 100.0, "reduction_pct": (1 - ratio) * 100.0}[claim.statistic]
+
+
+def _per_model(claim: Claim, view: RunView, models: list, evidence: list) -> dict:
+    values = {}
+    for model in models:
+        if claim.rule.kind == "ordering":
+            lhs = statistic(claim, view, model, claim.lhs, evidence)
+            rhs = statistic(claim, view, model, claim.rhs, evidence)
+            values[model] = lhs / rhs if rhs else float("nan")
+        else:
+            values[model] = statistic(claim, view, model, claim.config, evidence)
+    return values
+
+
+def apply_rule(claim: Claim, measured: float) -> tuple[str, str]:
+    """Outcome and explanation of one measured number under the claim's rule."""
+    rule, paper = claim.rule, claim.paper_value
+    if measured is None or not math.isfinite(measured):
+        return FAIL, "measured value is undefined (NaN or a zero baseline)"
+    miss = DEVIATION if rule.on_miss == "deviation" else FAIL
+    if rule.kind == "ordering":
+        holds = measured < 1 if rule.relation == "<" else measured > 1
+        return (PASS if holds else FAIL), f"lhs/rhs = {measured:.4g}, paper says {rule.relation} 1"
+    if rule.kind == "direction":
+        if measured * paper < 0 or (paper != 0 and measured == 0):
+            return FAIL, f"{measured:+.4g} goes the other way from the paper's {paper:+.4g}"
+        ok = abs(measured - paper) <= rule.tolerance
+        sign = "≤" if ok else ">"
+        return (PASS if ok else DEVIATION), f"same direction; |{measured:.4g} − {paper:.4g}| {sign} {rule.tolerance:g}"
+    bound = {"absolute": rule.tolerance, "relative": rule.tolerance * abs(paper)}.get(rule.kind, rule.tolerance)
+    if rule.kind in ("absolute", "relative"):
+        ok = abs(measured - paper) <= bound
+        gap = abs(measured - paper)
+        return (PASS if ok else miss), f"|{measured:.4g} − {paper:.4g}| = {gap:.4g} {'≤' if ok else '>'} {bound:.4g}"
+    if rule.kind == "at_least":
+        ok = measured >= paper - bound
+        return (PASS if ok else miss), f"{measured:.4g} {'≥' if ok else '<'} {paper:.4g} − {bound:g}"
+    ok = measured <= paper + bound
+    return (PASS if ok else miss), f"{measured:.4g} {'≤' if ok else '>'} {paper:.4g} + {bound:g}"
+
+
+def judge(claim: Claim, view: RunView) -> Verdict:
+    base = dict(claim_id=claim.id, paper_value=claim.paper_value, rule=claim.rule.describe(),
+                source=claim.source, statement=claim.statement, metric=claim.metric)
+    models = view.run_models_for(claim.models, claim.stand_ins)
+    if not models:
+        what = "(or a stand-in)" if claim.stand_ins else "(stand-ins do not count for this claim)"
+        return Verdict(outcome=NOT_RUN, measured=None, delta=None,
+                       explanation=f"this run has none of {', '.join(claim.models)} {what}", **base)
+    evidence: list = []
+    try:
+        values = _per_model(claim, view, models, evidence)
+    except _Missing as missing:
+        return Verdict(outcome=missing.outcome, measured=None, delta=None, explanation=missing.reason,
+                       evidence=evidence, **base)
+    if claim.aggregate == "each":
+        judged = {m: apply_rule(claim, v) for m, v in values.items()}
+        order = [FAIL, DEVIATION, PASS]
+        worst_model = min(judged, key=lambda m: order.index(judged[m][0]))
+        outcome, why = judged[worst_model]
+        measured = values[worst_model]
+        explanation = f"worst of {len(values)} models is {worst_model}: {why}"
+    else:
+        finite = [v for v in values.values() if math.isfinite(v)]
+        measured = sum(finite) / len(finite) if len(finite) == len(values) else float("nan")
+        outcome, why = apply_rule(claim, measured)
+        explanation = f"mean over {', '.join(values)}: {why}"
+    delta = measured - claim.paper_value if measured is not None and math.isfinite(measured) else None
+    return Verdict(outcome=outcome, measured=measured, delta=delta, explanation=explanation,
+                   models=values, evidence=sorted(set(evidence)), **base)
+
+
+def summarize(verdicts: list) -> dict:
+    counts = {o: 0 for o in OUTCOMES}
+    for v in verdicts:
+        counts[v.outcome] += 1
+    return counts

@@ -1,0 +1,122 @@
+"""What a model is for: its data, its training/fine-tuning, the inputs it is timed on, its metrics.
+
+A task is the one place that knows how to feed a model. The runner asks a task for a trained
+baseline, for fine-tuning after pruning, for real inputs to time, for a predict function of one
+input, and for the accuracy metrics of a model.
+"""
+import os
+
+import numpy as np
+
+from artifact.compat import keras, tf
+from artifact.models import data as datasets
+from artifact.models import mini_zoo
+
+
+class ClassificationTask(object):
+    kind = "classification"
+
+    def __init__(self, model_name, split):
+        self.model_name = model_name
+        self.split = split
+
+    @property
+    def description(self):
+        return self.split.description
+
+    def train(self):
+        return mini_zoo.train_mini_model(self.model_name, split=self.split)
+
+    def finetune(self, model, epochs):
+        mini_zoo.seed_everything()
+        return mini_zoo.fit_classifier(model, self.split, epochs, learning_rate=1e-3)
+
+    def timing_inputs(self, count=64):
+        # type: (int) -> List[Any]
+        """Real single images from the evaluation split, batch size 1."""
+        return [self.split.x_test[i:i + 1] for i in range(min(count, len(self.split.x_test)))]
+
+    def predict_fn(self, model):
+        return tf.function(lambda x: model(x, training=False))
+
+    def evaluate(self, model, limit=0):
+        # type: (Any, int) -> Dict[str, float]
+        from artifact.measure.accuracy import classification_metrics
+
+        n = limit or len(self.split.y_test)
+        probs = model.predict(self.split.x_test[:n], batch_size=128, verbose=0)
+        return classification_metrics(probs, self.split.y_test[:n])
+
+
+class TranslationTask(object):
+    kind = "translation"
+
+    def __init__(self, model_name, corpus):
+        self.model_name = model_name
+        self.corpus = corpus
+        self.test_arrays = corpus.arrays(corpus.test_pairs)
+
+    @property
+    def description(self):
+        return self.corpus.description
+
+    def train(self):
+        return mini_zoo.train_mini_model(self.model_name, corpus=self.corpus)
+
+    def finetune(self, model, epochs):
+        mini_zoo.seed_everything()
+        return mini_zoo.fit_translator(model, self.corpus, epochs, learning_rate=2e-3)
+
+    def timing_inputs(self, count=64):
+        src = self.test_arrays["src"]
+        return [src[i:i + 1] for i in range(min(count, len(src)))]
+
+    def predict_fn(self, model):
+        """Greedy decoding of a batch of source sentences, unrolled over the target length."""
+        length = self.corpus.tgt_len
+        start = self.corpus.tgt_vocab.stoi[datasets.START]
+
+        @tf.function
+        def translate(src):
+            batch = tf.shape(src)[0]
+            tokens = [tf.fill([batch], tf.constant(start, tf.int32))]
+            for position in range(length):
+                dec_in = tf.stack(tokens + [tf.zeros([batch], tf.int32)] * (length - len(tokens)), axis=1)
+                probs = model([src, dec_in], training=False)
+                tokens.append(tf.argmax(probs[:, position], axis=-1, output_type=tf.int32))
+            return tf.stack(tokens[1:], axis=1)
+
+        return translate
+
+    def evaluate(self, model, limit=0):
+        from artifact.measure.accuracy import bleu_score
+
+        n = limit or len(self.corpus.test_pairs)
+        translate = self.predict_fn(model)
+        ids = translate(tf.constant(self.test_arrays["src"][:n])).numpy()
+        vocab = self.corpus.tgt_vocab
+        hyps = [datasets.detokenize(vocab.decode(row)) for row in ids]
+        refs = [datasets.detokenize(t) for _, t in self.corpus.test_pairs[:n]]
+        return {"bleu": bleu_score(hyps, refs)}
+
+
+_DATA_CACHE = {}  # type: Dict[str, Any]
+
+
+def task_for(model_name):
+    """The task of a mini-zoo model (data built once per process)."""
+    if model_name == "mini_nmt":
+        if "corpus" not in _DATA_CACHE:
+            _DATA_CACHE["corpus"] = datasets.number_corpus()
+        return TranslationTask(model_name, _DATA_CACHE["corpus"])
+    if model_name in mini_zoo.CNN_BUILDERS:
+        if "digits" not in _DATA_CACHE:
+            _DATA_CACHE["digits"] = datasets.digits_split()
+        return ClassificationTask(model_name, _DATA_CACHE["digits"])
+    from artifact.errors import ConfigError
+
+    raise ConfigError("unknown model {!r}; known: {}".format(
+        model_name, ", ".join(sorted(list(mini_zoo.CNN_BUILDERS) + ["mini_nmt"]))))
+
+
+_ = (os, np, keras)

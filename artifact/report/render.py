@@ -1,0 +1,193 @@
+"""`invoke report` / `make figures`: the artifact-evaluation report from stored files only.
+
+Reads run.json, records/ and verdicts.json of a results directory and writes report/:
+index.html (self-contained, figures embedded), report.md, summary.json and figures/*.png.
+"""
+
+import base64
+import html
+import json
+import os
+
+import tomllib
+from tabulate import tabulate
+
+from artifact.judge.check import load_run_info, load_verdicts
+from artifact.records import load_records, write_json_atomic
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+INCONSISTENCIES = os.path.join(os.path.dirname(os.path.dirname(HERE)), "expected_results", "inconsistencies.toml")
+THREATS = [
+    "The paper ran TensorFlow 1.6 on a Jetson TX2 (CUDA 8, cuDNN 6); this run used the TensorFlow named in the "
+    "environment table. Grappler's constant folding differs: our quantized models keep their weights as integer "
+    "variables so dequantization runs on every inference, as the paper's did.",
+    "Profiles other than 'paper' use stand-in models (the embedded mini-zoo) or untrained real architectures: "
+    "their accuracy, time and energy numbers are not the paper's models' numbers.",
+    "Power readings depend on the sensor: INA3221 rails update at their conversion rate (repeated values at 1 kHz "
+    "on a TX2); RAPL covers the CPU package only. Without a sensor, power and energy are SKIPPED, never 0.",
+    "Memory footprint is the peak RSS during load and inference minus the RSS before load, within one process "
+    "per model: allocator reuse between variants of the same model makes small deltas noisy.",
+    "Pruning removes filters/neurons by L1 norm and fine-tunes for a few epochs on the local training split; the "
+    "paper's retraining schedule on ImageNet is not given.",
+]
+
+
+def _fmt(value, unit=""):
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        text = f"{value:.4g}"
+    else:
+        text = str(value)
+    return text + (f" {unit}" if unit else "")
+
+
+def claim_rows(verdicts, results_dir):
+    return [
+        [
+            v.claim_id,
+            v.source,
+            v.statement,
+            _fmt(v.paper_value),
+            _fmt(v.measured),
+            _fmt(v.delta),
+            v.rule,
+            v.outcome,
+            v.explanation,
+            ", ".join(os.path.join("records", e + ".json") for e in v.evidence[:4]),
+        ]
+        for v in verdicts
+    ]
+
+
+HEADERS = ["claim", "source", "statement", "paper", "measured", "delta", "rule", "verdict", "why", "evidence"]
+
+
+def load_inconsistencies(path=INCONSISTENCIES):
+    if not os.path.exists(path):
+        return []
+    with open(path, "rb") as handle:
+        return tomllib.load(handle).get("inconsistency", [])
+
+
+def render_report(results_dir: str) -> dict:
+    info = load_run_info(results_dir)
+    verdict_data, verdicts = load_verdicts(results_dir)
+    records = load_records(os.path.join(results_dir, "records"))
+    out_dir = os.path.join(results_dir, "report")
+    fig_dir = os.path.join(out_dir, "figures")
+    os.makedirs(fig_dir, exist_ok=True)
+    figure_files = write_figures(records, info.get("stands_for", {}), fig_dir)
+    counts = verdict_data["counts"]
+    summary = {
+        "profile": info.get("profile"),
+        "counts": counts,
+        "verdict_line": verdict_line(counts),
+        "figures": sorted(figure_files),
+        "environment": info.get("environment", {}),
+        "steps": info.get("steps", {}),
+        "claims": [v.to_dict() for v in verdicts],
+    }
+    write_json_atomic(os.path.join(out_dir, "summary.json"), summary)
+    rows = claim_rows(verdicts, results_dir)
+    inconsistencies = load_inconsistencies()
+    md = markdown(info, summary, rows, figure_files, inconsistencies)
+    with open(os.path.join(out_dir, "report.md"), "w") as handle:
+        handle.write(md)
+    with open(os.path.join(out_dir, "index.html"), "w") as handle:
+        handle.write(page(info, summary, rows, figure_files, fig_dir, inconsistencies))
+    return summary
+
+
+def write_figures(records, stands_for, fig_dir):
+    from artifact.report.figures import all_figures, plt
+
+    files = {}
+    for stem, fig in all_figures(records, stands_for).items():
+        path = os.path.join(fig_dir, stem + ".png")
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        files[stem] = path
+    return files
+
+
+def verdict_line(counts: dict) -> str:
+    return ", ".join(f"{n} {k}" for k, n in counts.items())
+
+
+def markdown(info, summary, rows, figure_files, inconsistencies):
+    env = summary["environment"]
+    parts = [
+        f"# Artifact evaluation report — profile `{info.get('profile')}`",
+        "",
+        f"**Verdicts:** {summary['verdict_line']}",
+        "",
+        info.get("description", ""),
+        "",
+        "## Claims",
+        "",
+        tabulate(rows, HEADERS, tablefmt="github"),
+        "",
+        "## Figures",
+        "",
+        *[f"### {stem}\n\n![{stem}](figures/{os.path.basename(p)})\n" for stem, p in sorted(figure_files.items())],
+        "## Environment",
+        "",
+        tabulate(sorted((k, str(v)) for k, v in env.items()), ["key", "value"], tablefmt="github"),
+        "",
+        "## Time of each step",
+        "",
+        tabulate([(k, f"{v:.1f} s") for k, v in summary["steps"].items()], ["step", "time"], tablefmt="github"),
+        "",
+        "## Threats to validity",
+        "",
+        *[f"- {t}" for t in THREATS],
+        "",
+        "## Inconsistencies in the paper",
+        "",
+        *[f"- **{i['where']}**: {i['what']}" for i in inconsistencies],
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def _table_html(headers, rows):
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = []
+        for h, cell in zip(headers, row):
+            cls = f' class="v-{html.escape(str(cell))}"' if h == "verdict" else ""
+            cells.append(f"<td{cls}>{html.escape(str(cell))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse;font-size:12px}
+td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}th{background:#eee}
+.v-PASS{background:#c8f0c8}.v-FAIL{background:#f5b5b5}.v-DEVIATION{background:#fbe3a8}
+.v-SKIPPED{background:#ddd}.v-NOT-RUN{background:#eee;color:#777}img{max-width:100%;border:1px solid #ddd}
+.summary{font-size:18px;padding:.5em;background:#f4f4f4}"""
+
+
+def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
+    figs = []
+    for stem, path in sorted(figure_files.items()):
+        with open(path, "rb") as handle:
+            data = base64.b64encode(handle.read()).decode()
+        figs.append(f'<h3>{html.escape(stem)}</h3><img alt="{html.escape(stem)}" src="data:image/png;base64,{data}">')
+    env_rows = sorted((k, str(v)) for k, v in summary["environment"].items())
+    steps = [(k, f"{v:.1f} s") for k, v in summary["steps"].items()]
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Artifact report: {html.escape(str(info.get("profile")))}</title>
+<style>{STYLE}</style></head><body>
+<h1>Artifact evaluation report — profile <code>{html.escape(str(info.get("profile")))}</code></h1>
+<p class="summary" id="verdicts"><b>Verdicts:</b> {html.escape(summary["verdict_line"])}</p>
+<p>{html.escape(info.get("description", ""))}</p>
+<h2>Claims</h2>{_table_html(HEADERS, rows)}
+<h2>Figures</h2>{"".join(figs)}
+<h2>Environment</h2>{_table_html(["key", "value"], env_rows)}
+<h2>Time of each step</h2>{_table_html(["step", "time"], steps)}
+<h2>Threats to validity</h2><ul>{"".join(f"<li>{html.escape(t)}</li>" for t in THREATS)}</ul>
+<h2>Inconsistencies in the paper</h2><ul>{"".join(f"<li><b>{html.escape(i['where'])}</b>: {html.escape(i['what'])}</li>" for i in inconsistencies)}</ul>
+<script type="application/json" id="summary">{html.escape(json.dumps(summary["counts"]))}</script>
+</body></html>"""

@@ -1,0 +1,223 @@
+"""Run a profile: one fresh worker process per model, one atomic record per cell.
+
+The parent (`run_profile`) works out which cells have no record yet, starts
+`python -m artifact.runner <profile> <model> <results>` for each model that has any, shows
+progress from the worker's `CELL <key> <seconds>` lines, and reports failures at the end.
+A worker trains (or loads) the model's baseline, then for each cell applies the technique,
+writes the deployable file, loads that file back, measures it, and saves the record.
+Killing either at any moment loses at most the cell in progress; a re-run redoes only that.
+"""
+import gc
+import os
+import subprocess
+import sys
+import time
+
+from artifact.errors import ArtifactError, MissingInputError
+from artifact.profiles import INPUTS, Cell, load_profile
+from artifact.records import Measurement, Record, load_records, record_path, save_record
+
+POWER_METRICS = ("power_mean_w", "power_peak_w", "energy_j")
+ACCURACY_METRICS = ("top1", "top5", "precision", "recall", "f1", "bleu")
+
+
+def records_dir(results_dir):
+    return os.path.join(results_dir, "records")
+
+
+def models_dir(results_dir):
+    return os.path.join(results_dir, "models")
+
+
+def pending_cells(profile, results_dir):
+    # type: (Any, str) -> List[Cell]
+    done = load_records(records_dir(results_dir))
+    return [c for c in profile.cells if c.key not in done]
+
+
+def check_inputs(profile, inputs):
+    # type: (Any, Dict[str, Optional[str]]) -> None
+    missing = [need for need in profile.requires if not inputs.get(need)]
+    if missing:
+        raise MissingInputError("profile {!r} needs {}".format(
+            profile.name, "; ".join(INPUTS[m] for m in missing)))
+
+
+def run_profile(profile_name, results_dir, inputs=None, progress=None, python=sys.executable):
+    """Measure every cell of the profile that has no record yet; returns (done, failures)."""
+    profile = load_profile(profile_name)
+    check_inputs(profile, inputs or {})
+    todo = pending_cells(profile, results_dir)
+    failures = []
+    log_dir = os.path.join(results_dir, "logs")
+    os.makedirs(log_dir, exist_ok=True)
+    for model in [m for m in profile.models if any(c.model == m for c in todo)]:
+        log_path = os.path.join(log_dir, model + ".log")
+        cmd = [python, "-m", "artifact.runner", profile.source, model, results_dir]
+        with open(log_path, "a") as log:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True)
+            for line in proc.stdout:
+                if line.startswith("CELL ") and progress is not None:
+                    progress(model, line.split()[1], float(line.split()[2]))
+                elif line.startswith("STEP ") and progress is not None:
+                    progress(model, line[5:].strip(), None)
+            code = proc.wait()
+        if code != 0:
+            failures.append("{} (exit {}; see {})".format(model, code, log_path))
+    return len(todo), failures
+
+
+class CellMeasurer(object):
+    """Measures one model's cells inside a worker process."""
+
+    def __init__(self, profile, model_name, results_dir):
+        from artifact.environment import collect_environment
+        from artifact.measure.power import discover_power_sensor
+        from artifact.models.tasks import task_for
+
+        self.profile = profile
+        self.model_name = model_name
+        self.results_dir = results_dir
+        self.settings = profile.measurement
+        self.task = task_for(model_name)
+        self.environment = collect_environment()
+        self.sensor, self.no_sensor_reason = discover_power_sensor(
+            os.environ.get("ARTIFACT_SYSFS_ROOT", "/"))
+        if self.sensor is not None:
+            self.environment["power_sensor"] = self.sensor.name
+            if os.environ.get("ARTIFACT_SYSFS_ROOT", "/") != "/":
+                self.environment["power_sensor_emulated"] = os.environ["ARTIFACT_SYSFS_ROOT"]
+
+    def model_path(self, key):
+        return os.path.join(models_dir(self.results_dir), key + ".model.zip")
+
+    def baseline(self):
+        from artifact.compress.storage import load_model_file, save_model_file
+
+        path = self.model_path(Cell(self.model_name, "baseline", {}, []).key)
+        if not os.path.exists(path):
+            print("STEP training {}".format(self.model_name), flush=True)
+            save_model_file(self.task.train(), path, {"model": self.model_name, "technique": "baseline"})
+        return load_model_file(path)[0]
+
+    def measure(self, cell):
+        # type: (Cell) -> Record
+        from artifact.compat import keras
+        from artifact.compress.storage import load_model_file, parameter_count, save_model_file
+        from artifact.compress.techniques import apply_technique
+
+        started, t0 = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter()
+        record = Record(cell.to_dict(), self.environment, started_at=started)
+        path = self.model_path(cell.key)
+        if not os.path.exists(path):
+            variant = apply_technique(cell.technique, cell.setting, self.baseline(), self.task)
+            save_model_file(variant, path, cell.to_dict())
+            del variant
+        keras.backend.clear_session()
+        gc.collect()
+        from artifact.measure.memory import current_rss_bytes, peak_rss_bytes, reset_peak
+
+        peak_reset = reset_peak()
+        rss_before = current_rss_bytes()
+        model = load_model_file(path)[0]
+        fn = self.task.predict_fn(model)
+        metrics = set(cell.metrics)
+        if "storage_bytes" in metrics:
+            record.add(Measurement("storage_bytes", [os.path.getsize(path)],
+                                   notes={"file": os.path.relpath(path, self.results_dir)}))
+        if "params" in metrics:
+            record.add(Measurement("params", [parameter_count(model)]))
+        if metrics & set(("inference_time_s",) + POWER_METRICS):
+            self._time_and_power(record, fn, metrics)
+        if "memory_peak_bytes" in metrics:
+            peak = peak_rss_bytes() - (rss_before or 0)
+            record.add(Measurement("memory_peak_bytes", [peak], notes={
+                "what": "peak RSS during model load and timed inference, minus RSS before load",
+                "peak_reset_with_clear_refs": peak_reset, "process_peak_rss_bytes": peak_rss_bytes()}))
+        wanted = [m for m in ACCURACY_METRICS if m in metrics]
+        if wanted:
+            scores = self.task.evaluate(model, self.settings["eval_samples"])
+            for metric in wanted:
+                if metric in scores:
+                    record.add(Measurement(metric, [scores[metric]], notes={"task": self.task.description}))
+                else:
+                    record.skip(metric, "not defined for a {} model".format(self.task.kind))
+        if metrics & {"op_shares", "dequantize_share"}:
+            self._op_profile(record, fn, metrics)
+        record.duration_s = time.perf_counter() - t0
+        return record
+
+    def _time_and_power(self, record, fn, metrics):
+        from artifact.measure.timing import time_inference
+
+        sampler = None
+        idle = None
+        if self.sensor is not None and metrics & set(POWER_METRICS):
+            from artifact.measure.power import PowerSampler, idle_power
+
+            idle, _ = idle_power(self.sensor, seconds=1.0)
+            sampler = PowerSampler(self.sensor)
+            sampler.start()
+        try:
+            timing = time_inference(fn, self.task.timing_inputs(), self.settings)
+        finally:
+            trace = sampler.stop() if sampler is not None else None
+        record.add(Measurement("inference_time_s", timing.samples, warmup=timing.warmup,
+                               converged=timing.converged, notes=timing.notes()))
+        if trace is None:
+            for metric in POWER_METRICS:
+                if metric in metrics:
+                    record.skip(metric, "needs a power sensor: " + self.no_sensor_reason)
+            return
+        self._power_from_trace(record, trace, timing, idle, metrics)
+
+    def _power_from_trace(self, record, trace, timing, idle, metrics):
+        from artifact.measure.power import energy_joules, mean_power, peak_power
+
+        notes = {"idle_w": idle, "sensor": self.sensor.name, "achieved_rate_hz": trace.achieved_rate_hz,
+                 "distinct_readings": trace.distinct_readings, "sensor_errors": trace.errors[:20]}
+        try:
+            energy = [energy_joules(trace, a, b, idle) / timing.per_window for a, b in timing.windows]
+            means = [mean_power(trace, a, b) for a, b in timing.windows]
+            peaks = [peak_power(trace, a, b) for a, b in timing.windows]
+        except ValueError as exc:
+            for metric in POWER_METRICS:
+                if metric in metrics:
+                    record.skip(metric, "power trace unusable: {}".format(exc))
+            return
+        for metric, values in (("energy_j", energy), ("power_mean_w", means), ("power_peak_w", peaks)):
+            if metric in metrics:
+                record.add(Measurement(metric, values, notes=notes))
+
+    def _op_profile(self, record, fn, metrics):
+        from artifact.measure.op_profile import profile_ops
+
+        prof = profile_ops(fn, self.task.timing_inputs(1)[0], runs=3)
+        notes = {"constant_folding": prof.constant_folding, "total_s": prof.total_seconds}
+        if "op_shares" in metrics:
+            shares = prof.shares(0.01)
+            record.add(Measurement("op_shares", list(shares.values()), notes=dict(
+                notes, op_types=list(shares.keys()), class_share=prof.per_class_share)))
+        if "dequantize_share" in metrics:
+            record.add(Measurement("dequantize_share", [prof.dequantize_share], notes=notes))
+
+
+def worker_main(argv):
+    profile_source, model_name, results_dir = argv
+    profile = load_profile(profile_source)
+    measurer = CellMeasurer(profile, model_name, results_dir)
+    for cell in profile.cells_of(model_name):
+        if os.path.exists(record_path(records_dir(results_dir), cell.key)):
+            continue
+        record = measurer.measure(cell)
+        save_record(records_dir(results_dir), record)
+        print("CELL {} {:.2f}".format(cell.key, record.duration_s), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(worker_main(sys.argv[1:]))
+    except ArtifactError as exc:
+        sys.stderr.write("error: {}\n".format(exc))
+        sys.exit(2)
