@@ -161,6 +161,8 @@ class CellMeasurer(object):
         try:
             timing = time_inference(fn, self.task.timing_inputs(), self.settings)
         finally:
+            if sampler is not None:
+                time.sleep(0.05)  # let the trace run past the end of the last window
             trace = sampler.stop() if sampler is not None else None
         record.add(Measurement("inference_time_s", timing.samples, warmup=timing.warmup,
                                converged=timing.converged, notes=timing.notes()))

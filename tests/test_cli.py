@@ -1,0 +1,47 @@
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def artifact(*args, cwd=ROOT):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.run([sys.executable, "-m", "artifact", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_unknown_profile_is_one_line_exit_2():
+    out = artifact("run", "--profile", "nope")
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith("error: unknown profile 'nope'") and out.stderr.count("\n") == 1
+
+
+def test_check_without_a_run_says_what_to_do(tmp_path):
+    out = artifact("check", "--results", str(tmp_path))
+    assert out.returncode == 2 and "run `invoke run`" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_malformed_results_file_is_one_line(tmp_path):
+    (tmp_path / "run.json").write_text("{oops")
+    out = artifact("check", "--results", str(tmp_path))
+    assert out.returncode == 2 and "run.json: not valid JSON" in out.stderr and out.stderr.count("\n") == 1
+
+
+def test_malformed_claims_file_is_one_line(tmp_path):
+    (tmp_path / "run.json").write_text(json.dumps({"format_version": 1, "kind": "artifact-run", "profile": "x"}))
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    (claims / "bad.toml").write_text("format_version = 1\n[[claim]]\nid = 'x'\n")
+    out = artifact("check", "--results", str(tmp_path), "--claims", str(claims))
+    assert out.returncode == 2 and "bad.toml: claim 'x': missing field 'metric'" in out.stderr
+
+
+def test_profile_needing_absent_inputs_lists_them(tmp_path):
+    profile = tmp_path / "paper.toml"
+    profile.write_text("format_version = 1\nname = 'paper'\nrequires = ['imagenet', 'slim_checkpoints']\n"
+                       "[[group]]\ntechnique = 'baseline'\nmodels = ['vgg_16']\nmetrics = ['top1']\n")
+    out = artifact("run", "--profile", str(profile), "--results", str(tmp_path / "r"))
+    assert out.returncode == 2
+    assert "--imagenet DIR" in out.stderr and "--checkpoints DIR" in out.stderr

@@ -1,0 +1,38 @@
+import pytest
+
+from artifact.errors import ConfigError
+from artifact.profiles import available_profiles, load_profile
+
+
+def test_embedded_profile_covers_every_technique():
+    profile = load_profile("embedded")
+    assert {c.technique for c in profile.cells} == {"baseline", "quantize", "prune", "quantize_prune"}
+    bits = {c.setting.get("bits") for c in profile.cells if c.technique == "quantize"}
+    assert bits == {6, 8, 16}
+    assert len({c.key for c in profile.cells}) == len(profile.cells)
+    assert "embedded" in available_profiles()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("format_version = 1\nname = 'x'\n[[group]\n", "not valid TOML"),
+        ("format_version = 2\nname = 'x'\n", "format_version 2"),
+        ("format_version = 1\nname = 'x'\n[[group]]\ntechnique='zip'\nmodels=['a']\nmetrics=[]\n", "technique 'zip'"),
+        ("format_version = 1\nname = 'x'\n[[group]]\ntechnique='baseline'\nmodels=['a']\nmetrics=['speed']\n",
+         "metric 'speed' unknown"),
+        ("format_version = 1\nname = 'x'\n[measurement]\nrepeats = 3\n[[group]]\n", "'repeats' is not a setting"),
+        ("format_version = 1\nname = 'x'\n[[group]]\nmodels=['a']\nmetrics=[]\n", "missing field 'technique'"),
+    ],
+)
+def test_bad_profiles_get_one_line_naming_file_and_field(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_profile(str(path))
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_unknown_profile_name_lists_the_known_ones():
+    with pytest.raises(ConfigError, match="choose one of: .*embedded"):
+        load_profile("nope")

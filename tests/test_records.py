@@ -1,0 +1,59 @@
+import json
+
+import pytest
+
+from artifact.errors import FormatError
+from artifact.records import Measurement, Record, load_record, load_records, save_record, write_json_atomic
+
+
+def make_record(key="m__baseline__fp32"):
+    record = Record({"key": key, "model": "m", "technique": "baseline", "setting": {}, "metrics": []}, {"host": "h"})
+    record.add(Measurement("inference_time_s", [0.3, 0.1, 0.2], warmup=[1.0], converged=True))
+    record.skip("energy_j", "needs a power sensor")
+    return record
+
+
+def test_round_trip_keeps_raw_samples_and_skips(tmp_path):
+    path = save_record(str(tmp_path), make_record())
+    back = load_record(path)
+    assert back.measurements["inference_time_s"].samples == [0.3, 0.1, 0.2]
+    assert back.measurements["inference_time_s"].warmup == [1.0]
+    assert back.value("inference_time_s") == pytest.approx(0.2)  # median for time
+    assert back.skipped == {"energy_j": "needs a power sensor"}
+
+
+def test_unknown_version_is_refused_with_what_to_do(tmp_path):
+    path = save_record(str(tmp_path), make_record())
+    data = json.load(open(path))
+    data["format_version"] = 99
+    json.dump(data, open(path, "w"))
+    with pytest.raises(FormatError, match="format_version 99.*re-run `invoke run`"):
+        load_record(path)
+
+
+def test_malformed_json_names_the_file(tmp_path):
+    (tmp_path / "x.json").write_text("{not json")
+    with pytest.raises(FormatError, match="x.json: not valid JSON"):
+        load_records(str(tmp_path))
+
+
+def test_interrupted_write_leaves_old_file_and_no_partial(tmp_path):
+    path = tmp_path / "a.json"
+    write_json_atomic(str(path), {"v": 1})
+
+    class Boom:
+        pass
+
+    with pytest.raises(TypeError):
+        write_json_atomic(str(path), {"v": Boom()})
+    assert json.load(open(path)) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_skip_needs_a_reason_and_nan_is_written_as_null(tmp_path):
+    record = make_record()
+    with pytest.raises(ValueError):
+        record.skip("top1", "")
+    record.add(Measurement("top1", [float("nan")]))
+    path = save_record(str(tmp_path), record)
+    assert json.load(open(path))["measurements"]["top1"]["samples"] == [None]

@@ -1,0 +1,42 @@
+import time
+
+import pytest
+from scipy import stats
+
+from artifact.measure.timing import ci_half_width, time_inference
+
+SETTINGS = {"warmup_windows": 2, "min_windows": 10, "max_windows": 40, "min_window_s": 0.002,
+            "ci_target": 0.05, "time_budget_s": 5.0}
+
+
+def test_ci_half_width_uses_student_t():
+    samples = [1.0, 2.0, 3.0, 4.0]
+    expected = stats.t.ppf(0.975, 3) * stats.tstd(samples) / 2.0
+    assert ci_half_width(samples) == pytest.approx(expected)
+    assert ci_half_width([1.0]) == float("inf")
+
+
+def test_steady_function_converges_with_raw_samples_and_warmups_apart():
+    calls = []
+
+    def fn(x):
+        calls.append(x)
+        time.sleep(0.001)
+
+    result = time_inference(fn, [1, 2, 3], SETTINGS)
+    assert result.converged and 10 <= len(result.samples) <= 40
+    assert len(result.warmup) == 2 and len(result.windows) == len(result.samples)
+    assert set(calls) == {1, 2, 3}  # real inputs cycled
+    assert all(0.0009 < s < 0.01 for s in result.samples)
+
+
+def test_noisy_function_stops_at_the_cap_and_says_so():
+    state = {"i": 0}
+
+    def fn(_):
+        state["i"] += 1
+        time.sleep(0.004 if state["i"] % 2 else 0.0001)
+
+    settings = dict(SETTINGS, max_windows=12, min_window_s=0.0, ci_target=0.001)
+    result = time_inference(fn, [0], settings)
+    assert not result.converged and len(result.samples) == 12

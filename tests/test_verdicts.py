@@ -1,0 +1,126 @@
+import math
+
+import pytest
+
+from artifact.errors import FormatError
+from artifact.judge.claims import load_claims, load_claims_file, parse_claim
+from artifact.judge.verdicts import DEVIATION, FAIL, NOT_RUN, PASS, SKIPPED, RunView, apply_rule, judge
+from artifact.records import Measurement, Record
+
+
+def claim(**over):
+    entry = {"id": "c", "source": "§X", "statement": "s", "metric": "inference_time_s", "models": ["vgg_16"],
+             "technique": "quantize", "setting": {"bits": 8}, "statistic": "change_pct", "paper_value": 40.0,
+             "rule": {"kind": "direction", "tolerance": 10.0}}
+    entry.update(over)
+    return parse_claim(entry, "test.toml")
+
+
+def rec(model, technique, setting, **metrics):
+    slug = "_".join(f"{k}-{v}" for k, v in sorted(setting.items())) or "fp32"
+    r = Record({"key": f"{model}__{technique}__{slug}", "model": model, "technique": technique, "setting": setting,
+                "metrics": list(metrics)}, {})
+    for metric, value in metrics.items():
+        if isinstance(value, str):
+            r.skip(metric, value)
+        else:
+            r.add(Measurement(metric, [value]))
+    return r
+
+
+def view(*records, stands_for=None):
+    return RunView({r.key: r for r in records}, stands_for or {"mini_vgg": ["vgg_16"]})
+
+
+def test_repo_claims_load_and_have_unique_ids():
+    claims = load_claims()
+    assert len(claims) >= 25
+    assert len({c.id for c in claims}) == len(claims)
+
+
+@pytest.mark.parametrize(("measured", "outcome"), [(45.0, PASS), (80.0, DEVIATION), (-5.0, FAIL), (math.nan, FAIL)])
+def test_direction_rule(measured, outcome):
+    assert apply_rule(claim(), measured)[0] == outcome
+
+
+@pytest.mark.parametrize(
+    ("rule", "measured", "outcome"),
+    [
+        ({"kind": "absolute", "tolerance": 2.0}, 41.5, PASS),
+        ({"kind": "absolute", "tolerance": 2.0}, 43.0, FAIL),
+        ({"kind": "absolute", "tolerance": 2.0, "on_miss": "deviation"}, 43.0, DEVIATION),
+        ({"kind": "relative", "tolerance": 0.1}, 44.0, PASS),
+        ({"kind": "relative", "tolerance": 0.1}, 44.5, FAIL),
+        ({"kind": "at_most", "tolerance": 0.0}, 40.0, PASS),
+        ({"kind": "at_most", "tolerance": 0.0}, 40.1, FAIL),
+        ({"kind": "at_least", "tolerance": 1.0}, 39.0, PASS),
+        ({"kind": "at_least", "tolerance": 1.0}, 38.9, FAIL),
+    ],
+)
+def test_value_rules(rule, measured, outcome):
+    assert apply_rule(claim(rule=rule), measured)[0] == outcome
+
+
+def test_ratio_to_same_run_baseline_through_a_stand_in():
+    v = judge(claim(), view(rec("mini_vgg", "baseline", {}, inference_time_s=1.0),
+                            rec("mini_vgg", "quantize", {"bits": 8}, inference_time_s=1.45)))
+    assert v.outcome == PASS and v.measured == pytest.approx(45.0) and v.delta == pytest.approx(5.0)
+    assert v.evidence == ["mini_vgg__baseline__fp32", "mini_vgg__quantize__bits-8"]
+
+
+def test_zero_baseline_fails_loudly():
+    v = judge(claim(), view(rec("mini_vgg", "baseline", {}, inference_time_s=0.0),
+                            rec("mini_vgg", "quantize", {"bits": 8}, inference_time_s=1.0)))
+    assert v.outcome == FAIL and "undefined" in v.explanation
+
+
+def test_missing_configuration_is_not_run_and_skipped_metric_carries_reason():
+    only_base = view(rec("mini_vgg", "baseline", {}, inference_time_s=1.0))
+    assert judge(claim(), only_base).outcome == NOT_RUN
+    skipped = view(rec("mini_vgg", "baseline", {}, energy_j="needs a power sensor"),
+                   rec("mini_vgg", "quantize", {"bits": 8}, energy_j="needs a power sensor"))
+    v = judge(claim(metric="energy_j"), skipped)
+    assert v.outcome == SKIPPED and v.explanation == "needs a power sensor"
+
+
+def test_stand_ins_refused_when_claim_says_so():
+    v = judge(claim(stand_ins=False, statistic="value"), view(rec("mini_vgg", "baseline", {}, inference_time_s=1.0)))
+    assert v.outcome == NOT_RUN and "stand-ins do not count" in v.explanation
+
+
+def test_ordering_between_configurations():
+    c = claim(technique=None, lhs={"technique": "quantize", "setting": {"bits": 6}},
+              rhs={"technique": "quantize", "setting": {"bits": 16}}, rule={"kind": "ordering", "relation": "<"},
+              statistic="value")
+    faster = view(rec("mini_vgg", "quantize", {"bits": 6}, inference_time_s=0.9),
+                  rec("mini_vgg", "quantize", {"bits": 16}, inference_time_s=1.0))
+    slower = view(rec("mini_vgg", "quantize", {"bits": 6}, inference_time_s=1.1),
+                  rec("mini_vgg", "quantize", {"bits": 16}, inference_time_s=1.0))
+    assert judge(c, faster).outcome == PASS
+    assert judge(c, slower).outcome == FAIL
+
+
+def test_each_aggregate_reports_the_worst_model():
+    c = claim(aggregate="each", models=["vgg_16", "resnet_v1_50"])
+    v = judge(c, view(rec("a", "baseline", {}, inference_time_s=1.0), rec("a", "quantize", {"bits": 8}, inference_time_s=1.4),
+                      rec("b", "baseline", {}, inference_time_s=1.0), rec("b", "quantize", {"bits": 8}, inference_time_s=0.9),
+                      stands_for={"a": ["vgg_16"], "b": ["resnet_v1_50"]}))
+    assert v.outcome == FAIL and "worst of 2 models is b" in v.explanation
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("format_version = 1\n[[claim]]\nid='x'\n", "missing field 'metric'"),
+        ("format_version = 3\n[[claim]]\n", "format_version 3"),
+        ("format_version = 1\n", "no \\[\\[claim\\]\\] tables"),
+        ("format_version = 1\n[[claim]]\nid='x'\nsource='s'\nstatement='t'\nmetric='speed'\n", "metric 'speed'"),
+        ("format_version = 1\n[[claim\n", "not valid TOML"),
+    ],
+)
+def test_malformed_claims_file_gets_one_clear_line(tmp_path, text, message):
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(FormatError, match=message) as info:
+        load_claims_file(str(path))
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
