@@ -6,6 +6,11 @@ from artifact.errors import FormatError
 from artifact.records import Measurement, Record, load_record, load_records, save_record, write_json_atomic
 
 
+def open_text(path):
+    with open(path) as handle:
+        return handle.read()
+
+
 def make_record(key="m__baseline__fp32"):
     record = Record({"key": key, "model": "m", "technique": "baseline", "setting": {}, "metrics": []}, {"host": "h"})
     record.add(Measurement("inference_time_s", [0.3, 0.1, 0.2], warmup=[1.0], converged=True))
@@ -24,9 +29,10 @@ def test_round_trip_keeps_raw_samples_and_skips(tmp_path):
 
 def test_unknown_version_is_refused_with_what_to_do(tmp_path):
     path = save_record(str(tmp_path), make_record())
-    data = json.load(open(path))
+    data = json.loads(open_text(path))
     data["format_version"] = 99
-    json.dump(data, open(path, "w"))
+    with open(path, "w") as handle:
+        json.dump(data, handle)
     with pytest.raises(FormatError, match="format_version 99.*re-run `invoke run`"):
         load_record(path)
 
@@ -46,7 +52,7 @@ def test_interrupted_write_leaves_old_file_and_no_partial(tmp_path):
 
     with pytest.raises(TypeError):
         write_json_atomic(str(path), {"v": Boom()})
-    assert json.load(open(path)) == {"v": 1}
+    assert json.loads(path.read_text()) == {"v": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
 
 
@@ -56,4 +62,4 @@ def test_skip_needs_a_reason_and_nan_is_written_as_null(tmp_path):
         record.skip("top1", "")
     record.add(Measurement("top1", [float("nan")]))
     path = save_record(str(tmp_path), record)
-    assert json.load(open(path))["measurements"]["top1"]["samples"] == [None]
+    assert json.loads(open_text(path))["measurements"]["top1"]["samples"] == [None]

@@ -102,9 +102,9 @@ def test_ordering_between_configurations():
 
 def test_each_aggregate_reports_the_worst_model():
     c = claim(aggregate="each", models=["vgg_16", "resnet_v1_50"])
-    v = judge(c, view(rec("a", "baseline", {}, inference_time_s=1.0), rec("a", "quantize", {"bits": 8}, inference_time_s=1.4),
-                      rec("b", "baseline", {}, inference_time_s=1.0), rec("b", "quantize", {"bits": 8}, inference_time_s=0.9),
-                      stands_for={"a": ["vgg_16"], "b": ["resnet_v1_50"]}))
+    records = [rec("a", "baseline", {}, inference_time_s=1.0), rec("a", "quantize", {"bits": 8}, inference_time_s=1.4),
+               rec("b", "baseline", {}, inference_time_s=1.0), rec("b", "quantize", {"bits": 8}, inference_time_s=0.9)]
+    v = judge(c, view(*records, stands_for={"a": ["vgg_16"], "b": ["resnet_v1_50"]}))
     assert v.outcome == FAIL and "worst of 2 models is b" in v.explanation
 
 
