@@ -1,9 +1,11 @@
 """invoke tasks: thin wrappers that shell out to `python -m artifact` (see `invoke --list`)."""
+import os
 import sys
 
 from invoke import Collection, task
 
 PY = sys.executable
+VERMIN = os.path.join(os.path.dirname(PY), "vermin")  # its package has no __main__
 DEVICE_SIDE = ("artifact/errors.py artifact/compat.py artifact/profiles.py artifact/records.py "
                "artifact/environment.py artifact/runner.py artifact/models artifact/compress artifact/measure")
 
@@ -55,7 +57,7 @@ def doctor(c):
 def lint(c):
     """ruff on everything; vermin: device-side code must import on Python 3.6 (Jetson TX2)."""
     c.run(f"{PY} -m ruff check .")
-    c.run(f"{PY} -m vermin -t=3.6- --no-tips --violations --backport dataclasses {DEVICE_SIDE}")
+    c.run(f"{VERMIN} -t=3.6- --no-tips --violations --backport dataclasses {DEVICE_SIDE}")
 
 
 @task(help={"k": "pytest -k expression"})
