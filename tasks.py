@@ -38,7 +38,7 @@ def report(c, profile="embedded", results=""):
 @task
 def figures(c, profile="embedded", results=""):
     """Regenerate figures and report from stored results without re-running anything."""
-    c.run(f"{PY} -m artifact report {_opts(profile, results)}")
+    report(c, profile, results)
 
 
 @task(name="reproduce-all", help={"gate": "exit non-zero when any claim FAILs"})

@@ -95,7 +95,6 @@ def cmd_report(args) -> int:
     from artifact.report.render import render_report
 
     start = time.perf_counter()
-    _record_step(args, "report", 0.0)
     summary = render_report(results_dir_for(args))
     _record_step(args, "report", time.perf_counter() - start)
     out = os.path.join(results_dir_for(args), "report")

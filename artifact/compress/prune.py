@@ -10,7 +10,6 @@ states tie spaces together (pruned with one shared index set, so residual shapes
 `Concatenate` and `Flatten` compose them. Spaces that reach a model output or come from an input
 are frozen. Retraining (fine-tuning) is the caller's job (`artifact.compress.techniques`).
 """
-from typing import List
 
 import numpy as np
 
@@ -231,4 +230,3 @@ def pruned_fraction(original, pruned):
 
 
 __all__ = ["prune_model", "check_threshold", "pruned_fraction"]
-_ = List  # typing import kept for the Python 3.6 type comments

@@ -4,11 +4,9 @@ A task is the one place that knows how to feed a model. The runner asks a task f
 baseline, for fine-tuning after pruning, for real inputs to time, for a predict function of one
 input, and for the accuracy metrics of a model.
 """
-import os
 
-import numpy as np
 
-from artifact.compat import keras, tf
+from artifact.compat import tf
 from artifact.models import data as datasets
 from artifact.models import mini_zoo
 
@@ -118,5 +116,3 @@ def task_for(model_name):
     raise ConfigError("unknown model {!r}; known: {}".format(
         model_name, ", ".join(sorted(list(mini_zoo.CNN_BUILDERS) + ["mini_nmt"]))))
 
-
-_ = (os, np, keras)

@@ -76,11 +76,10 @@ def technique_panels(df: pd.DataFrame, techniques: list, title: str):
     settings = sorted(variants.setting.unique())
     fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
     for ax, (metric, panel, how) in zip(axes.flat, RATIO_PANELS):
-        use = metric if not (metric == "top1" and "bleu" in sub and sub.model.eq("mini_nmt").any()) else metric
-        data = _with_ratio(sub, use)
-        col = use + ".ratio" if how == "ratio" else use
+        data = _with_ratio(sub, metric)
+        col = metric + ".ratio" if how == "ratio" else metric
         if col not in data or data[col].notna().sum() == 0:
-            _skip_note(ax, sub, use)
+            _skip_note(ax, sub, metric)
             ax.set_title(panel, fontsize=9)
             continue
         width = 0.8 / (len(settings) + (how == "value"))
