@@ -10,41 +10,76 @@ DEVICE_SIDE = ("artifact/errors.py artifact/compat.py artifact/profiles.py artif
                "artifact/environment.py artifact/runner.py artifact/models artifact/compress artifact/measure")
 
 
-def _opts(profile, results, gate=False):
-    out = f"--profile {profile}"
-    if results:
-        out += f" --results {results}"
-    return out + (" --gate" if gate else "")
+DEFAULT_PROFILES = "embedded,paper"
+PROFILE_HELP = "profile name(s) or .toml path(s), comma-separated (default: embedded,paper)"
 
 
-@task(help={"profile": "profile name or .toml path", "results": "results directory (default results/<profile>)"})
-def run(c, profile="embedded", results=""):
+INPUT_HELP = {
+    "imagenet": "ILSVRC2012 validation directory (JPEGs + LOC_val_solution.csv or the devkit)",
+    "checkpoints": "directory of TF-Slim checkpoints (vgg_16.ckpt, resnet_v1_50.ckpt, ...)",
+    "nmt": "tensorflow/nmt model directory (hparams, vocabularies, newstest, checkpoint)",
+    "eval_samples": "score on the first N images/sentences only (quick run)",
+}
+
+
+def _inputs(imagenet="", checkpoints="", nmt="", eval_samples=0):
+    out = ""
+    for flag, value in (("--imagenet", imagenet), ("--checkpoints", checkpoints), ("--nmt", nmt)):
+        if value:
+            out += f" {flag} {value}"
+    return out + (f" --eval-samples {eval_samples}" if eval_samples else "")
+
+
+def _each(c, command, profiles, results, gate=False, extra="", only_measured=False):
+    """Run `python -m artifact <command>` once per profile; results dirs default to results/<profile>."""
+    names = [p.strip() for p in profiles.split(",") if p.strip()]
+    if results and len(names) > 1:
+        raise SystemExit("--results names one directory: give a single --profile with it")
+    if only_measured and not results:
+        measured = [n for n in names if os.path.isdir(os.path.join("results", n, "records"))]
+        if not measured:
+            raise SystemExit(f"nothing measured yet for {', '.join(names)}: run `invoke reproduce-all` first")
+        names = measured
+    failed = []
+    for name in names:
+        opts = f"--profile {name}" + (f" --results {results}" if results else "") + (" --gate" if gate else "")
+        opts += extra
+        result = c.run(f"{PY} -m artifact {command} {opts}", warn=True, pty=False)
+        if result.exited != 0:
+            failed.append((name, result.exited))
+    if failed:
+        raise SystemExit(", ".join(f"{n}: exit {code}" for n, code in failed))
+
+
+@task(help=dict(INPUT_HELP, profile=PROFILE_HELP, results="results directory (default results/<profile>)"))
+def run(c, profile=DEFAULT_PROFILES, results="", imagenet="", checkpoints="", nmt="", eval_samples=0):
     """Measure every cell of a profile that has no record yet (resumable)."""
-    c.run(f"{PY} -m artifact run {_opts(profile, results)}", pty=False)
+    _each(c, "run", profile, results, extra=_inputs(imagenet, checkpoints, nmt, eval_samples))
 
 
 @task(help={"gate": "exit non-zero when any claim FAILs"})
-def check(c, profile="embedded", results="", gate=False):
+def check(c, profile=DEFAULT_PROFILES, results="", gate=False):
     """Judge the paper's claims against the stored records; writes verdicts.json."""
-    c.run(f"{PY} -m artifact check {_opts(profile, results, gate)}")
+    _each(c, "check", profile, results, gate)
 
 
 @task
-def report(c, profile="embedded", results=""):
+def report(c, profile=DEFAULT_PROFILES, results=""):
     """Write the HTML/Markdown/JSON report and every figure from stored results."""
-    c.run(f"{PY} -m artifact report {_opts(profile, results)}")
+    _each(c, "report", profile, results, only_measured=True)
 
 
 @task
-def figures(c, profile="embedded", results=""):
+def figures(c, profile=DEFAULT_PROFILES, results=""):
     """Regenerate figures and report from stored results without re-running anything."""
     report(c, profile, results)
 
 
-@task(name="reproduce-all", help={"gate": "exit non-zero when any claim FAILs"})
-def reproduce_all(c, profile="embedded", results="", gate=False):
-    """Run, check and report: the reviewer's one command (embedded profile by default)."""
-    c.run(f"{PY} -m artifact reproduce {_opts(profile, results, gate)}")
+@task(name="reproduce-all", help=dict(INPUT_HELP, gate="exit non-zero when any claim FAILs", profile=PROFILE_HELP))
+def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet="", checkpoints="", nmt="",
+                  eval_samples=0):
+    """Run, check and report every profile: the reviewer's one command (embedded + paper by default)."""
+    _each(c, "reproduce", profile, results, gate, extra=_inputs(imagenet, checkpoints, nmt, eval_samples))
 
 
 @task
@@ -66,10 +101,15 @@ def test(c, k=""):
     c.run(f"{PY} -m pytest -q" + (f" -k '{k}'" if k else ""))
 
 
-@task
-def bench(c):
-    """Benchmarks that print figures (medians and ratios), never pass/fail."""
-    c.run(f"{PY} benchmarks/run.py")
+@task(help={"only": "run one benchmark script of benchmarks/ (e.g. model_zoo); default: all"})
+def bench(c, only=""):
+    """Benchmarks that print figures (medians and ratios), never pass/fail: every benchmarks/*.py."""
+    names = sorted(n[:-3] for n in os.listdir("benchmarks") if n.endswith(".py") and not n.startswith("_"))
+    if only and only not in names:
+        raise SystemExit(f"no benchmark {only!r}; choose one of: {', '.join(names)}")
+    for name in [only] if only else names:
+        print(f"== benchmarks/{name}.py")
+        c.run(f"{PY} benchmarks/{name}.py", pty=False)
 
 
 ns = Collection(run, check, report, figures, reproduce_all, doctor, lint, test, bench)

@@ -19,6 +19,7 @@ def results_dir_for(args) -> str:
 
 def _inputs(args) -> dict:
     return {"imagenet": args.imagenet, "slim_checkpoints": args.checkpoints, "nmt_data": args.nmt,
+            "eval_samples": args.eval_samples or None,
             "jetson": os.path.exists("/etc/nv_tegra_release") or None}
 
 
@@ -146,6 +147,16 @@ def cmd_doctor(args) -> int:
     return 0
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of samples, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 (all) or more samples, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="artifact", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -165,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--imagenet", default=os.environ.get("ARTIFACT_IMAGENET"), help="ILSVRC2012 validation dir")
         p.add_argument("--checkpoints", default=os.environ.get("ARTIFACT_CHECKPOINTS"), help="TF-Slim checkpoints dir")
         p.add_argument("--nmt", default=os.environ.get("ARTIFACT_NMT"), help="NMT data and checkpoint dir")
+        p.add_argument("--eval-samples", type=_count, default=os.environ.get("ARTIFACT_EVAL_SAMPLES"),
+                       metavar="N", help="score on the first N evaluation images/sentences (quick run)")
     return parser
 
 

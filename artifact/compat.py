@@ -4,11 +4,39 @@ TF 2.7 (Jetson TX2, JetPack 4.6) ships Keras 2 as `tf.keras`; TF >= 2.16 ships K
 the Keras 2 API lives in the `tf_keras` package. Import Keras only from here.
 """
 import os
+import sys
+import tempfile
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import tensorflow as tf  # noqa: E402
+
+def _import_tensorflow_quietly():
+    """Import TF with file descriptor 2 parked: its C++ start-up banner (absl "All log messages
+    before absl::InitializeLog()", oneDNN and CUDA-stub notices) ignores TF_CPP_MIN_LOG_LEVEL and
+    would break the one-line error messages of the command line. Shown again if the import fails."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # pragma: no cover - no stderr descriptor
+        import tensorflow
+        return tensorflow
+    with tempfile.TemporaryFile() as sink:
+        sys.stderr.flush()
+        os.dup2(sink.fileno(), 2)
+        try:
+            import tensorflow
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    return tensorflow
+
+
+tf = _import_tensorflow_quietly()
 
 
 def _tf_version():

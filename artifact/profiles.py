@@ -42,6 +42,7 @@ DEFAULT_MEASUREMENT = {
     "ci_target": 0.05,
     "time_budget_s": 8.0,
     "eval_samples": 0,  # 0 = the whole evaluation split
+    "keep_model_files": True,  # False: delete each variant's file once measured (large models)
 }
 
 

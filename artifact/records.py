@@ -7,6 +7,7 @@ measured in, and the metrics that were skipped with the reason. Records are writ
     {"format_version": 1, "kind": "artifact-record",
      "cell": {"model": ..., "technique": ..., "setting": {...}, "metrics": [...]},
      "environment": {...}, "started_at": ..., "duration_s": ...,
+     "provenance": {"weights": ..., "data": ..., "retrained": ...},
      "measurements": {"inference_time_s": {"unit": "s", "samples": [...], "warmup": [...],
                                            "n": 31, "converged": true, "notes": {...}}, ...},
      "skipped": {"energy_j": "no power sensor: ..."}}
@@ -89,8 +90,9 @@ class Record(object):
     """Everything measured for one cell (model x technique x setting) in one run."""
 
     def __init__(self, cell, environment, measurements=None, skipped=None, started_at="",
-                 duration_s=0.0):
+                 duration_s=0.0, provenance=None):
         self.cell = dict(cell)
+        self.provenance = dict(provenance or {})  # where the weights and data came from
         self.environment = dict(environment)
         self.measurements = dict(measurements or {})  # type: Dict[str, Measurement]
         self.skipped = dict(skipped or {})  # type: Dict[str, str]
@@ -127,7 +129,7 @@ class Record(object):
         return {
             "format_version": FORMAT_VERSION, "kind": RECORD_KIND, "cell": self.cell,
             "environment": self.environment, "started_at": self.started_at,
-            "duration_s": self.duration_s,
+            "duration_s": self.duration_s, "provenance": self.provenance,
             "measurements": {k: m.to_dict() for k, m in sorted(self.measurements.items())},
             "skipped": dict(sorted(self.skipped.items())),
         }
@@ -139,7 +141,7 @@ class Record(object):
         try:
             measurements = {k: Measurement.from_dict(k, v) for k, v in data["measurements"].items()}
             return cls(data["cell"], data["environment"], measurements, data.get("skipped", {}),
-                       data.get("started_at", ""), data.get("duration_s", 0.0))
+                       data.get("started_at", ""), data.get("duration_s", 0.0), data.get("provenance", {}))
         except (KeyError, TypeError, ValueError) as exc:
             raise FormatError("{}: malformed record ({}: {}); delete it and re-run `invoke run`".format(
                 source, type(exc).__name__, exc))

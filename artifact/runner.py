@@ -13,9 +13,17 @@ import subprocess
 import sys
 import time
 
-from artifact.errors import ArtifactError, MissingInputError
+from artifact.errors import ArtifactError, ConfigError, MissingInputError, UnsupportedError
 from artifact.profiles import INPUTS, Cell, load_profile
-from artifact.records import Measurement, Record, load_records, record_path, save_record
+from artifact.records import (
+    Measurement,
+    Record,
+    load_records,
+    read_json,
+    record_path,
+    save_record,
+    write_json_atomic,
+)
 
 POWER_METRICS = ("power_mean_w", "power_peak_w", "energy_j")
 ACCURACY_METRICS = ("top1", "top5", "precision", "recall", "f1", "bleu")
@@ -35,6 +43,50 @@ def pending_cells(profile, results_dir):
     return [c for c in profile.cells if c.key not in done]
 
 
+# inputs given on the command line -> the environment variables a worker reads them from
+INPUT_ENV = {"imagenet": "ARTIFACT_IMAGENET", "slim_checkpoints": "ARTIFACT_CHECKPOINTS",
+             "nmt_data": "ARTIFACT_NMT", "eval_samples": "ARTIFACT_EVAL_SAMPLES"}
+
+
+def inputs_from_env(environ=None):
+    # type: (Optional[Dict[str, str]]) -> Dict[str, Optional[str]]
+    environ = os.environ if environ is None else environ
+    return {name: environ.get(var) or None for name, var in INPUT_ENV.items()}
+
+
+def check_same_inputs(results_dir, inputs):
+    # type: (str, Dict[str, Optional[str]]) -> None
+    """Refuse to mix records measured on other weights or data into one results directory."""
+    given = {k: (os.path.abspath(v) if v and k != "eval_samples" else v)
+             for k, v in sorted(inputs.items()) if k in INPUT_ENV}
+    path = os.path.join(results_dir, "inputs.json")
+    if os.path.exists(path):
+        before = read_json(path, "inputs").get("inputs", {})
+        if before != given:
+            changed = sorted(k for k in set(before) | set(given) if before.get(k) != given.get(k))
+            raise ConfigError(
+                "{} was measured with other inputs ({}: {} then, {} now); give --results NEWDIR "
+                "or remove {}".format(results_dir, changed[0], before.get(changed[0]) or "none",
+                                      given.get(changed[0]) or "none", results_dir))
+        return
+    os.makedirs(results_dir, exist_ok=True)
+    write_json_atomic(path, {"format_version": 1, "kind": "artifact-inputs", "inputs": given})
+
+
+def validate_inputs(models, inputs):
+    # type: (List[str], Dict[str, Optional[str]]) -> None
+    """Open the user's checkpoints and data sets for the Table I models before any worker starts,
+    so a wrong path is one line now rather than a worker failure later."""
+    if not any(inputs.get(k) for k in ("imagenet", "slim_checkpoints", "nmt_data")):
+        return
+    from artifact.models.paper_architectures import PAPER_MODELS
+    from artifact.models.paper_tasks import paper_task
+
+    for model in sorted(set(models)):
+        if model in PAPER_MODELS:
+            paper_task(model, inputs, int(inputs.get("eval_samples") or 0))
+
+
 def check_inputs(profile, inputs):
     # type: (Any, Dict[str, Optional[str]]) -> None
     missing = [need for need in profile.requires if not inputs.get(need)]
@@ -46,8 +98,16 @@ def check_inputs(profile, inputs):
 def run_profile(profile_name, results_dir, inputs=None, progress=None, python=sys.executable):
     """Measure every cell of the profile that has no record yet; returns (done, failures)."""
     profile = load_profile(profile_name)
-    check_inputs(profile, inputs or {})
+    inputs = dict(inputs or {})
+    check_inputs(profile, inputs)
     todo = pending_cells(profile, results_dir)
+    validate_inputs([c.model for c in todo], inputs)
+    check_same_inputs(results_dir, inputs)
+    env = dict(os.environ)
+    for name, var in INPUT_ENV.items():
+        env.pop(var, None)
+        if inputs.get(name):
+            env[var] = str(inputs[name])
     failures = []
     log_dir = os.path.join(results_dir, "logs")
     os.makedirs(log_dir, exist_ok=True)
@@ -55,7 +115,8 @@ def run_profile(profile_name, results_dir, inputs=None, progress=None, python=sy
         log_path = os.path.join(log_dir, model + ".log")
         cmd = [python, "-m", "artifact.runner", profile.source, model, results_dir]
         with open(log_path, "a") as log:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True)
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True,
+                                    env=env)
             for line in proc.stdout:
                 if line.startswith("CELL ") and progress is not None:
                     progress(model, line.split()[1], float(line.split()[2]))
@@ -78,8 +139,12 @@ class CellMeasurer(object):
         self.profile = profile
         self.model_name = model_name
         self.results_dir = results_dir
+        self._current_model = None
         self.settings = profile.measurement
-        self.task = task_for(model_name)
+        inputs = inputs_from_env()
+        eval_samples = int(inputs.pop("eval_samples") or self.settings["eval_samples"])
+        self.settings = dict(self.settings, eval_samples=eval_samples)
+        self.task = task_for(model_name, inputs, eval_samples)
         self.environment = collect_environment()
         self.sensor, self.no_sensor_reason = discover_power_sensor(
             os.environ.get("ARTIFACT_SYSFS_ROOT", "/"))
@@ -104,13 +169,27 @@ class CellMeasurer(object):
         # type: (Cell) -> Record
         from artifact.compat import keras
         from artifact.compress.storage import load_model_file, parameter_count, save_model_file
-        from artifact.compress.techniques import apply_technique
+        from artifact.compress.techniques import RETRAIN_EPOCHS, apply_technique
 
         started, t0 = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter()
-        record = Record(cell.to_dict(), self.environment, started_at=started)
+        retrains = cell.technique in ("prune", "quantize_prune")
+        provenance = {"weights": self.task.weights, "data": self.task.description}
+        if retrains:
+            provenance["retrained"] = bool(self.task.can_retrain)
+            if not self.task.can_retrain:
+                provenance["retrain_note"] = self.task.retrain_note
+        record = Record(cell.to_dict(), self.environment, started_at=started, provenance=provenance)
         path = self.model_path(cell.key)
         if not os.path.exists(path):
-            variant = apply_technique(cell.technique, cell.setting, self.baseline(), self.task)
+            epochs = RETRAIN_EPOCHS if self.task.can_retrain else 0
+            try:
+                variant = apply_technique(cell.technique, cell.setting, self.baseline(), self.task, epochs)
+            except UnsupportedError as exc:
+                for metric in cell.metrics:
+                    record.skip(metric, "{} cannot be applied to {} yet: {}".format(
+                        cell.technique, self.model_name, exc))
+                record.duration_s = time.perf_counter() - t0
+                return record
             save_model_file(variant, path, cell.to_dict())
             del variant
         keras.backend.clear_session()
@@ -120,6 +199,7 @@ class CellMeasurer(object):
         peak_reset = reset_peak()
         rss_before = current_rss_bytes()
         model = load_model_file(path)[0]
+        self._current_model = model
         fn = self.task.predict_fn(model)
         metrics = set(cell.metrics)
         if "storage_bytes" in metrics:
@@ -127,6 +207,11 @@ class CellMeasurer(object):
                                    notes={"file": os.path.relpath(path, self.results_dir)}))
         if "params" in metrics:
             record.add(Measurement("params", [parameter_count(model)]))
+        if "depth" in metrics:
+            from artifact.models.paper_architectures import depth
+
+            record.add(Measurement("depth", [depth(model)], notes={
+                "what": "weight layers on the longest input-to-output path (recurrent layers only for RNNs)"}))
         if metrics & set(("inference_time_s",) + POWER_METRICS):
             self._time_and_power(record, fn, metrics)
         if "memory_peak_bytes" in metrics:
@@ -135,7 +220,11 @@ class CellMeasurer(object):
                 "what": "peak RSS during model load and timed inference, minus RSS before load",
                 "peak_reset_with_clear_refs": peak_reset, "process_peak_rss_bytes": peak_rss_bytes()}))
         wanted = [m for m in ACCURACY_METRICS if m in metrics]
-        if wanted:
+        unavailable = self.task.accuracy_unavailable() if wanted else None
+        if unavailable:
+            for metric in wanted:
+                record.skip(metric, unavailable)
+        elif wanted:
             scores = self.task.evaluate(model, self.settings["eval_samples"])
             for metric in wanted:
                 if metric in scores:
@@ -145,6 +234,10 @@ class CellMeasurer(object):
         if metrics & {"op_shares", "dequantize_share"}:
             self._op_profile(record, fn, metrics)
         record.duration_s = time.perf_counter() - t0
+        self._current_model = None
+        if not self.settings["keep_model_files"] and cell.technique != "baseline":
+            del model, fn
+            os.remove(path)  # its size is in the record; the baseline stays for the next cells
         return record
 
     def _time_and_power(self, record, fn, metrics):
@@ -194,7 +287,11 @@ class CellMeasurer(object):
     def _op_profile(self, record, fn, metrics):
         from artifact.measure.op_profile import profile_ops
 
-        prof = profile_ops(fn, self.task.timing_inputs(1)[0], runs=3)
+        if hasattr(self.task, "profile_fn"):  # a task whose inference is not one traceable call
+            fn, inputs = self.task.profile_fn(self._current_model), self.task.profile_input()
+        else:
+            inputs = self.task.timing_inputs(1)[0]
+        prof = profile_ops(fn, inputs, runs=3)
         notes = {"constant_folding": prof.constant_folding, "total_s": prof.total_seconds}
         if "op_shares" in metrics:
             shares = prof.shares(0.01)

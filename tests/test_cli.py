@@ -45,3 +45,18 @@ def test_profile_needing_absent_inputs_lists_them(tmp_path):
     out = artifact("run", "--profile", str(profile), "--results", str(tmp_path / "r"))
     assert out.returncode == 2
     assert "--imagenet DIR" in out.stderr and "--checkpoints DIR" in out.stderr
+
+
+def test_bad_eval_samples_is_refused_by_the_option_parser():
+    out = artifact("run", "--eval-samples", "ten")
+    assert out.returncode == 2 and "expected a whole number of samples, got 'ten'" in out.stderr
+
+
+def test_missing_checkpoint_for_a_paper_model_names_the_files_looked_for(tmp_path):
+    profile = tmp_path / "one.toml"
+    profile.write_text('format_version = 1\nname = "one"\n[[group]]\ntechnique = "baseline"\n'
+                       'models = ["vgg_16"]\nmetrics = ["params"]\n')
+    out = artifact("run", "--profile", str(profile), "--results", str(tmp_path / "r"),
+                   "--checkpoints", str(tmp_path))
+    assert out.returncode == 2 and out.stderr.startswith("error: ") and out.stderr.count("\n") == 1
+    assert "vgg_16.ckpt" in out.stderr and "Traceback" not in out.stderr

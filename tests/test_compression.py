@@ -108,3 +108,21 @@ def test_unsupported_layer_is_named():
     out = L.Conv2DTranspose(2, 1, name="up")(x)
     with pytest.raises(UnsupportedError, match="layer up \\(Conv2DTranspose\\)"):
         prune_model(keras.Model(inp, out), 0.5)
+
+
+def test_separable_convolution_quantizes_both_kernels_and_round_trips(tmp_path):
+    """Inception v2's first layer is a separable convolution (depth multiplier 8)."""
+    keras.utils.set_random_seed(3)
+    inputs = keras.layers.Input((32, 32, 3))
+    x = keras.layers.SeparableConv2D(64, 7, depth_multiplier=8, padding="same", name="sep")(inputs)
+    model = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
+    quantized = quantize_model(model, 8)
+    layer = quantized.get_layer("sep")
+    assert type(layer).__name__ == "QuantizedSeparableConv2D"
+    assert layer.depthwise_codes.dtype == tf.uint8 and layer.pointwise_codes.dtype == tf.uint8
+    x = np.random.RandomState(0).rand(2, 32, 32, 3).astype("float32")
+    reference = model(x).numpy()
+    np.testing.assert_allclose(quantized(x).numpy(), reference, atol=0.02 * np.abs(reference).max())
+    path = str(tmp_path / "sep.model.zip")
+    save_model_file(quantized, path)
+    np.testing.assert_array_equal(load_model_file(path)[0](x).numpy(), quantized(x).numpy())

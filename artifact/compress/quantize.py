@@ -144,17 +144,70 @@ class QuantizedDense(_DequantizingMixin, keras.layers.Dense):
         return self._finish(y)
 
 
+class QuantizedSeparableConv2D(_DequantizingMixin, keras.layers.SeparableConv2D):
+    """slim.separable_conv2d with both kernels as k-bit codes (Inception v2's first layer).
+
+    Both kernels are quantized when either reaches MIN_ELEMENTS (they always come together)."""
+
+    def __init__(self, bits=8, **kwargs):
+        super(QuantizedSeparableConv2D, self).__init__(**kwargs)
+        self.bits = check_bits(bits)
+
+    def _codes(self, prefix, shape):
+        codes = self.add_weight(name=prefix + "_codes", shape=shape, dtype=_storage_dtype(self.bits),
+                                initializer="zeros", trainable=False)
+        low = self.add_weight(name=prefix + "_min", shape=(), initializer="zeros", trainable=False)
+        scale = self.add_weight(name=prefix + "_scale", shape=(), initializer="ones", trainable=False)
+        return codes, low, scale
+
+    def build(self, input_shape):
+        channels = int(input_shape[-1])
+        self.depthwise_codes, self.depthwise_min, self.depthwise_scale = self._codes(
+            "depthwise", tuple(self.kernel_size) + (channels, self.depth_multiplier))
+        self.pointwise_codes, self.pointwise_min, self.pointwise_scale = self._codes(
+            "pointwise", (1, 1, channels * self.depth_multiplier, self.filters))
+        if self.use_bias:
+            self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
+        self.built = True
+
+    def call(self, inputs):
+        with tf.name_scope("dequantize"):
+            depthwise = tf.cast(self.depthwise_codes, tf.float32) * self.depthwise_scale + self.depthwise_min
+            pointwise = tf.cast(self.pointwise_codes, tf.float32) * self.pointwise_scale + self.pointwise_min
+        y = tf.nn.separable_conv2d(inputs, depthwise, pointwise, strides=(1,) + tuple(self.strides) + (1,),
+                                   padding=self.padding.upper(), dilations=self.dilation_rate)
+        return self._finish(y)
+
+    def quantized_slots(self):
+        return [(self.depthwise_codes, self.depthwise_min, self.depthwise_scale),
+                (self.pointwise_codes, self.pointwise_min, self.pointwise_scale)]
+
+
 QUANTIZED_LAYERS = {
     "Conv2D": QuantizedConv2D,
     "DepthwiseConv2D": QuantizedDepthwiseConv2D,
     "Dense": QuantizedDense,
+    "SeparableConv2D": QuantizedSeparableConv2D,
 }
 CUSTOM_OBJECTS = {cls.__name__: cls for cls in QUANTIZED_LAYERS.values()}
 WEIGHTED_LAYERS_LEFT_IN_FP32 = ("BatchNormalization",)  # small vectors, as in quantize_weights
 
 
-def kernel_of(layer):
-    return layer.depthwise_kernel if type(layer).__name__ == "DepthwiseConv2D" else layer.kernel
+def kernels_of(layer):
+    """The fp32 kernels a layer of QUANTIZED_LAYERS keeps (two for a separable convolution)."""
+    name = type(layer).__name__
+    if name == "DepthwiseConv2D":
+        return [layer.depthwise_kernel]
+    if name == "SeparableConv2D":
+        return [layer.depthwise_kernel, layer.pointwise_kernel]
+    return [layer.kernel]
+
+
+def _slots(layer):
+    """(codes, min, scale) variables of a quantized layer, in the order of `kernels_of`."""
+    if hasattr(layer, "quantized_slots"):
+        return layer.quantized_slots()
+    return [(layer.kernel_codes, layer.kernel_min, layer.kernel_scale)]
 
 
 def quantize_model(model, bits):
@@ -164,7 +217,7 @@ def quantize_model(model, bits):
     """
     check_bits(bits)
     config = model.get_config()
-    chosen = {}  # type: Dict[str, Tuple[np.ndarray, float, float]]
+    chosen = {}  # type: Dict[str, List[Tuple[np.ndarray, float, float]]]
     for layer in model.layers:
         cls = type(layer).__name__
         if cls in CUSTOM_OBJECTS:
@@ -176,9 +229,9 @@ def quantize_model(model, bits):
                 raise UnsupportedError("layer {} ({}) has large weights but no quantized form; supported: {}".format(
                     layer.name, cls, ", ".join(sorted(QUANTIZED_LAYERS))))
             continue
-        kernel = kernel_of(layer).numpy()
-        if kernel.size >= MIN_ELEMENTS:
-            chosen[layer.name] = quantize_array(kernel, bits)
+        kernels = [k.numpy() for k in kernels_of(layer)]
+        if max(k.size for k in kernels) >= MIN_ELEMENTS:
+            chosen[layer.name] = [quantize_array(k, bits) for k in kernels]
     for entry in config["layers"]:
         if entry["config"]["name"] in chosen:
             entry["config"]["bits"] = bits
@@ -189,10 +242,9 @@ def quantize_model(model, bits):
     for layer in model.layers:
         new = quantized.get_layer(layer.name)
         if layer.name in chosen:
-            codes, lo, scale = chosen[layer.name]
-            new.kernel_codes.assign(codes)
-            new.kernel_min.assign(lo)
-            new.kernel_scale.assign(scale)
+            for (codes, lo, scale), variables in zip(chosen[layer.name], _slots(new)):
+                for variable, value in zip(variables, (codes, lo, scale)):
+                    variable.assign(value)
             if layer.use_bias:
                 new.bias.assign(layer.bias.numpy())
         elif layer.weights:

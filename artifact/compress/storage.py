@@ -116,6 +116,11 @@ def load_model_file(path):
 
 def parameter_count(model):
     # type: (Any) -> int
-    """Weights of the model as the paper counts parameters (codes count as one parameter each)."""
+    """Parameters as TF-Slim and Table I count them: learned weights, quantized codes counting one
+    each; BatchNorm moving statistics and the quantizers' per-tensor min/scale are not parameters."""
     return int(sum(int(np.prod(w.shape)) for w in model.weights
-                   if w.name.split("/")[-1].split(":")[0] not in ("kernel_min", "kernel_scale")))
+                   if w.name.split("/")[-1].split(":")[0] not in NOT_PARAMETERS))
+
+
+NOT_PARAMETERS = ("kernel_min", "kernel_scale", "depthwise_min", "depthwise_scale", "pointwise_min",
+                  "pointwise_scale", "moving_mean", "moving_variance")

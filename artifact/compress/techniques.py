@@ -14,7 +14,7 @@ from artifact.compress.quantize import (
     QUANTIZED_LAYERS,
     check_bits,
     dequantize_array,
-    kernel_of,
+    kernels_of,
     quantize_array,
     quantize_model,
 )
@@ -37,9 +37,10 @@ def weights_through_quantizer(model, bits):
     copy.set_weights(model.get_weights())
     for layer in copy.layers:
         if type(layer).__name__ in QUANTIZED_LAYERS:
-            kernel = kernel_of(layer)
-            if int(kernel.shape.num_elements()) >= MIN_ELEMENTS:
-                kernel.assign(dequantize_array(*quantize_array(kernel.numpy(), bits)))
+            kernels = kernels_of(layer)
+            if max(int(k.shape.num_elements()) for k in kernels) >= MIN_ELEMENTS:
+                for kernel in kernels:
+                    kernel.assign(dequantize_array(*quantize_array(kernel.numpy(), bits)))
     return copy
 
 

@@ -151,6 +151,8 @@ def judge(claim: Claim, view: RunView) -> Verdict:
         outcome, why = apply_rule(claim, measured)
         explanation = f"mean over {', '.join(values)}: {why}"
     delta = measured - claim.paper_value if measured is not None and math.isfinite(measured) else None
+    if outcome != PASS and claim.notes:
+        explanation += f" — known: {claim.notes}"
     return Verdict(outcome=outcome, measured=measured, delta=delta, explanation=explanation,
                    models=values, evidence=sorted(set(evidence)), **base)
 

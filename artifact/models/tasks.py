@@ -13,6 +13,8 @@ from artifact.models import mini_zoo
 
 class ClassificationTask(object):
     kind = "classification"
+    can_retrain = True
+    weights = "trained here (mini-zoo)"
 
     def __init__(self, model_name, split):
         self.model_name = model_name
@@ -21,6 +23,9 @@ class ClassificationTask(object):
     @property
     def description(self):
         return self.split.description
+
+    def accuracy_unavailable(self):
+        return None
 
     def train(self):
         return mini_zoo.train_mini_model(self.model_name, split=self.split)
@@ -48,6 +53,8 @@ class ClassificationTask(object):
 
 class TranslationTask(object):
     kind = "translation"
+    can_retrain = True
+    weights = "trained here (mini-zoo)"
 
     def __init__(self, model_name, corpus):
         self.model_name = model_name
@@ -57,6 +64,9 @@ class TranslationTask(object):
     @property
     def description(self):
         return self.corpus.description
+
+    def accuracy_unavailable(self):
+        return None
 
     def train(self):
         return mini_zoo.train_mini_model(self.model_name, corpus=self.corpus)
@@ -101,8 +111,15 @@ class TranslationTask(object):
 _DATA_CACHE = {}  # type: Dict[str, Any]
 
 
-def task_for(model_name):
-    """The task of a mini-zoo model (data built once per process)."""
+def task_for(model_name, inputs=None, eval_samples=0):
+    # type: (str, Optional[Dict[str, Optional[str]]], int) -> Any
+    """The task of a model: a mini-zoo model (data built once per process) or a Table I model."""
+    from artifact.models.paper_architectures import PAPER_MODELS
+
+    if model_name in PAPER_MODELS:
+        from artifact.models.paper_tasks import paper_task
+
+        return paper_task(model_name, inputs or {}, eval_samples)
     if model_name == "mini_nmt":
         if "corpus" not in _DATA_CACHE:
             _DATA_CACHE["corpus"] = datasets.number_corpus()
@@ -113,6 +130,5 @@ def task_for(model_name):
         return ClassificationTask(model_name, _DATA_CACHE["digits"])
     from artifact.errors import ConfigError
 
-    raise ConfigError("unknown model {!r}; known: {}".format(
-        model_name, ", ".join(sorted(list(mini_zoo.CNN_BUILDERS) + ["mini_nmt"]))))
-
+    known = sorted(list(mini_zoo.CNN_BUILDERS) + ["mini_nmt"]) + list(PAPER_MODELS)
+    raise ConfigError("unknown model {!r}; known: {}".format(model_name, ", ".join(known)))

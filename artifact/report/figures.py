@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from artifact.profiles import setting_slug  # noqa: E402
+from artifact.records import METRICS  # noqa: E402
 
 RATIO_PANELS = [  # (metric, title, how)
     ("storage_bytes", "(a) model size, % of fp32", "ratio"),
@@ -34,7 +35,11 @@ def records_frame(records: dict) -> pd.DataFrame:
         for metric, reason in record.skipped.items():
             row[f"skipped.{metric}"] = reason
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    for metric in METRICS:  # every metric has a column (NaN where not measured or skipped)
+        if metric not in frame:
+            frame[metric] = math.nan
+    return frame
 
 
 def _with_ratio(df: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -105,16 +110,22 @@ def threshold_sweep(df: pd.DataFrame):
         return None
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     timed = _with_ratio(df, "inference_time_s")
+    accuracy_drawn = False
     for model in sorted(sub.model.unique()):
         rows = timed[(timed.model == model) & (timed.technique == "prune")].sort_values("setting.threshold")
         left.plot(rows["setting.threshold"] * 100, rows["inference_time_s.ratio"], "o-", label=model)
-        metric = "bleu" if "bleu" in rows and rows["bleu"].notna().any() else "top1"
-        scale = 1 if metric == "bleu" else 100
-        right.plot(rows["setting.threshold"] * 100, rows[metric] * scale, "o-", label=f"{model} ({metric})")
+        metric = "bleu" if rows["bleu"].notna().any() else "top1"
+        if rows[metric].notna().any():
+            scale = 1 if metric == "bleu" else 100
+            right.plot(rows["setting.threshold"] * 100, rows[metric] * scale, "o-", label=f"{model} ({metric})")
+            accuracy_drawn = True
+    if not accuracy_drawn:
+        _skip_note(right, sub, "top1")
     left.set(xlabel="pruning threshold (%)", ylabel="inference time, % of fp32", title="(a) time")
     right.set(xlabel="pruning threshold (%)", ylabel="top-1 % / BLEU", title="(b) accuracy")
     left.legend(fontsize=7)
-    right.legend(fontsize=7)
+    if accuracy_drawn:
+        right.legend(fontsize=7)
     fig.suptitle("Fig 24: pruning thresholds")
     fig.tight_layout()
     return fig

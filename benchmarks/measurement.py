@@ -1,4 +1,4 @@
-"""Benchmarks that print figures (medians and ratios), never pass/fail: `invoke bench`.
+"""Benchmarks that print figures (medians and ratios), never pass/fail: `invoke bench --only measurement`.
 
 1. Timing-harness overhead per inference against a bare `tf.function` loop (goal <= 1.02x).
 2. Windows the stopping rule needed against a fixed 50-run design, same model.
