@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-reproduce: $(STAMP)  ## set up, then run every experiment of the embedded profile, check, report
+reproduce: $(STAMP)  ## set up, then run every experiment (embedded + paper profiles), check, report
 	$(BIN)/invoke reproduce-all
 
 test: $(STAMP)  ## set up, then lint and run the test suite

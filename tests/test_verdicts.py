@@ -124,3 +124,13 @@ def test_malformed_claims_file_gets_one_clear_line(tmp_path, text, message):
     with pytest.raises(FormatError, match=message) as info:
         load_claims_file(str(path))
     assert "\n" not in str(info.value) and str(path) in str(info.value)
+
+
+def test_mean_over_the_measured_models_names_the_ones_left_out():
+    run = view(rec("vgg_16", "baseline", {}, inference_time_s=1.0),
+               rec("vgg_16", "quantize", {"bits": 8}, inference_time_s=1.4),
+               rec("nmt", "baseline", {}, inference_time_s=2.0),
+               rec("nmt", "quantize", {"bits": 8}, inference_time_s="quantize cannot be applied to nmt yet"))
+    v = judge(claim(models=["vgg_16", "nmt"]), run)
+    assert v.outcome == PASS and math.isclose(v.measured, 40.0) and list(v.models) == ["vgg_16"]
+    assert "left out: nmt (SKIPPED: quantize cannot be applied to nmt yet)" in v.explanation

@@ -85,16 +85,20 @@ def statistic(claim: Claim, view: RunView, model: str, config: Config, evidence:
     return {"ratio": ratio, "change_pct": (ratio - 1) * 100.0, "reduction_pct": (1 - ratio) * 100.0}[claim.statistic]
 
 
-def _per_model(claim: Claim, view: RunView, models: list, evidence: list) -> dict:
-    values = {}
+def _per_model(claim: Claim, view: RunView, models: list, evidence: list) -> tuple[dict, dict]:
+    """Per-model values, and the models left out with why (NOT-RUN/SKIPPED cells)."""
+    values, missing = {}, {}
     for model in models:
-        if claim.rule.kind == "ordering":
-            lhs = statistic(claim, view, model, claim.lhs, evidence)
-            rhs = statistic(claim, view, model, claim.rhs, evidence)
-            values[model] = lhs / rhs if rhs else float("nan")
-        else:
-            values[model] = statistic(claim, view, model, claim.config, evidence)
-    return values
+        try:
+            if claim.rule.kind == "ordering":
+                lhs = statistic(claim, view, model, claim.lhs, evidence)
+                rhs = statistic(claim, view, model, claim.rhs, evidence)
+                values[model] = lhs / rhs if rhs else float("nan")
+            else:
+                values[model] = statistic(claim, view, model, claim.config, evidence)
+        except _Missing as exc:
+            missing[model] = exc
+    return values, missing
 
 
 def apply_rule(claim: Claim, measured: float) -> tuple[str, str]:
@@ -133,10 +137,10 @@ def judge(claim: Claim, view: RunView) -> Verdict:
         return Verdict(outcome=NOT_RUN, measured=None, delta=None,
                        explanation=f"this run has none of {', '.join(claim.models)} {what}", **base)
     evidence: list = []
-    try:
-        values = _per_model(claim, view, models, evidence)
-    except _Missing as missing:
-        return Verdict(outcome=missing.outcome, measured=None, delta=None, explanation=missing.reason,
+    values, missing = _per_model(claim, view, models, evidence)
+    if not values:
+        first = missing[models[0]]
+        return Verdict(outcome=first.outcome, measured=None, delta=None, explanation=first.reason,
                        evidence=evidence, **base)
     if claim.aggregate == "each":
         judged = {m: apply_rule(claim, v) for m, v in values.items()}
@@ -151,6 +155,8 @@ def judge(claim: Claim, view: RunView) -> Verdict:
         outcome, why = apply_rule(claim, measured)
         explanation = f"mean over {', '.join(values)}: {why}"
     delta = measured - claim.paper_value if measured is not None and math.isfinite(measured) else None
+    if missing:  # judged on the models that were measured; the others are named, never hidden
+        explanation += "; left out: " + "; ".join(f"{m} ({e.outcome}: {e.reason})" for m, e in missing.items())
     if outcome != PASS and claim.notes:
         explanation += f" — known: {claim.notes}"
     return Verdict(outcome=outcome, measured=measured, delta=delta, explanation=explanation,
