@@ -4,6 +4,7 @@ Each function takes a `pandas.DataFrame` of summarised records (`records_frame`)
 Figure, or None when the run has nothing for it. No file I/O here.
 """
 import math
+import re
 
 import matplotlib
 
@@ -71,6 +72,11 @@ def _wrap(text, width=40):
     return "\n".join([*lines, line])[:300]
 
 
+def _natural(text):
+    """Sort key putting bits-6 before bits-8 before bits-16."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
 def technique_panels(df: pd.DataFrame, techniques: list, title: str):
     """Figs 13/20/41: six panels, grouped bars per model, one bar per setting."""
     sub = df[df.technique.isin(["baseline", *techniques])]
@@ -78,7 +84,7 @@ def technique_panels(df: pd.DataFrame, techniques: list, title: str):
     if variants.empty:
         return None
     models = sorted(variants.model.unique())
-    settings = sorted(variants.setting.unique())
+    settings = sorted(variants.setting.unique(), key=_natural)
     fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
     for ax, (metric, panel, how) in zip(axes.flat, RATIO_PANELS):
         data = _with_ratio(sub, metric)
