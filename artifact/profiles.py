@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - Python 3.6 to 3.10 (Jetson images)
 
 FORMAT_VERSION = 1
 PROFILES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "profiles")
-TECHNIQUES = ("baseline", "quantize", "prune", "quantize_prune")
+TECHNIQUES = ("baseline", "quantize", "prune", "quantize_prune", "magnitude_prune", "litert")
 INPUTS = {
     "imagenet": "the ILSVRC2012 validation set: --imagenet DIR (50,000 JPEGs + LOC_val_solution.csv or the devkit)",
     "slim_checkpoints": "TF-Slim checkpoints: --checkpoints DIR (vgg_16.ckpt, resnet_v1_50.ckpt, ...)",

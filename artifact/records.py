@@ -27,6 +27,7 @@ METRICS = {
     "params": "count",
     "depth": "layers",
     "storage_bytes": "bytes",
+    "storage_gzip_bytes": "bytes",
     "memory_peak_bytes": "bytes",
     "inference_time_s": "s",
     "power_mean_w": "W",

@@ -20,7 +20,6 @@ from artifact.records import (
     Record,
     load_records,
     read_json,
-    record_path,
     save_record,
     write_json_atomic,
 )
@@ -39,8 +38,11 @@ def models_dir(results_dir):
 
 def pending_cells(profile, results_dir):
     # type: (Any, str) -> List[Cell]
+    """Cells without a record, and cells whose technique could not be applied when they ran
+    (a newer version of the artifact may support it now)."""
     done = load_records(records_dir(results_dir))
-    return [c for c in profile.cells if c.key not in done]
+    return [c for c in profile.cells
+            if c.key not in done or done[c.key].provenance.get("technique_unsupported")]
 
 
 # inputs given on the command line -> the environment variables a worker reads them from
@@ -153,8 +155,10 @@ class CellMeasurer(object):
             if os.environ.get("ARTIFACT_SYSFS_ROOT", "/") != "/":
                 self.environment["power_sensor_emulated"] = os.environ["ARTIFACT_SYSFS_ROOT"]
 
-    def model_path(self, key):
-        return os.path.join(models_dir(self.results_dir), key + ".model.zip")
+    def model_path(self, key, technique="baseline"):
+        from artifact.compress.deploy import suffix_for
+
+        return os.path.join(models_dir(self.results_dir), key + suffix_for(technique))
 
     def baseline(self):
         from artifact.compress.storage import load_model_file, save_model_file
@@ -168,7 +172,8 @@ class CellMeasurer(object):
     def measure(self, cell):
         # type: (Cell) -> Record
         from artifact.compat import keras
-        from artifact.compress.storage import load_model_file, parameter_count, save_model_file
+        from artifact.compress.deploy import load_deployable, save_deployable
+        from artifact.compress.storage import parameter_count
         from artifact.compress.techniques import RETRAIN_EPOCHS, apply_technique
 
         started, t0 = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter()
@@ -179,18 +184,19 @@ class CellMeasurer(object):
             if not self.task.can_retrain:
                 provenance["retrain_note"] = self.task.retrain_note
         record = Record(cell.to_dict(), self.environment, started_at=started, provenance=provenance)
-        path = self.model_path(cell.key)
+        path = self.model_path(cell.key, cell.technique)
         if not os.path.exists(path):
             epochs = RETRAIN_EPOCHS if self.task.can_retrain else 0
             try:
                 variant = apply_technique(cell.technique, cell.setting, self.baseline(), self.task, epochs)
             except UnsupportedError as exc:
+                record.provenance["technique_unsupported"] = str(exc)
                 for metric in cell.metrics:
                     record.skip(metric, "{} cannot be applied to {} yet: {}".format(
                         cell.technique, self.model_name, exc))
                 record.duration_s = time.perf_counter() - t0
                 return record
-            save_model_file(variant, path, cell.to_dict())
+            save_deployable(variant, path, cell.to_dict())
             del variant
         keras.backend.clear_session()
         gc.collect()
@@ -198,14 +204,22 @@ class CellMeasurer(object):
 
         peak_reset = reset_peak()
         rss_before = current_rss_bytes()
-        model = load_model_file(path)[0]
+        model = load_deployable(path)
         self._current_model = model
+        litert = getattr(model, "is_litert", False)
         fn = self.task.predict_fn(model)
         metrics = set(cell.metrics)
         if "storage_bytes" in metrics:
             record.add(Measurement("storage_bytes", [os.path.getsize(path)],
                                    notes={"file": os.path.relpath(path, self.results_dir)}))
-        if "params" in metrics:
+        if "storage_gzip_bytes" in metrics:
+            from artifact.compress.sparsity import compressed_size
+
+            record.add(Measurement("storage_gzip_bytes", [compressed_size(path)], notes={
+                "what": "the deployable file through gzip -9: what unstructured zeros save when stored compressed"}))
+        if "params" in metrics and litert:
+            record.skip("params", "a LiteRT flatbuffer holds constants, not Keras weights; see the fp32 cell")
+        elif "params" in metrics:
             record.add(Measurement("params", [parameter_count(model)]))
         if "depth" in metrics:
             from artifact.models.paper_architectures import depth
@@ -231,7 +245,13 @@ class CellMeasurer(object):
                     record.add(Measurement(metric, [scores[metric]], notes={"task": self.task.description}))
                 else:
                     record.skip(metric, "not defined for a {} model".format(self.task.kind))
-        if metrics & {"op_shares", "dequantize_share"}:
+        if litert and "inference_time_s" in record.measurements:
+            record.measurements["inference_time_s"].notes["litert_ops_in_model"] = model.op_summary()
+        if metrics & {"op_shares", "dequantize_share"} and litert:
+            for metric in metrics & {"op_shares", "dequantize_share"}:
+                record.skip(metric, "the TF step-stats profiler does not see inside the LiteRT interpreter; "
+                                    "inference_time_s notes list the operators of its model")
+        elif metrics & {"op_shares", "dequantize_share"}:
             self._op_profile(record, fn, metrics)
         record.duration_s = time.perf_counter() - t0
         self._current_model = None
@@ -305,8 +325,9 @@ def worker_main(argv):
     profile_source, model_name, results_dir = argv
     profile = load_profile(profile_source)
     measurer = CellMeasurer(profile, model_name, results_dir)
+    pending = {c.key for c in pending_cells(profile, results_dir)}
     for cell in profile.cells_of(model_name):
-        if os.path.exists(record_path(records_dir(results_dir), cell.key)):
+        if cell.key not in pending:
             continue
         record = measurer.measure(cell)
         save_record(records_dir(results_dir), record)

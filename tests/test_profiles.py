@@ -1,12 +1,12 @@
 import pytest
 
 from artifact.errors import ConfigError
-from artifact.profiles import available_profiles, load_profile
+from artifact.profiles import TECHNIQUES, available_profiles, load_profile
 
 
 def test_embedded_profile_covers_every_technique():
     profile = load_profile("embedded")
-    assert {c.technique for c in profile.cells} == {"baseline", "quantize", "prune", "quantize_prune"}
+    assert {c.technique for c in profile.cells} == set(TECHNIQUES)
     bits = {c.setting.get("bits") for c in profile.cells if c.technique == "quantize"}
     assert bits == {6, 8, 16}
     assert len({c.key for c in profile.cells}) == len(profile.cells)

@@ -5,6 +5,11 @@
     prune           {threshold}: L1 filter/neuron removal, then fine-tuning
     quantize_prune  {bits, threshold}: k-bit quantization first, then pruning of the quantized
                     weights, fine-tuning, and the result stored again in k bits (paper §IV-J order)
+    magnitude_prune {sparsity}: TF-MOT's unstructured magnitude pruning (prune_low_magnitude,
+                    strip_pruning), the contrast to the paper's structured pruning: the zeros
+                    stay in a dense model of the same size and speed unless the file is compressed
+    litert          {mode}: beyond the paper, a LiteRT conversion (fp32, dynamic, float16, int8);
+                    returns a `litert.LiteRTVariant` deployed as a .tflite file
 
 The input model is never modified; the same seed gives the same result.
 """
@@ -59,4 +64,17 @@ def apply_technique(technique, setting, model, task, retrain_epochs=RETRAIN_EPOC
         if retrain_epochs:
             pruned = task.finetune(pruned, retrain_epochs)
         return quantize_model(pruned, bits)
-    raise ConfigError("unknown technique {!r}; known: baseline, quantize, prune, quantize_prune".format(technique))
+    if technique == "magnitude_prune":
+        from artifact.compress.sparsity import check_sparsity, magnitude_prune
+
+        sparsity = check_sparsity(_setting(setting, "sparsity", technique))
+        data = task.training_arrays() if retrain_epochs else None
+        return magnitude_prune(model, sparsity, finetune=data, epochs=retrain_epochs if data else 0)
+    if technique == "litert":
+        from artifact.compress import litert
+
+        mode = litert.check_mode(_setting(setting, "mode", technique))
+        calibration = task.calibration_inputs(litert.CALIBRATION_SAMPLES) if mode == "int8" else None
+        return litert.convert(model, mode, calibration)
+    raise ConfigError("unknown technique {!r}; known: baseline, quantize, prune, quantize_prune, "
+                      "magnitude_prune, litert".format(technique))

@@ -36,7 +36,7 @@ STATISTICS = ("value", "ratio", "change_pct", "reduction_pct", "drop_pts")
 AGGREGATES = ("mean", "each")
 RULE_KINDS = ("absolute", "relative", "at_least", "at_most", "direction", "ordering")
 ON_MISS = ("fail", "deviation")
-TECHNIQUES = ("baseline", "quantize", "prune", "quantize_prune")
+TECHNIQUES = ("baseline", "quantize", "prune", "quantize_prune", "magnitude_prune", "litert")
 
 
 @dataclass(frozen=True)

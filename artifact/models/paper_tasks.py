@@ -105,7 +105,17 @@ class PaperClassificationTask(object):
 
         return sample_photos(self.style, self.size)[:count]
 
+    def training_arrays(self):
+        return None  # no ImageNet training set here
+
+    def calibration_inputs(self, count=32):
+        # type: (int) -> List[Any]
+        """Activation-range samples for full-integer quantization: ImageNet images when given."""
+        return self.timing_inputs(count)
+
     def predict_fn(self, model):
+        if getattr(model, "is_litert", False):
+            return model
         return tf.function(lambda x: model(x, training=False))
 
     def evaluate(self, model, limit=0):

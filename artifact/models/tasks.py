@@ -39,7 +39,18 @@ class ClassificationTask(object):
         """Real single images from the evaluation split, batch size 1."""
         return [self.split.x_test[i:i + 1] for i in range(min(count, len(self.split.x_test)))]
 
+    def training_arrays(self):
+        """(x, y) of the training split, for fine-tuning that is not the task's own (TF-MOT)."""
+        return self.split.x_train, self.split.y_train
+
+    def calibration_inputs(self, count=32):
+        # type: (int) -> List[Any]
+        """Real training images, batch size 1, for full-integer quantization's activation ranges."""
+        return [self.split.x_train[i:i + 1] for i in range(min(count, len(self.split.x_train)))]
+
     def predict_fn(self, model):
+        if getattr(model, "is_litert", False):
+            return model
         return tf.function(lambda x: model(x, training=False))
 
     def evaluate(self, model, limit=0):
@@ -55,6 +66,9 @@ class TranslationTask(object):
     kind = "translation"
     can_retrain = True
     weights = "trained here (mini-zoo)"
+
+    def training_arrays(self):
+        return None  # TF-MOT fine-tuning here is for classifiers; magnitude pruning runs without
 
     def __init__(self, model_name, corpus):
         self.model_name = model_name

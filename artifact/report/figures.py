@@ -77,7 +77,17 @@ def _natural(text):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
-def technique_panels(df: pd.DataFrame, techniques: list, title: str):
+SPARSITY_PANELS = [
+    ("storage_bytes", "(a) file size, % of fp32", "ratio"),
+    ("storage_gzip_bytes", "(b) file size gzipped, % of fp32 gzipped", "ratio"),
+    ("inference_time_s", "(c) inference time, % of fp32", "ratio"),
+    ("params", "(d) parameters, % of fp32", "ratio"),
+    ("top1", "(e) top-1 accuracy, %", "value"),
+    ("f1", "(f) F1 score, %", "value"),
+]
+
+
+def technique_panels(df: pd.DataFrame, techniques: list, title: str, panels=None):
     """Figs 13/20/41: six panels, grouped bars per model, one bar per setting."""
     sub = df[df.technique.isin(["baseline", *techniques])]
     variants = sub[sub.technique.isin(techniques)]
@@ -86,7 +96,7 @@ def technique_panels(df: pd.DataFrame, techniques: list, title: str):
     models = sorted(variants.model.unique())
     settings = sorted(variants.setting.unique(), key=_natural)
     fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
-    for ax, (metric, panel, how) in zip(axes.flat, RATIO_PANELS):
+    for ax, (metric, panel, how) in zip(axes.flat, panels or RATIO_PANELS):
         data = _with_ratio(sub, metric)
         col = metric + ".ratio" if how == "ratio" else metric
         if col not in data or data[col].notna().sum() == 0:
@@ -98,12 +108,16 @@ def technique_panels(df: pd.DataFrame, techniques: list, title: str):
         for i, setting in enumerate(bars):
             rows = data[(data.setting == setting) & (data.technique != "baseline" if setting != "fp32" else True)]
             vals = [rows[rows.model == m][col].mean() * (100 if how == "value" else 1) for m in models]
-            ax.bar([j + i * width for j in range(len(models))], vals, width, label=setting)
+            color = "0.6" if setting == "fp32" else f"C{settings.index(setting)}"
+            ax.bar([j + i * width for j in range(len(models))], vals, width, label=setting, color=color)
         if how == "ratio":
             ax.axhline(100, color="k", lw=0.6)
         ax.set_xticks([j + 0.4 - width / 2 for j in range(len(models))], models, rotation=20, fontsize=7)
         ax.set_title(panel, fontsize=9)
     axes.flat[0].legend(fontsize=7)
+    value_axes = [ax for ax, (_, _, how) in zip(axes.flat, panels or RATIO_PANELS) if how == "value"]
+    if value_axes and value_axes[0].has_data():
+        value_axes[0].legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -252,5 +266,10 @@ def all_figures(records: dict, stands_for: dict) -> dict:
         "fig32_bubble_quantization": bubble(df, "quantize", "Fig 32: quantization, by model size"),
         "fig36_bubble_pruning": bubble(df, "prune", "Fig 36: pruning, by model size"),
         "fig41_combined": technique_panels(df, ["quantize_prune"], "Fig 41: 8-bit quantization + pruning"),
+        "beyond_unstructured_pruning": technique_panels(
+            df, ["magnitude_prune"], "Contrast: TF-MOT unstructured magnitude pruning (zeros in a dense model)",
+            SPARSITY_PANELS),
+        "beyond_litert": technique_panels(df, ["litert"], "Beyond the paper: LiteRT (ai-edge-litert) "
+                                                          "post-training quantization, % of the TF fp32 model"),
     }
     return {k: v for k, v in figures.items() if v is not None}
