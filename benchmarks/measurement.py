@@ -2,7 +2,6 @@
 
 1. Timing-harness overhead per inference against a bare `tf.function` loop (goal <= 1.02x).
 2. Windows the stopping rule needed against a fixed 50-run design, same model.
-3. Quantizing VGG16 (138M parameters) to 6 bits: seconds and peak RSS / fp32 size (goal <= 20 s, <= 3x).
 """
 import os
 import statistics
@@ -11,8 +10,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from artifact.compat import keras, tf  # noqa: E402
-from artifact.measure.memory import peak_rss_bytes, reset_peak  # noqa: E402
+from artifact.compat import tf  # noqa: E402
 from artifact.measure.timing import time_inference  # noqa: E402
 from artifact.models import mini_zoo  # noqa: E402
 from artifact.models.data import digits_split  # noqa: E402
@@ -41,19 +39,5 @@ def harness_overhead(repeats=5):
           f"(converged={result.converged}) vs a fixed 50-run design")
 
 
-def quantize_vgg16():
-    from artifact.compress.quantize import quantize_model
-
-    model = keras.applications.VGG16(weights=None)
-    fp32 = sum(int(w.shape.num_elements()) for w in model.weights) * 4
-    reset_peak()
-    start = time.perf_counter()
-    quantize_model(model, 6)
-    seconds = time.perf_counter() - start
-    print(f"quantize VGG16 to 6 bits: {seconds:.1f} s (goal <= 20 s); process peak RSS {peak_rss_bytes() / fp32:.2f}x "
-          f"the fp32 weights ({fp32 / 1e6:.0f} MB; goal <= 3x)")
-
-
 if __name__ == "__main__":
     harness_overhead()
-    quantize_vgg16()

@@ -103,3 +103,17 @@ def test_checkpoint_and_imagenet_give_accuracy_and_inputs_cannot_be_mixed(tmp_pa
     np.testing.assert_array_equal(baseline.get_layer(name).kernel.numpy(), source.get_layer(name).kernel.numpy())
     with pytest.raises(ConfigError, match="other inputs"):
         run_profile(profile, results, {})
+
+
+def test_cells_whose_technique_was_unsupported_are_measured_again(tmp_path, profile):
+    from artifact.profiles import load_profile
+    from artifact.records import Record, save_record
+    from artifact.runner import pending_cells, records_dir
+
+    loaded = load_profile(profile)
+    base, quant = loaded.cells
+    save_record(records_dir(str(tmp_path)), Record(base.to_dict(), {}))
+    unsupported = Record(quant.to_dict(), {}, provenance={"technique_unsupported": "no rule for X"})
+    unsupported.skip("storage_bytes", "quantize cannot be applied to mobilenet_v1 yet: no rule for X")
+    save_record(records_dir(str(tmp_path)), unsupported)
+    assert [c.key for c in pending_cells(loaded, str(tmp_path))] == [quant.key]
