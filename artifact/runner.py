@@ -200,10 +200,6 @@ class CellMeasurer(object):
             del variant
         keras.backend.clear_session()
         gc.collect()
-        from artifact.measure.memory import current_rss_bytes, peak_rss_bytes, reset_peak
-
-        peak_reset = reset_peak()
-        rss_before = current_rss_bytes()
         model = load_deployable(path)
         self._current_model = model
         litert = getattr(model, "is_litert", False)
@@ -229,10 +225,7 @@ class CellMeasurer(object):
         if metrics & set(("inference_time_s",) + POWER_METRICS):
             self._time_and_power(record, fn, metrics)
         if "memory_peak_bytes" in metrics:
-            peak = peak_rss_bytes() - (rss_before or 0)
-            record.add(Measurement("memory_peak_bytes", [peak], notes={
-                "what": "peak RSS during model load and timed inference, minus RSS before load",
-                "peak_reset_with_clear_refs": peak_reset, "process_peak_rss_bytes": peak_rss_bytes()}))
+            self._memory(record, path)
         wanted = [m for m in ACCURACY_METRICS if m in metrics]
         unavailable = self.task.accuracy_unavailable() if wanted else None
         if unavailable:
@@ -259,6 +252,24 @@ class CellMeasurer(object):
             del model, fn
             os.remove(path)  # its size is in the record; the baseline stays for the next cells
         return record
+
+    def _memory(self, record, path, inferences=3):
+        """Peak-RSS growth of loading `path` and running it, in a fresh process (memory_probe)."""
+        import json
+
+        cmd = [sys.executable, "-m", "artifact.measure.memory_probe", path, self.model_name, str(inferences)]
+        # Python 3.6 (Jetson TX2) has neither capture_output nor text
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: UP022
+                              universal_newlines=True)  # noqa: UP021
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("MEMORY ")]
+        if proc.returncode != 0 or not lines:
+            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]
+            record.skip("memory_peak_bytes", "memory probe failed (exit {}): {}".format(proc.returncode, tail))
+            return
+        result = json.loads(lines[-1][len("MEMORY "):])
+        record.add(Measurement("memory_peak_bytes", [result.pop("peak_delta_bytes")], notes=dict(
+            result, what="peak RSS of a fresh process while it runs {} inferences of the loaded model, minus "
+                         "its RSS before loading (the loader's own transients are reset away)".format(inferences))))
 
     def _time_and_power(self, record, fn, metrics):
         from artifact.measure.timing import time_inference

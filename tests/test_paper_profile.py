@@ -25,7 +25,7 @@ keep_model_files = false
 [[group]]
 technique = "baseline"
 models = ["mobilenet_v1"]
-metrics = ["params", "depth", "storage_bytes", "inference_time_s", "top1", "top5", "f1"]
+metrics = ["params", "depth", "storage_bytes", "memory_peak_bytes", "inference_time_s", "top1", "top5", "f1"]
 [[group]]
 technique = "quantize"
 models = ["mobilenet_v1"]
@@ -66,6 +66,8 @@ def test_architecture_only_run_measures_what_needs_no_weights(tmp_path, profile)
     for metric in ("top1", "top5", "f1"):
         assert "--checkpoints" in base.skipped[metric] and "--imagenet" in base.skipped[metric]
     assert base.measurements["inference_time_s"].n >= 3
+    memory = base.measurements["memory_peak_bytes"]  # a fresh process loads and runs the file
+    assert memory.samples[0] > 4233001 * 4 * 0.5 and memory.notes["load_peak_delta_bytes"] > 0
     assert "initialised" in base.provenance["weights"] and "grace_hopper" in base.provenance["data"]
     quant = records["mobilenet_v1__quantize__bits-8"]
     assert quant.value("storage_bytes") < 0.3 * base.value("storage_bytes")
