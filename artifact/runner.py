@@ -78,15 +78,26 @@ def check_same_inputs(results_dir, inputs):
 def validate_inputs(models, inputs):
     # type: (List[str], Dict[str, Optional[str]]) -> None
     """Open the user's checkpoints and data sets for the Table I models before any worker starts,
-    so a wrong path is one line now rather than a worker failure later."""
-    if not any(inputs.get(k) for k in ("imagenet", "slim_checkpoints", "nmt_data")):
-        return
+    so a wrong path is one line now rather than a worker failure later. Each data set is read
+    once here, not once per model."""
     from artifact.models.paper_architectures import PAPER_MODELS
-    from artifact.models.paper_tasks import paper_task
 
-    for model in sorted(set(models)):
-        if model in PAPER_MODELS:
-            paper_task(model, inputs, int(inputs.get("eval_samples") or 0))
+    paper = sorted(set(m for m in models if m in PAPER_MODELS))
+    limit = int(inputs.get("eval_samples") or 0)
+    cnns = [m for m in paper if m != "nmt"]
+    if inputs.get("slim_checkpoints"):
+        from artifact.models.slim_checkpoint import find_checkpoint
+
+        for model in cnns:
+            find_checkpoint(inputs["slim_checkpoints"], model)
+    if inputs.get("imagenet") and cnns:
+        from artifact.models.imagenet import ImageNetVal
+
+        ImageNetVal(inputs["imagenet"], limit=limit)
+    if inputs.get("nmt_data") and "nmt" in paper:
+        from artifact.models.nmt_data import NmtData
+
+        NmtData.from_directory(inputs["nmt_data"], limit=limit or None)
 
 
 def check_inputs(profile, inputs):
@@ -141,7 +152,6 @@ class CellMeasurer(object):
         self.profile = profile
         self.model_name = model_name
         self.results_dir = results_dir
-        self._current_model = None
         self.settings = profile.measurement
         inputs = inputs_from_env()
         eval_samples = int(inputs.pop("eval_samples") or self.settings["eval_samples"])
@@ -201,7 +211,6 @@ class CellMeasurer(object):
         keras.backend.clear_session()
         gc.collect()
         model = load_deployable(path)
-        self._current_model = model
         litert = getattr(model, "is_litert", False)
         fn = self.task.predict_fn(model)
         metrics = set(cell.metrics)
@@ -245,9 +254,8 @@ class CellMeasurer(object):
                 record.skip(metric, "the TF step-stats profiler does not see inside the LiteRT interpreter; "
                                     "inference_time_s notes list the operators of its model")
         elif metrics & {"op_shares", "dequantize_share"}:
-            self._op_profile(record, fn, metrics)
+            self._op_profile(record, model, fn, metrics)
         record.duration_s = time.perf_counter() - t0
-        self._current_model = None
         if not self.settings["keep_model_files"] and cell.technique != "baseline":
             del model, fn
             os.remove(path)  # its size is in the record; the baseline stays for the next cells
@@ -315,11 +323,11 @@ class CellMeasurer(object):
             if metric in metrics:
                 record.add(Measurement(metric, values, notes=notes))
 
-    def _op_profile(self, record, fn, metrics):
+    def _op_profile(self, record, model, fn, metrics):
         from artifact.measure.op_profile import profile_ops
 
         if hasattr(self.task, "profile_fn"):  # a task whose inference is not one traceable call
-            fn, inputs = self.task.profile_fn(self._current_model), self.task.profile_input()
+            fn, inputs = self.task.profile_fn(model), self.task.profile_input()
         else:
             inputs = self.task.timing_inputs(1)[0]
         prof = profile_ops(fn, inputs, runs=3)

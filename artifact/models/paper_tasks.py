@@ -114,9 +114,9 @@ class PaperClassificationTask(object):
         return self.timing_inputs(count)
 
     def predict_fn(self, model):
-        if getattr(model, "is_litert", False):
-            return model
-        return tf.function(lambda x: model(x, training=False))
+        from artifact.models.tasks import image_predict_fn
+
+        return image_predict_fn(model)
 
     def evaluate(self, model, limit=0):
         # type: (Any, int) -> Dict[str, float]

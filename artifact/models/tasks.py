@@ -11,6 +11,14 @@ from artifact.models import data as datasets
 from artifact.models import mini_zoo
 
 
+def image_predict_fn(model):
+    """One inference on a batch of images: a LiteRT model is already callable, a Keras model is
+    wrapped in a tf.function."""
+    if getattr(model, "is_litert", False):
+        return model
+    return tf.function(lambda x: model(x, training=False))
+
+
 class ClassificationTask(object):
     kind = "classification"
     can_retrain = True
@@ -49,9 +57,7 @@ class ClassificationTask(object):
         return [self.split.x_train[i:i + 1] for i in range(min(count, len(self.split.x_train)))]
 
     def predict_fn(self, model):
-        if getattr(model, "is_litert", False):
-            return model
-        return tf.function(lambda x: model(x, training=False))
+        return image_predict_fn(model)
 
     def evaluate(self, model, limit=0):
         # type: (Any, int) -> Dict[str, float]

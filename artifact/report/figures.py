@@ -44,12 +44,11 @@ def records_frame(records: dict) -> pd.DataFrame:
 
 
 def _with_ratio(df: pd.DataFrame, metric: str) -> pd.DataFrame:
-    base = df[df.technique == "baseline"].set_index("model")[metric] if metric in df else None
+    base = df[df.technique == "baseline"].set_index("model")[metric]
     out = df.copy()
-    if base is not None:
-        out[metric + ".ratio"] = [row[metric] / base.get(row["model"], math.nan) * 100
-                                  if metric in row and pd.notna(row[metric]) else math.nan
-                                  for _, row in out.iterrows()]
+    out[metric + ".ratio"] = [row[metric] / base.get(row["model"], math.nan) * 100
+                              if pd.notna(row[metric]) else math.nan
+                              for _, row in out.iterrows()]
     return out
 
 
@@ -153,8 +152,6 @@ def threshold_sweep(df: pd.DataFrame):
 
 def memory_footprint(df: pd.DataFrame):
     """Fig 27: peak memory of each variant, % of its fp32 model."""
-    if "memory_peak_bytes" not in df:
-        return None
     data = _with_ratio(df, "memory_peak_bytes")
     data = data[data.technique != "baseline"].dropna(subset=["memory_peak_bytes.ratio"])
     if data.empty:
@@ -169,7 +166,7 @@ def memory_footprint(df: pd.DataFrame):
 
 def dequantize_share(df: pd.DataFrame):
     """Fig 28: share of inference time spent in dequantization."""
-    if "dequantize_share" not in df or df["dequantize_share"].notna().sum() == 0:
+    if df["dequantize_share"].notna().sum() == 0:
         return None
     pivot = df.dropna(subset=["dequantize_share"]).pivot_table(
         index="model", columns="setting", values="dequantize_share") * 100
@@ -208,7 +205,7 @@ def bubble(df: pd.DataFrame, technique: str, title: str):
     """Figs 32/36: time change vs accuracy change, bubble size = parameters."""
     data = _with_ratio(_with_ratio(df, "inference_time_s"), "top1")
     data = data[data.technique == technique].dropna(subset=["inference_time_s.ratio", "top1.ratio"])
-    if data.empty or "params" not in df:
+    if data.empty:
         return None
     params = df[df.technique == "baseline"].set_index("model")["params"]
     fig, ax = plt.subplots(figsize=(7, 4.5))
