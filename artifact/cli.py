@@ -77,7 +77,8 @@ def cmd_check(args) -> int:
     start = time.perf_counter()
     data = check(results_dir_for(args), args.claims) if args.claims else check(results_dir_for(args))
     _record_step(args, "check", time.perf_counter() - start)
-    print(f"check: {verdict_line(data['counts'])} -> {os.path.join(results_dir_for(args), 'verdicts.json')}")
+    line = verdict_line(data["counts"], data.get("flagged", 0))
+    print(f"check: {line} -> {os.path.join(results_dir_for(args), 'verdicts.json')}")
     return 1 if data["counts"]["FAIL"] and args.gate else 0
 
 
@@ -117,7 +118,7 @@ def cmd_reproduce(args) -> int:
     data, _ = load_verdicts(results_dir_for(args))
     print("steps: " + ", ".join(f"{n} {s:.1f} s" for n, s in steps))
     print(f"report: {os.path.join(results_dir_for(args), 'report', 'index.html')}")
-    print(f"verdicts ({args.profile}): {verdict_line(data['counts'])}")
+    print(f"verdicts ({args.profile}): {verdict_line(data['counts'], data.get('flagged', 0))}")
     return 1 if data["counts"]["FAIL"] and args.gate else 0
 
 

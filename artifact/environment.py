@@ -1,17 +1,20 @@
-"""The environment a record was measured in: read from the machine, never assumed."""
+"""The environment a record was measured in: read from the machine, never assumed.
+
+Software (Python, TensorFlow, CUDA/cuDNN of its build, git commit, container) is read here; the
+board (L4T release, nvpmodel, jetson_clocks, CPU/GPU/EMC clocks, temperatures, CPU model and
+governor, GPU and driver) by `artifact.measure.board_state.read_board_state`, under the same root
+as the power sensors (`ARTIFACT_SYSFS_ROOT`, an emulated tree in tests).
+"""
 import os
 import platform
 import socket
 import subprocess
 
 
-def _read(path):
-    # type: (str) -> Optional[str]
-    try:
-        with open(path) as handle:
-            return handle.read().strip()
-    except (OSError, UnicodeDecodeError):
-        return None
+def sysfs_root():
+    # type: () -> str
+    """Where /sys, /proc and /etc are read from: "/" on a real machine, an emulated tree in tests."""
+    return os.environ.get("ARTIFACT_SYSFS_ROOT", "/")
 
 
 def _run(args):
@@ -24,15 +27,6 @@ def _run(args):
         return None
 
 
-def cpu_model():
-    # type: () -> Optional[str]
-    text = _read("/proc/cpuinfo") or ""
-    for line in text.splitlines():
-        if line.lower().startswith(("model name", "hardware", "cpu model")):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or None
-
-
 def git_commit():
     # type: () -> Optional[str]
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -42,30 +36,11 @@ def git_commit():
     return commit or os.environ.get("ARTIFACT_GIT_COMMIT")
 
 
-def jetson_state():
-    # type: () -> Dict[str, Optional[str]]
-    """L4T release, power mode, clocks and temperatures on a Jetson; empty elsewhere."""
-    release = _read("/etc/nv_tegra_release")
-    if release is None:
-        return {}
-    state = {"l4t_release": release.splitlines()[0], "nvpmodel": _run(["nvpmodel", "-q"]),
-             "jetson_clocks": _run(["jetson_clocks", "--show"])}
-    for name in ("gpu", "emc"):
-        state[name + "_freq_hz"] = _read("/sys/devices/gpu.0/devfreq/17000000.gp10b/cur_freq") if name == "gpu" \
-            else _read("/sys/kernel/debug/clk/emc/clk_rate")
-    zones = "/sys/class/thermal"
-    if os.path.isdir(zones):
-        for zone in sorted(os.listdir(zones)):
-            kind = _read(os.path.join(zones, zone, "type"))
-            temp = _read(os.path.join(zones, zone, "temp"))
-            if kind and temp:
-                state["temp_" + kind] = temp
-    return state
-
-
-def collect_environment():
-    # type: () -> Dict[str, Optional[str]]
+def collect_environment(root=None):
+    # type: (Optional[str]) -> Dict[str, Optional[str]]
     import tensorflow as tf
+
+    from artifact.measure.board_state import read_board_state
 
     build = {}
     try:
@@ -78,17 +53,13 @@ def collect_environment():
         "machine": platform.machine(),
         "os": platform.platform(),
         "python": platform.python_version(),
-        "cpu_model": cpu_model(),
         "cpu_count": str(os.cpu_count()),
-        "cpu_governor": _read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
-        "cpu_freq_khz": _read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq"),
         "tensorflow": tf.__version__,
         "cuda": build.get("cuda_version"),
         "cudnn": build.get("cudnn_version"),
-        "gpus": ", ".join(gpus) or None,
-        "gpu_driver": _run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"]),
+        "tf_gpus": ", ".join(gpus) or None,
         "git_commit": git_commit(),
         "container_image": os.environ.get("ARTIFACT_IMAGE") or ("docker" if os.path.exists("/.dockerenv") else None),
     }
-    env.update(jetson_state())
+    env.update(read_board_state(sysfs_root() if root is None else root))
     return env

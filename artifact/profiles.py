@@ -41,6 +41,8 @@ DEFAULT_MEASUREMENT = {
     "min_window_s": 0.05,
     "ci_target": 0.05,
     "time_budget_s": 8.0,
+    "idle_s": 1.0,  # idle power measured this long, sampler running, before each timing run
+    "power_rate_hz": 1000.0,  # power sampler target rate
     "eval_samples": 0,  # 0 = the whole evaluation split
     "keep_model_files": True,  # False: delete each variant's file once measured (large models)
 }

@@ -47,8 +47,8 @@ METRICS = {
 class Measurement(object):
     """Raw samples of one metric of one cell; summaries are computed, never stored alone."""
 
-    def __init__(self, metric, samples, unit=None, warmup=None, converged=None, notes=None):
-        # type: (str, List[float], Optional[str], Optional[List[float]], Optional[bool], Optional[Dict[str, Any]]) -> None
+    def __init__(self, metric, samples, unit=None, warmup=None, converged=None, notes=None, flags=None):
+        # type: (str, List[float], Optional[str], Optional[List[float]], Optional[bool], Optional[Dict[str, Any]], Optional[List[str]]) -> None
         if metric not in METRICS:
             raise FormatError("unknown metric {!r}; known: {}".format(metric, ", ".join(sorted(METRICS))))
         self.metric = metric
@@ -57,6 +57,9 @@ class Measurement(object):
         self.warmup = [float(x) for x in (warmup or [])]
         self.converged = converged
         self.notes = dict(notes or {})
+        # quality problems that do not void the number but must be seen next to it (timing that did not
+        # converge, sensor read errors, a sensor slower than the windows, throttling, emulated hardware)
+        self.flags = [str(f) for f in (flags or [])]
 
     @property
     def n(self):
@@ -78,13 +81,13 @@ class Measurement(object):
     def to_dict(self):
         # type: () -> Dict[str, Any]
         return {"unit": self.unit, "samples": self.samples, "warmup": self.warmup, "n": self.n,
-                "converged": self.converged, "notes": self.notes}
+                "converged": self.converged, "notes": self.notes, "flags": self.flags}
 
     @classmethod
     def from_dict(cls, metric, data):
         # type: (str, Dict[str, Any]) -> Measurement
         return cls(metric, data["samples"], data.get("unit"), data.get("warmup"),
-                   data.get("converged"), data.get("notes"))
+                   data.get("converged"), data.get("notes"), data.get("flags"))
 
 
 class Record(object):

@@ -158,12 +158,12 @@ class CellMeasurer(object):
         self.settings = dict(self.settings, eval_samples=eval_samples)
         self.task = task_for(model_name, inputs, eval_samples)
         self.environment = collect_environment()
-        self.sensor, self.no_sensor_reason = discover_power_sensor(
-            os.environ.get("ARTIFACT_SYSFS_ROOT", "/"))
+        self.sysfs_root = os.environ.get("ARTIFACT_SYSFS_ROOT", "/")  # an emulated tree in tests
+        self.sensor, self.no_sensor_reason = discover_power_sensor(self.sysfs_root)
         if self.sensor is not None:
             self.environment["power_sensor"] = self.sensor.name
-            if os.environ.get("ARTIFACT_SYSFS_ROOT", "/") != "/":
-                self.environment["power_sensor_emulated"] = os.environ["ARTIFACT_SYSFS_ROOT"]
+            if self.sysfs_root != "/":
+                self.environment["power_sensor_emulated"] = self.sysfs_root
 
     def model_path(self, key, technique="baseline"):
         from artifact.compress.deploy import suffix_for
@@ -262,7 +262,7 @@ class CellMeasurer(object):
         return record
 
     def _memory(self, record, path, inferences=3):
-        """Peak-RSS growth of loading `path` and running it, in a fresh process (memory_probe)."""
+        """Footprint of loading `path` and running it, in a fresh process (memory_probe)."""
         import json
 
         cmd = [sys.executable, "-m", "artifact.measure.memory_probe", path, self.model_name, str(inferences)]
@@ -275,41 +275,60 @@ class CellMeasurer(object):
             record.skip("memory_peak_bytes", "memory probe failed (exit {}): {}".format(proc.returncode, tail))
             return
         result = json.loads(lines[-1][len("MEMORY "):])
-        record.add(Measurement("memory_peak_bytes", [result.pop("peak_delta_bytes")], notes=dict(
+        flags = [] if result["peak_reset_with_clear_refs"] else [
+            "the kernel refused /proc/self/clear_refs: the inference-phase peak also holds the load phase's peak"]
+        record.add(Measurement("memory_peak_bytes", [result.pop("peak_delta_bytes")], flags=flags, notes=dict(
             result, what="peak RSS of a fresh process while it runs {} inferences of the loaded model, minus "
-                         "its RSS before loading (the loader's own transients are reset away)".format(inferences))))
+                         "its RSS before loading (the loader's own transients are reset away), plus TF's GPU "
+                         "allocator peak when a GPU runs it (footprint says which)".format(inferences))))
 
     def _time_and_power(self, record, fn, metrics):
+        """Time `fn` by the stopping rule; with a sensor, sample power over the same windows and
+        deduct the idle power measured just before; watch the board (clocks, temperatures) meanwhile."""
+        from artifact.measure.board_state import BoardMonitor, throttling_flags
         from artifact.measure.timing import time_inference
 
-        sampler = None
-        idle = None
-        if self.sensor is not None and metrics & set(POWER_METRICS):
-            from artifact.measure.power import PowerSampler, idle_power
+        power_wanted = [m for m in POWER_METRICS if m in metrics]
+        sampler, idle, no_power = None, None, None
+        if power_wanted and self.sensor is None:
+            no_power = "needs a power sensor: " + self.no_sensor_reason
+        elif power_wanted:
+            from artifact.measure.power import PowerSampler, SensorReadError, idle_power
 
-            idle, _ = idle_power(self.sensor, seconds=1.0)
-            sampler = PowerSampler(self.sensor)
-            sampler.start()
+            try:
+                idle, _ = idle_power(self.sensor, seconds=self.settings["idle_s"])
+            except (ValueError, SensorReadError) as exc:
+                no_power = "idle power could not be measured, so energy cannot be deducted: {}".format(exc)
+            else:
+                sampler = PowerSampler(self.sensor, self.settings["power_rate_hz"])
+                sampler.start()
+        monitor = BoardMonitor(self.sysfs_root)
+        monitor.start()
         try:
             timing = time_inference(fn, self.task.timing_inputs(), self.settings)
         finally:
             if sampler is not None:
                 time.sleep(0.05)  # let the trace run past the end of the last window
             trace = sampler.stop() if sampler is not None else None
+            board = monitor.stop()
+        throttled = throttling_flags(board)
         record.add(Measurement("inference_time_s", timing.samples, warmup=timing.warmup,
-                               converged=timing.converged, notes=timing.notes()))
-        if trace is None:
-            for metric in POWER_METRICS:
-                if metric in metrics:
-                    record.skip(metric, "needs a power sensor: " + self.no_sensor_reason)
-            return
-        self._power_from_trace(record, trace, timing, idle, metrics)
+                               converged=timing.converged, notes=dict(timing.notes(), board=board),
+                               flags=timing.flags(self.settings["ci_target"]) + throttled))
+        if no_power is not None:
+            for metric in power_wanted:
+                record.skip(metric, no_power)
+        elif trace is not None:
+            self._power_from_trace(record, trace, timing, idle, metrics, throttled)
 
-    def _power_from_trace(self, record, trace, timing, idle, metrics):
-        from artifact.measure.power import energy_joules, mean_power, peak_power
+    def _power_from_trace(self, record, trace, timing, idle, metrics, throttled):
+        from artifact.measure.power import energy_joules, mean_power, peak_power, trace_flags
 
-        notes = {"idle_w": idle, "sensor": self.sensor.name, "achieved_rate_hz": trace.achieved_rate_hz,
-                 "distinct_readings": trace.distinct_readings, "sensor_errors": trace.errors[:20]}
+        notes = {"idle_w": idle, "sensor": self.sensor.describe(), "achieved_rate_hz": trace.achieved_rate_hz,
+                 "effective_update_hz": trace.effective_update_hz, "distinct_readings": trace.distinct_readings,
+                 "n_samples": len(trace.watts), "sampler_cpu_fraction": trace.sampler_cpu_fraction,
+                 "sensor_errors": trace.errors[:20], "what": "energy per inference: trapezoid over the raw "
+                 "timestamps of each timing window, minus idle power x window time, over the inferences in it"}
         try:
             energy = [energy_joules(trace, a, b, idle) / timing.per_window for a, b in timing.windows]
             means = [mean_power(trace, a, b) for a, b in timing.windows]
@@ -319,9 +338,15 @@ class CellMeasurer(object):
                 if metric in metrics:
                     record.skip(metric, "power trace unusable: {}".format(exc))
             return
-        for metric, values in (("energy_j", energy), ("power_mean_w", means), ("power_peak_w", peaks)):
+        flags = trace_flags(trace, timing.windows) + throttled
+        negative = sum(1 for e in energy if e <= 0)
+        noise = "{} of {} windows drew no more than the idle power ({:.3f} W): the model's energy is within the " \
+                "sensor's noise".format(negative, len(energy), idle)
+        energy_flags = flags + ([noise] if negative else [])
+        for metric, values, extra in (("energy_j", energy, energy_flags), ("power_mean_w", means, flags),
+                                      ("power_peak_w", peaks, flags)):
             if metric in metrics:
-                record.add(Measurement(metric, values, notes=notes))
+                record.add(Measurement(metric, values, notes=notes, flags=extra))
 
     def _op_profile(self, record, model, fn, metrics):
         from artifact.measure.op_profile import profile_ops

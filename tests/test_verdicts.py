@@ -134,3 +134,14 @@ def test_mean_over_the_measured_models_names_the_ones_left_out():
     v = judge(claim(models=["vgg_16", "nmt"]), run)
     assert v.outcome == PASS and math.isclose(v.measured, 40.0) and list(v.models) == ["vgg_16"]
     assert "left out: nmt (SKIPPED: quantize cannot be applied to nmt yet)" in v.explanation
+
+
+def test_measurement_flags_travel_to_the_verdict_and_survive_json():
+    base = rec("mini_vgg", "baseline", {}, inference_time_s=1.0)
+    quant = rec("mini_vgg", "quantize", {"bits": 8}, inference_time_s=1.45)
+    quant.measurements["inference_time_s"].flags.append("timing did not converge")
+    quant = Record.from_dict(quant.to_dict())  # flags are part of the record format
+    v = judge(claim(), view(base, quant))
+    assert v.outcome == PASS  # a flag qualifies a verdict, it does not change it
+    assert v.flags == ["mini_vgg__quantize__bits-8: timing did not converge"]
+    assert judge(claim(), view(base, rec("mini_vgg", "quantize", {"bits": 8}, inference_time_s=1.45))).flags == []

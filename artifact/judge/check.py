@@ -35,7 +35,8 @@ def check(results_dir: str, claims_dir: str = CLAIMS_DIR) -> dict:
     verdicts = [judge(claim, view) for claim in load_claims(claims_dir)]
     data = {"format_version": FORMAT_VERSION, "kind": VERDICTS_KIND, "profile": info.get("profile"),
             "checked_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "claims_dir": os.path.relpath(claims_dir),
-            "counts": summarize(verdicts), "verdicts": [v.to_dict() for v in verdicts]}
+            "counts": summarize(verdicts),
+            "flagged": sum(1 for v in verdicts if v.flags), "verdicts": [v.to_dict() for v in verdicts]}
     write_json_atomic(verdicts_path(results_dir), data)
     return data
 

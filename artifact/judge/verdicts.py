@@ -29,6 +29,7 @@ class Verdict:
     metric: str = ""
     models: dict = field(default_factory=dict)  # run model -> per-model measured value
     evidence: list = field(default_factory=list)  # record keys
+    flags: list = field(default_factory=list)  # "record key: problem" of the measurements judged
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -159,8 +160,18 @@ def judge(claim: Claim, view: RunView) -> Verdict:
         explanation += "; left out: " + "; ".join(f"{m} ({e.outcome}: {e.reason})" for m, e in missing.items())
     if outcome != PASS and claim.notes:
         explanation += f" — known: {claim.notes}"
+    evidence = sorted(set(evidence))
     return Verdict(outcome=outcome, measured=measured, delta=delta, explanation=explanation,
-                   models=values, evidence=sorted(set(evidence)), **base)
+                   models=values, evidence=evidence, flags=measurement_flags(view, evidence, claim.metric), **base)
+
+
+def measurement_flags(view: RunView, evidence: list, metric: str) -> list:
+    """Quality flags (non-converged timing, sensor errors, throttling, ...) of the judged measurements."""
+    flags = []
+    for key in evidence:
+        measurement = view.records[key].measurements.get(metric) if key in view.records else None
+        flags += [f"{key}: {flag}" for flag in (measurement.flags if measurement is not None else [])]
+    return flags
 
 
 def summarize(verdicts: list) -> dict:

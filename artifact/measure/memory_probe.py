@@ -6,7 +6,10 @@ Imports TensorFlow and builds the task's inputs first (they are not the model's 
 two phases, each starting with a peak reset (VmHWM, `clear_refs`): load the deployable file, then
 run `inferences` inferences on real inputs. It prints one JSON line: the footprint is the peak RSS
 of the inference phase minus the RSS before loading (the loaded model while it runs, without the
-loader's transient buffers); the load phase's own peak is reported beside it. A
+loader's transient buffers), plus TensorFlow's GPU allocator peak of that phase when a GPU is used
+(device memory, or nvmap buffers on a Jetson, is not in RSS); the load phase's own peak is reported
+beside it, and so is the system view: the drop of MemAvailable and, on a Jetson, the growth of
+NvMapMemUsed during inference (system-wide, so other processes move them too). A
 fresh process per variant means no allocator reuse from the baseline or an earlier variant, so
 the figures of different variants compare. Inputs (--imagenet ...) come from the ARTIFACT_*
 environment variables the runner sets.
@@ -15,12 +18,19 @@ import json
 import sys
 
 
-def probe(path, model_name, inferences):
-    # type: (str, str, int) -> Dict[str, Any]
-    import numpy as np
-
+def probe(path, model_name, inferences, meminfo="/proc/meminfo"):
+    # type: (str, str, int, str) -> Dict[str, Any]
     from artifact.compress.deploy import load_deployable
-    from artifact.measure.memory import current_rss_bytes, peak_rss_bytes, reset_peak
+    from artifact.measure.memory import (
+        MeminfoWatcher,
+        current_rss_bytes,
+        gpu_allocator,
+        gpu_peak_bytes,
+        peak_rss_bytes,
+        reset_gpu_peak,
+        reset_peak,
+    )
+    from artifact.measure.timing import materialise
     from artifact.models.tasks import task_for
     from artifact.runner import inputs_from_env
 
@@ -28,19 +38,31 @@ def probe(path, model_name, inferences):
     inputs.pop("eval_samples", None)
     task = task_for(model_name, inputs)
     samples = task.timing_inputs(inferences)
+    device, no_gpu = gpu_allocator()
     reset_ok = reset_peak()
+    reset_gpu_peak(device)
     before = current_rss_bytes() or 0
     model = load_deployable(path)
     fn = task.predict_fn(model)
-    load_peak = peak_rss_bytes()
+    load_peak, load_gpu = peak_rss_bytes(), gpu_peak_bytes(device)
     reset_ok = reset_peak() and reset_ok  # without clear_refs the peak keeps the load phase: say so
+    reset_gpu_peak(device)
+    watcher = MeminfoWatcher(meminfo).start()
     for i in range(inferences):
-        out = fn(samples[i % len(samples)])
-        np.asarray(out.numpy() if hasattr(out, "numpy") else out)
-    peak = peak_rss_bytes()
-    return {"peak_delta_bytes": peak - before, "rss_before_bytes": before, "inference_peak_rss_bytes": peak,
-            "load_peak_delta_bytes": load_peak - before, "peak_reset_with_clear_refs": reset_ok,
-            "inferences": inferences}
+        materialise(fn(samples[i % len(samples)]))
+    system = watcher.stop()
+    peak, gpu = peak_rss_bytes(), gpu_peak_bytes(device)
+    result = {"rss_peak_delta_bytes": peak - before, "rss_before_bytes": before, "inference_peak_rss_bytes": peak,
+              "load_peak_delta_bytes": load_peak - before, "peak_reset_with_clear_refs": reset_ok,
+              "inferences": inferences, "footprint": "rss"}
+    result.update(system)
+    if device is None:
+        result["tf_gpu_allocator"] = no_gpu
+        result["peak_delta_bytes"] = result["rss_peak_delta_bytes"]
+    else:  # device memory (or nvmap buffers on a Jetson) is not in RSS: the footprint adds the allocator peak
+        result.update(tf_gpu_peak_bytes=gpu, tf_gpu_load_peak_bytes=load_gpu, footprint="rss + tf_gpu_peak")
+        result["peak_delta_bytes"] = result["rss_peak_delta_bytes"] + gpu
+    return result
 
 
 if __name__ == "__main__":

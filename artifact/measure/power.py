@@ -342,7 +342,8 @@ class PowerTrace:
     def __init__(self, timestamps: List[float], watts: List[float], target_rate_hz: float,
                  errors: Optional[List[str]] = None, error_count: Optional[int] = None,
                  sensor: Optional[Dict[str, str]] = None, reads: int = 0, unchanged_reads: int = 0,
-                 interval_average: bool = False) -> None:
+                 interval_average: bool = False, sampler_cpu_s: Optional[float] = None) -> None:
+        self.sampler_cpu_s = sampler_cpu_s   # CPU time of the sampler thread (None where unmeasurable)
         self.timestamps, self.watts, self.target_rate_hz = list(timestamps), list(watts), float(target_rate_hz)
         self.errors, self.sensor = list(errors or []), dict(sensor or {})
         self.error_count = len(self.errors) if error_count is None else error_count
@@ -353,12 +354,13 @@ class PowerTrace:
         self.achieved_rate_hz = (n - 1) / span if span > 0 else 0.0
         self.effective_update_hz = self.distinct_readings / span if span > 0 else 0.0
         self.max_gap_s = max((b - a for a, b in zip(self.timestamps, self.timestamps[1:])), default=0.0)
+        self.sampler_cpu_fraction = sampler_cpu_s / span if sampler_cpu_s is not None and span > 0 else None
 
     def to_dict(self) -> Dict:
         """JSON-safe summary including the raw samples."""
         keys = ("sensor", "target_rate_hz", "achieved_rate_hz", "effective_update_hz", "distinct_readings",
                 "max_gap_s", "reads", "unchanged_reads", "error_count", "errors", "interval_average",
-                "timestamps", "watts")
+                "sampler_cpu_s", "sampler_cpu_fraction", "timestamps", "watts")
         data: Dict = {"clock": "time.perf_counter", "n_samples": len(self.watts)}
         data.update((key, getattr(self, key)) for key in keys)
         return data
@@ -367,7 +369,7 @@ class PowerTrace:
     def from_dict(cls, data: Dict) -> "PowerTrace":
         return cls(data["timestamps"], data["watts"], data["target_rate_hz"], data.get("errors"),
                    data.get("error_count"), data.get("sensor"), data.get("reads", 0),
-                   data.get("unchanged_reads", 0), data.get("interval_average", False))
+                   data.get("unchanged_reads", 0), data.get("interval_average", False), data.get("sampler_cpu_s"))
 
 
 class PowerSampler:
@@ -389,6 +391,7 @@ class PowerSampler:
         self._errors: List[str] = []
         self._error_count = self._reads = self._unchanged = 0
         self._stopping = threading.Event()
+        self._cpu_s: Optional[float] = None
 
     def start(self) -> None:
         if self._thread is not None:
@@ -406,6 +409,14 @@ class PowerSampler:
             self._errors.append(message)
 
     def _run(self) -> None:
+        thread_time = getattr(time, "thread_time", None)   # Python >= 3.7; the TX2's 3.6 reports None
+        cpu_start = thread_time() if thread_time else None
+        try:
+            self._poll()
+        finally:
+            self._cpu_s = thread_time() - cpu_start if thread_time else None
+
+    def _poll(self) -> None:
         period, deadline = 1.0 / self.rate_hz, time.perf_counter()
         while not self._stopping.is_set():
             self._reads += 1
@@ -440,7 +451,8 @@ class PowerSampler:
         if self._error_count > len(errors):
             errors.append(f"... {self._error_count - len(errors)} more read errors not listed")
         self.trace = PowerTrace(self._ts, self._watts, self.rate_hz, errors, self._error_count,
-                                self.sensor.describe(), self._reads, self._unchanged, self.sensor.interval_average)
+                                self.sensor.describe(), self._reads, self._unchanged, self.sensor.interval_average,
+                                self._cpu_s)
         return self.trace
 
     def __enter__(self):
@@ -504,3 +516,28 @@ def idle_power(sensor: PowerSensor, seconds: float = 1.0, rate_hz: float = 1000.
     if len(trace.timestamps) < 2:
         _pieces(trace, 0.0, 1.0)  # raises ValueError naming the read errors
     return mean_power(trace, trace.timestamps[0], trace.timestamps[-1]), trace
+
+
+def trace_flags(trace: PowerTrace, windows: List[Tuple[float, float]]) -> List[str]:
+    """Quality problems of a trace for the given inference windows: shown next to the numbers, not fatal."""
+    flags = []
+    if trace.sensor.get("emulated", "no") != "no":
+        flags.append("EMULATED power sensor tree (a test waveform, not hardware)")
+    if trace.error_count:
+        first = trace.errors[0] if trace.errors else "?"
+        flags.append(f"{trace.error_count} power-sensor read errors during the run, samples dropped (first: {first})")
+    if trace.achieved_rate_hz < 0.5 * trace.target_rate_hz:
+        flags.append(f"sampler achieved {trace.achieved_rate_hz:.0f} samples/s of the {trace.target_rate_hz:.0f} "
+                     "targeted (a busy CPU or slow sensor reads)")
+    durations = sorted(b - a for a, b in windows)
+    if durations:
+        window_s = durations[len(durations) // 2]
+        per_window = trace.effective_update_hz * window_s
+        if per_window < 2.0:
+            flags.append(f"the sensor changed value {trace.effective_update_hz:.1f} times/s: about {per_window:.1f} "
+                         f"distinct readings per {window_s * 1e3:.0f} ms window, so power within a window is "
+                         "interpolated between readings (INA3221 averaging or update interval)")
+        if trace.max_gap_s > window_s:
+            flags.append(f"longest gap between power samples ({trace.max_gap_s * 1e3:.0f} ms) exceeds a window "
+                         f"({window_s * 1e3:.0f} ms)")
+    return flags

@@ -40,6 +40,16 @@ class TimingResult(object):
     def mean(self):
         return sum(self.samples) / len(self.samples)
 
+    def flags(self, target):
+        # type: (float) -> List[str]
+        """Quality problems worth showing next to the number (empty when the rule was met)."""
+        if self.converged:
+            return []
+        rel = self.half_width / self.mean if self.samples and self.mean > 0 else float("inf")
+        return ["timing did not converge: 95% CI half-width {:.1%} of the mean > {:.0%} after {} windows of {} "
+                "(time budget or max_windows reached); the median is reported with its spread".format(
+                    rel, target, len(self.samples), self.per_window)]
+
     def notes(self):
         # type: () -> Dict[str, Any]
         return {"inferences_per_window": self.per_window, "windows": len(self.samples),
@@ -48,13 +58,28 @@ class TimingResult(object):
                 "stopping_rule": "95% CI half-width (Student t, n-1 df) <= target x mean"}
 
 
+def materialise(out):
+    """Bring every tensor of an output (nested lists, tuples, dicts) to host memory.
+
+    `.numpy()` blocks until the ops producing the tensor have finished, so on a GPU the clock is
+    read after the work, not after the enqueue (TF 2 runs GPU ops asynchronously; TF >= 2.12's
+    `tf.test.experimental.sync_devices()` does not exist on the TX2's TF 2.7). NumPy results
+    (LiteRT) and Python values (decoded sentences) are already on the host.
+    """
+    if hasattr(out, "numpy"):
+        return out.numpy()
+    if isinstance(out, dict):
+        return {k: materialise(v) for k, v in out.items()}
+    if isinstance(out, (list, tuple)):
+        return [materialise(v) for v in out]
+    return out
+
+
 def _run_window(fn, inputs, k, offset):
     # type: (Callable[[Any], Any], Sequence[Any], int, int) -> Tuple[float, float]
     start = time.perf_counter()
     for i in range(k):
-        out = fn(inputs[(offset + i) % len(inputs)])
-        if hasattr(out, "numpy"):
-            out.numpy()
+        materialise(fn(inputs[(offset + i) % len(inputs)]))
     return start, time.perf_counter()
 
 

@@ -27,8 +27,12 @@ THREATS = [
     "SKIPPED and only weight-independent figures (parameters, depth, storage, memory, time ratios) are judged.",
     "Power readings depend on the sensor: INA3221 rails update at their conversion rate (repeated values at 1 kHz "
     "on a TX2); RAPL covers the CPU package only. Without a sensor, power and energy are SKIPPED, never 0.",
-    "Memory footprint is the peak RSS during load and inference minus the RSS before load, within one process "
-    "per model: allocator reuse between variants of the same model makes small deltas noisy.",
+    "Memory footprint is measured in a fresh process per variant: the peak RSS while it runs minus the RSS before "
+    "loading, plus TensorFlow's GPU allocator peak when a GPU runs it. On a Jetson, CPU and GPU share DRAM; the "
+    "system-wide MemAvailable drop and NvMapMemUsed growth are recorded beside it but move with other processes.",
+    "Timing follows the paper's rule (repeat until the 95% CI half-width is within 5% of the mean) on a shared "
+    "machine: differences of a few percent between variants are within run-to-run noise. A measurement that did "
+    "not converge, or saw sensor errors or throttling, carries a flag shown next to its verdict.",
     "Pruning removes filters/neurons by L1 norm; the mini-zoo is fine-tuned for a few epochs on its training split, "
     "the Table I models are not retrained here (that needs ImageNet/WMT training data; each record's provenance "
     "says so). The paper's retraining schedule is not given.",
@@ -46,6 +50,7 @@ def _fmt(value, unit=""):
 
 
 def claim_rows(verdicts, results_dir):
+    """One row per claim, columns as HEADERS."""
     return [
         [
             v.claim_id,
@@ -57,6 +62,7 @@ def claim_rows(verdicts, results_dir):
             v.rule,
             v.outcome,
             v.explanation,
+            _flags_cell(v.flags),
             ", ".join(os.path.join("records", e + ".json") for e in v.evidence[:4]),
         ]
         for v in verdicts
@@ -89,7 +95,26 @@ def model_rows(records):
     return rows
 
 
-HEADERS = ["claim", "source", "statement", "paper", "measured", "delta", "rule", "verdict", "why", "evidence"]
+HEADERS = ["claim", "source", "statement", "paper", "measured", "delta", "rule", "verdict", "why", "flags",
+           "evidence"]
+
+
+def _flags_cell(flags, shown=3):
+    """Measurement-quality flags of a verdict (non-converged timing, sensor errors, throttling, ...)."""
+    if not flags:
+        return ""
+    more = f" (+{len(flags) - shown} more)" if len(flags) > shown else ""
+    return "⚑ " + "; ".join(flags[:shown]) + more
+
+
+QUALITY_HEADERS = ["record", "metric", "flag"]
+
+
+def quality_rows(records, limit=300):
+    """Every measurement-quality flag of the run, record by record (the first `limit`)."""
+    rows = [[key, metric, flag] for key, record in sorted(records.items())
+            for metric, m in sorted(record.measurements.items()) for flag in m.flags]
+    return rows[:limit] + ([["…", "", f"{len(rows) - limit} more in the records"]] if len(rows) > limit else [])
 
 
 def load_inconsistencies(path=INCONSISTENCIES):
@@ -111,7 +136,7 @@ def render_report(results_dir: str) -> dict:
     summary = {
         "profile": info.get("profile"),
         "counts": counts,
-        "verdict_line": verdict_line(counts),
+        "verdict_line": verdict_line(counts, verdict_data.get("flagged", 0)),
         "figures": sorted(figure_files),
         "environment": info.get("environment", {}),
         "steps": info.get("steps", {}),
@@ -119,6 +144,7 @@ def render_report(results_dir: str) -> dict:
     }
     rows = claim_rows(verdicts, results_dir)
     summary["models"] = [dict(zip(MODEL_HEADERS, row)) for row in model_rows(records)]
+    summary["quality_flags"] = [dict(zip(QUALITY_HEADERS, row)) for row in quality_rows(records)]
     write_json_atomic(os.path.join(out_dir, "summary.json"), summary)
     inconsistencies = load_inconsistencies()
     md = markdown(info, summary, rows, figure_files, inconsistencies)
@@ -141,8 +167,9 @@ def write_figures(records, stands_for, fig_dir):
     return files
 
 
-def verdict_line(counts: dict) -> str:
-    return ", ".join(f"{n} {k}" for k, n in counts.items())
+def verdict_line(counts: dict, flagged: int = 0) -> str:
+    line = ", ".join(f"{n} {k}" for k, n in counts.items())
+    return line + (f"; {flagged} flagged (measurement-quality flags in the claim table)" if flagged else "")
 
 
 def markdown(info, summary, rows, figure_files, inconsistencies):
@@ -161,6 +188,11 @@ def markdown(info, summary, rows, figure_files, inconsistencies):
         "## Models, weights and data",
         "",
         tabulate([list(m.values()) for m in summary["models"]], MODEL_HEADERS, tablefmt="github"),
+        "",
+        "## Measurement-quality flags",
+        "",
+        tabulate([list(q.values()) for q in summary["quality_flags"]], QUALITY_HEADERS, tablefmt="github")
+        if summary["quality_flags"] else "None: every timing converged, no sensor errors, no throttling seen.",
         "",
         "## Figures",
         "",
@@ -219,6 +251,8 @@ def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
 <p>{html.escape(info.get("description", ""))}</p>
 <h2>Claims</h2>{_table_html(HEADERS, rows)}
 <h2>Models, weights and data</h2>{_table_html(MODEL_HEADERS, [list(m.values()) for m in summary["models"]])}
+<h2>Measurement-quality flags</h2>{_table_html(QUALITY_HEADERS, [list(q.values()) for q in summary["quality_flags"]])
+  if summary["quality_flags"] else "<p>None: every timing converged, no sensor errors, no throttling seen.</p>"}
 <h2>Figures</h2>{"".join(figs)}
 <h2>Environment</h2>{_table_html(["key", "value"], env_rows)}
 <h2>Time of each step</h2>{_table_html(["step", "time"], steps)}

@@ -1,0 +1,206 @@
+"""Bad sensor input, non-converged timing and memory views: flagged or SKIPPED with a reason, never a crash."""
+import threading
+import time
+
+import pytest
+
+from artifact.measure import emulated_sensors as emu
+from artifact.measure.memory import MeminfoWatcher, read_meminfo
+from artifact.measure.power import PowerSampler, PowerTrace, discover_power_sensor, trace_flags
+from artifact.measure.timing import materialise, time_inference
+from artifact.profiles import DEFAULT_MEASUREMENT
+from artifact.records import Record
+
+
+class Tensor:
+    def __init__(self, value):
+        self.value, self.synced = value, False
+
+    def numpy(self):
+        self.synced = True
+        return self.value
+
+
+def test_materialise_syncs_every_tensor_of_a_nested_output():
+    a, b, c = Tensor(1), Tensor(2), Tensor(3)
+    assert materialise({"logits": a, "extra": [b, (c, "text")]}) == {"logits": 1, "extra": [2, [3, "text"]]}
+    assert a.synced and b.synced and c.synced
+
+
+def test_non_converged_timing_is_flagged_with_its_numbers():
+    state = {"i": 0}
+
+    def fn(_):
+        state["i"] += 1
+        time.sleep(0.003 if state["i"] % 2 else 0.0001)
+
+    settings = {"warmup_windows": 0, "min_windows": 4, "max_windows": 6, "min_window_s": 0.0, "ci_target": 0.001,
+                "time_budget_s": 5.0}
+    result = time_inference(fn, [0], settings)
+    assert not result.converged
+    (flag,) = result.flags(0.001)
+    assert "did not converge" in flag and "6 windows" in flag
+    steady = time_inference(lambda _: time.sleep(0.001), [0], dict(settings, ci_target=0.5, min_windows=2))
+    assert steady.converged and steady.flags(0.5) == []
+
+
+def trace(watts, timestamps=None, rate=1000.0, errors=(), emulated="no"):
+    timestamps = timestamps or [i / rate for i in range(len(watts))]
+    return PowerTrace(timestamps, watts, rate, list(errors), sensor={"emulated": emulated})
+
+
+def test_trace_flags_name_each_quality_problem():
+    clean = trace([5.0 + (i % 2) for i in range(1001)])
+    assert trace_flags(clean, [(0.1, 0.2), (0.3, 0.4)]) == []
+    slow = trace([5.0 if i < 500 else 6.0 for i in range(1001)])  # two distinct values in a second
+    assert any("distinct readings per 100 ms window" in f for f in trace_flags(slow, [(0.1, 0.2)]))
+    broken = trace([5.0 + (i % 2) for i in range(1001)], errors=["garbage value 'abc' in /x"], emulated="yes")
+    flags = trace_flags(broken, [(0.1, 0.2)])
+    assert any("EMULATED" in f for f in flags) and any("1 power-sensor read errors" in f for f in flags)
+    sparse = trace([5.0, 6.0, 5.0], timestamps=[0.0, 0.5, 1.0])
+    assert any("longest gap" in f for f in trace_flags(sparse, [(0.1, 0.2)]))
+    assert any("sampler achieved 2 samples/s" in f for f in trace_flags(sparse, [(0.1, 0.2)]))
+
+
+def test_sampler_reports_its_own_cpu_cost(tmp_path):
+    tree = emu.make_tx2_r32_tree(str(tmp_path))
+    sensor, _ = discover_power_sensor(tree.root)
+    with PowerSampler(sensor, 500.0) as sampler:
+        time.sleep(0.3)
+    got = sampler.trace
+    assert got.sampler_cpu_s is not None and 0.0 < got.sampler_cpu_s < 1.0
+    assert 0.0 < got.sampler_cpu_fraction <= 1.5
+    assert PowerTrace.from_dict(got.to_dict()).sampler_cpu_s == pytest.approx(got.sampler_cpu_s)
+
+
+class _Task:
+    def timing_inputs(self, n=16):
+        return list(range(n))
+
+
+def _measurer(sysfs_root):
+    from artifact.runner import CellMeasurer
+
+    measurer = object.__new__(CellMeasurer)   # no model, no TF: only the timing and power path
+    measurer.settings = dict(DEFAULT_MEASUREMENT, min_window_s=0.01, time_budget_s=1.0, idle_s=0.2)
+    measurer.task, measurer.sysfs_root = _Task(), sysfs_root
+    measurer.sensor, measurer.no_sensor_reason = discover_power_sensor(sysfs_root)
+    return measurer
+
+
+POWER = ["inference_time_s", "energy_j", "power_mean_w", "power_peak_w"]
+
+
+def _record():
+    return Record({"key": "m__baseline__fp32", "model": "m", "technique": "baseline", "setting": {},
+                   "metrics": POWER}, {})
+
+
+def test_a_sensor_reading_garbage_skips_power_with_the_reason_and_keeps_the_time(tmp_path):
+    tree = emu.make_tx2_r32_tree(str(tmp_path))
+    measurer = _measurer(tree.root)
+    emu.write_value(tree.path("VDD_IN", "mW"), "not-a-number")
+    record = _record()
+    measurer._time_and_power(record, lambda _: time.sleep(0.001), set(POWER))
+    assert record.value("inference_time_s") > 0.0009
+    for metric in ("energy_j", "power_mean_w", "power_peak_w"):
+        assert "idle power could not be measured" in record.skipped[metric]
+        assert "garbage value 'not-a-number'" in record.skipped[metric]
+
+
+def test_a_sensor_failing_mid_run_is_flagged_not_zeroed(tmp_path):
+    tree = emu.make_tx2_r32_tree(str(tmp_path))
+    measurer = _measurer(tree.root)
+    path = tree.path("VDD_IN", "mW")
+    state = {"calls": 0}
+
+    def fn(_):   # a glitch for a few inferences in the middle of the timed run
+        state["calls"] += 1
+        emu.write_value(path, "garbage" if 40 <= state["calls"] < 60 else 5000)
+        time.sleep(0.001)
+
+    record = _record()
+    measurer._time_and_power(record, fn, set(POWER))
+    power = record.measurements["power_mean_w"]
+    assert all(4.0 < w < 6.0 for w in power.samples)   # no zeros from the failed reads
+    assert any("power-sensor read errors" in f for f in power.flags)
+    assert any("EMULATED" in f for f in power.flags)
+    assert power.notes["sensor"]["backend"] == "jetson-ina3221-r32"
+
+
+def test_no_sensor_skips_power_with_what_was_looked_for(tmp_path):
+    measurer = _measurer(str(tmp_path))
+    record = _record()
+    measurer._time_and_power(record, lambda _: time.sleep(0.001), set(POWER))
+    assert "inference_time_s" in record.measurements
+    assert record.skipped["energy_j"].startswith("needs a power sensor: no power sensor:")
+    assert "ina3221x" in record.skipped["energy_j"] and "intel-rapl" in record.skipped["energy_j"]
+
+
+MEMINFO = "MemTotal:  8000000 kB\nMemAvailable:  {avail} kB\nNvMapMemUsed:  {nvmap} kB\nHugePages_Total: 0\n"
+
+
+def test_read_meminfo_parses_kb_and_tolerates_garbage(tmp_path):
+    path = tmp_path / "meminfo"
+    path.write_text(MEMINFO.format(avail=5000000, nvmap=1000) + "Broken line\nWeird: x kB\n")
+    info = read_meminfo(str(path))
+    assert info["MemAvailable"] == 5000000 * 1024 and info["NvMapMemUsed"] == 1000 * 1024
+    assert info["HugePages_Total"] == 0 and "Weird" not in info
+    assert read_meminfo(str(tmp_path / "missing")) == {}
+
+
+def test_meminfo_watcher_catches_the_extreme_between_its_ends(tmp_path):
+    path = tmp_path / "meminfo"
+    path.write_text(MEMINFO.format(avail=5000000, nvmap=1000))
+    watcher = MeminfoWatcher(str(path), interval_s=0.005).start()
+    emu.write_value(str(path), MEMINFO.format(avail=4000000, nvmap=301000).rstrip("\n"))
+    time.sleep(0.1)
+    emu.write_value(str(path), MEMINFO.format(avail=4900000, nvmap=11000).rstrip("\n"))
+    time.sleep(0.05)
+    out = watcher.stop()
+    assert out["mem_available_drop_bytes"] == 1000000 * 1024   # the dip, not the end state
+    assert out["nvmap_growth_bytes"] == 300000 * 1024
+    assert out["meminfo_samples"] >= 3 and "meminfo_missing" not in out
+    assert not any(t.name == "meminfo-watcher" for t in threading.enumerate())
+
+
+def test_meminfo_watcher_without_nvmap_says_so(tmp_path):
+    path = tmp_path / "meminfo"
+    path.write_text("MemAvailable: 100 kB\n")
+    out = MeminfoWatcher(str(path)).start().stop()
+    assert out["mem_available_drop_bytes"] == 0 and "NvMapMemUsed not in" in out["meminfo_missing"]
+
+
+def test_throttling_seen_during_the_run_flags_time_and_power(tmp_path):
+    from artifact.measure import emulated_board
+
+    tree = emu.make_tx2_r32_tree(str(tmp_path))
+    emulated_board.make_tx2_board(str(tmp_path), pinned=True)
+    measurer = _measurer(tree.root)
+    state = {"calls": 0}
+
+    def fn(_):
+        state["calls"] += 1
+        if state["calls"] == 30:
+            emulated_board.throttle_tx2(str(tmp_path))
+        time.sleep(0.001)
+
+    record = _record()
+    measurer._time_and_power(record, fn, set(POWER))
+    timing = record.measurements["inference_time_s"]
+    assert any("GPU frequency fell to 114750000 Hz" in f for f in timing.flags)
+    assert any("GPU-therm reached 97.5 C" in f for f in timing.flags)
+    assert any("GPU frequency fell" in f for f in record.measurements["energy_j"].flags)
+    assert timing.notes["board"]["samples"] >= 2
+
+
+def test_environment_reads_the_board_under_the_sysfs_root(tmp_path, monkeypatch):
+    from artifact.environment import collect_environment
+    from artifact.measure import emulated_board
+
+    emulated_board.make_tx2_board(str(tmp_path), pinned=False)
+    monkeypatch.setenv("ARTIFACT_SYSFS_ROOT", str(tmp_path))
+    env = collect_environment()
+    assert env["l4t_version"] == "32.7.1" and env["nvpmodel"] == "0 (MAXN)"
+    assert env["jetson_clocks"].startswith("not pinned") and env["emulated"].startswith("yes")
+    assert env["tensorflow"] and env["python"]
