@@ -38,7 +38,7 @@ def git_commit():
 
 def collect_environment(root=None):
     # type: (Optional[str]) -> Dict[str, Optional[str]]
-    import tensorflow as tf
+    from artifact.compat import tf
 
     from artifact.measure.board_state import read_board_state
 

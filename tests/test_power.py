@@ -225,3 +225,56 @@ def test_stalled_clock_is_recorded(tmp_path):
         time.sleep(0.03)
     trace = sampler.trace
     assert trace.timestamps == [42.0] and any("clock stalled" in e for e in trace.errors)
+
+
+class FakeNvml:
+    """pynvml's surface that NvmlSensor uses: two GPUs, power in mW, optionally failing."""
+
+    class NVMLError(Exception):
+        pass
+
+    def __init__(self, milliwatts=(60000, 40000), fail=False):
+        self.milliwatts, self.fail = list(milliwatts), fail
+
+    def nvmlInit(self):
+        if self.fail == "init":
+            raise self.NVMLError("Driver Not Loaded")
+
+    def nvmlDeviceGetCount(self):
+        return len(self.milliwatts)
+
+    def nvmlDeviceGetHandleByIndex(self, i):
+        return i
+
+    def nvmlDeviceGetPowerUsage(self, handle):
+        if self.fail == "read":
+            raise self.NVMLError("Not Supported")
+        return self.milliwatts[handle]
+
+
+def test_nvml_sums_the_gpus_and_fails_soft(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", FakeNvml())
+    sensor, reason = discover_power_sensor(str(tmp_path), prefer="nvml")
+    assert sensor is not None and sensor.name == "nvml", reason
+    assert sensor.read_watts() == pytest.approx(100.0) and sensor.rails == ["gpu0", "gpu1"]
+    monkeypatch.setitem(sys.modules, "pynvml", FakeNvml(fail="init"))
+    sensor, reason = discover_power_sensor(str(tmp_path), prefer="nvml")
+    assert sensor is None and "Driver Not Loaded" in reason
+    monkeypatch.setitem(sys.modules, "pynvml", FakeNvml(fail="read"))
+    sensor, reason = discover_power_sensor(str(tmp_path), prefer="nvml")
+    assert sensor is None and "Not Supported" in reason   # e.g. NVML on a Jetson: no power reading
+
+
+def test_nvml_read_errors_mid_run_are_recorded_not_zero(monkeypatch, tmp_path):
+    fake = FakeNvml()
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    sensor, _ = discover_power_sensor(str(tmp_path), prefer="nvml")
+    with PowerSampler(sensor, 500.0) as sampler:
+        time.sleep(0.1)
+        fake.fail = "read"
+        time.sleep(0.05)
+        fake.fail = False
+        time.sleep(0.1)
+    trace = sampler.trace
+    assert trace.error_count > 0 and "NVML power read failed: Not Supported" in trace.errors[0]
+    assert min(trace.watts) == pytest.approx(100.0)
