@@ -39,7 +39,6 @@ def git_commit():
 def collect_environment(root=None):
     # type: (Optional[str]) -> Dict[str, Optional[str]]
     from artifact.compat import tf
-
     from artifact.measure.board_state import read_board_state
 
     build = {}

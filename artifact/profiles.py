@@ -41,6 +41,7 @@ DEFAULT_MEASUREMENT = {
     "min_window_s": 0.05,
     "ci_target": 0.05,
     "time_budget_s": 8.0,
+    "paired_timing": True,  # time each variant window by window against its fp32 baseline (drift-free ratios)
     "idle_s": 1.0,  # idle power measured this long, sampler running, before each timing run
     "power_rate_hz": 1000.0,  # power sampler target rate
     "eval_samples": 0,  # 0 = the whole evaluation split

@@ -232,7 +232,9 @@ class CellMeasurer(object):
             record.add(Measurement("depth", [depth(model)], notes={
                 "what": "weight layers on the longest input-to-output path (recurrent layers only for RNNs)"}))
         if metrics & set(("inference_time_s",) + POWER_METRICS):
-            self._time_and_power(record, fn, metrics)
+            reference = self._reference_fn(cell) if "inference_time_s" in metrics else None
+            self._time_and_power(record, fn, metrics, reference)
+            del reference
         if "memory_peak_bytes" in metrics:
             self._memory(record, path)
         wanted = [m for m in ACCURACY_METRICS if m in metrics]
@@ -282,7 +284,18 @@ class CellMeasurer(object):
                          "its RSS before loading (the loader's own transients are reset away), plus TF's GPU "
                          "allocator peak when a GPU runs it (footprint says which)".format(inferences))))
 
-    def _time_and_power(self, record, fn, metrics):
+    def _reference_fn(self, cell):
+        """The fp32 baseline's predict function, to pair a variant's timing windows with (or None)."""
+        if cell.technique == "baseline" or not self.settings["paired_timing"]:
+            return None
+        from artifact.compress.deploy import load_deployable
+
+        path = self.model_path(Cell(self.model_name, "baseline", {}, []).key)
+        if not os.path.exists(path):
+            self.baseline()  # trains (mini-zoo) or builds it, and writes the file
+        return self.task.predict_fn(load_deployable(path))
+
+    def _time_and_power(self, record, fn, metrics, reference=None):
         """Time `fn` by the stopping rule; with a sensor, sample power over the same windows and
         deduct the idle power measured just before; watch the board (clocks, temperatures) meanwhile."""
         from artifact.measure.board_state import BoardMonitor, throttling_flags
@@ -305,7 +318,7 @@ class CellMeasurer(object):
         monitor = BoardMonitor(self.sysfs_root)
         monitor.start()
         try:
-            timing = time_inference(fn, self.task.timing_inputs(), self.settings)
+            timing = time_inference(fn, self.task.timing_inputs(), self.settings, reference=reference)
         finally:
             if sampler is not None:
                 time.sleep(0.05)  # let the trace run past the end of the last window

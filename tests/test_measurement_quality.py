@@ -204,3 +204,18 @@ def test_environment_reads_the_board_under_the_sysfs_root(tmp_path, monkeypatch)
     assert env["l4t_version"] == "32.7.1" and env["nvpmodel"] == "0 (MAXN)"
     assert env["jetson_clocks"].startswith("not pinned") and env["emulated"].startswith("yes")
     assert env["tensorflow"] and env["python"]
+
+
+def test_gpu_allocator_peak_is_read_and_reset_when_a_gpu_is_there(monkeypatch):
+    from artifact.compat import tf
+    from artifact.measure import memory
+
+    assert memory.gpu_allocator() == (None, "no GPU visible to TensorFlow")   # this machine
+    assert memory.gpu_peak_bytes(None) is None
+    calls = []
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: ["/physical_device:GPU:0"])
+    monkeypatch.setattr(tf.config.experimental, "reset_memory_stats", lambda device: calls.append(device))
+    monkeypatch.setattr(tf.config.experimental, "get_memory_info", lambda device: {"current": 5, "peak": 7 << 20})
+    device, _ = memory.gpu_allocator()
+    memory.reset_gpu_peak(device)
+    assert device == "GPU:0" and calls == ["GPU:0"] and memory.gpu_peak_bytes(device) == 7 << 20

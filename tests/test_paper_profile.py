@@ -68,6 +68,11 @@ def test_architecture_only_run_measures_what_needs_no_weights(tmp_path, profile)
     assert base.measurements["inference_time_s"].n >= 3
     memory = base.measurements["memory_peak_bytes"]  # a fresh process loads and runs the file
     assert memory.samples[0] > 4233001 * 4 * 0.5 and memory.notes["load_peak_delta_bytes"] > 0
+    assert memory.notes["footprint"] == "rss" and memory.notes["tf_gpu_allocator"] == "no GPU visible to TensorFlow"
+    assert memory.notes["meminfo_samples"] >= 2 and "mem_available_drop_bytes" in memory.notes
+    assert "NvMapMemUsed not in /proc/meminfo" in memory.notes["meminfo_missing"]  # not a Jetson
+    assert base.environment["board"] and base.environment["emulated"] == "no"
+    assert "samples" in base.measurements["inference_time_s"].notes["board"]
     assert "initialised" in base.provenance["weights"] and "grace_hopper" in base.provenance["data"]
     quant = records["mobilenet_v1__quantize__bits-8"]
     assert quant.value("storage_bytes") < 0.3 * base.value("storage_bytes")

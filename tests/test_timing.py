@@ -40,3 +40,26 @@ def test_noisy_function_stops_at_the_cap_and_says_so():
     settings = dict(SETTINGS, max_windows=12, min_window_s=0.0, ci_target=0.001)
     result = time_inference(fn, [0], settings)
     assert not result.converged and len(result.samples) == 12
+
+
+def test_paired_timing_cancels_drift_shared_by_both_models():
+    """The machine slows down 3x halfway through: raw times drift, the paired ratio stays put."""
+    start = time.perf_counter()
+
+    def slowdown():
+        return 3.0 if time.perf_counter() - start > 0.15 else 1.0
+
+    def variant(_):
+        time.sleep(0.0012 * slowdown())
+
+    def baseline(_):
+        time.sleep(0.0010 * slowdown())
+
+    settings = dict(SETTINGS, min_windows=20, max_windows=40, min_window_s=0.005, ci_target=0.05)
+    result = time_inference(variant, [0, 1], settings, reference=baseline)
+    assert len(result.reference_samples) == len(result.samples) == len(result.paired_ratios)
+    assert max(result.samples) > 2 * min(result.samples)   # the drift is in the raw samples
+    notes = result.notes()
+    assert notes["paired_ratio"] == pytest.approx(1.2, rel=0.1)   # and not in the ratio
+    assert notes["paired_reference_s"] == result.reference_samples and "fp32 baseline" in notes["paired_with"]
+    assert "paired_ratio" not in time_inference(variant, [0], SETTINGS).notes()

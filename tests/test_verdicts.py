@@ -145,3 +145,18 @@ def test_measurement_flags_travel_to_the_verdict_and_survive_json():
     assert v.outcome == PASS  # a flag qualifies a verdict, it does not change it
     assert v.flags == ["mini_vgg__quantize__bits-8: timing did not converge"]
     assert judge(claim(), view(base, rec("mini_vgg", "quantize", {"bits": 8}, inference_time_s=1.45))).flags == []
+
+
+def test_paired_time_ratios_are_preferred_over_medians_of_separate_runs():
+    base = rec("mini_vgg", "baseline", {}, inference_time_s=1.0)
+    q8 = rec("mini_vgg", "quantize", {"bits": 8}, inference_time_s=2.0)   # measured while the machine was slow
+    q8.measurements["inference_time_s"].notes["paired_ratio"] = 1.40
+    v = judge(claim(), view(base, q8))
+    assert v.measured == pytest.approx(40.0) and v.outcome == PASS and "paired with the fp32 baseline" in v.explanation
+    q6 = rec("mini_vgg", "quantize", {"bits": 6}, inference_time_s=1.0)
+    q6.measurements["inference_time_s"].notes["paired_ratio"] = 1.5
+    order = claim(statistic="value", lhs={"technique": "quantize", "setting": {"bits": 6}},
+                  rhs={"technique": "quantize", "setting": {"bits": 8}}, paper_value=0.97,
+                  rule={"kind": "ordering", "relation": "<"})
+    v = judge(order, view(base, q8, q6))
+    assert v.measured == pytest.approx(1.5 / 1.4) and v.outcome == FAIL   # raw medians would say 0.5: PASS

@@ -82,8 +82,26 @@ def statistic(claim: Claim, view: RunView, model: str, config: Config, evidence:
         return (base - value) * (100.0 if METRICS[claim.metric] == "fraction" else 1.0)
     if base == 0 or not math.isfinite(base):
         return float("nan")
-    ratio = value / base
+    paired = paired_ratio(view.record(model, config), claim.metric)
+    ratio = value / base if paired is None else paired
     return {"ratio": ratio, "change_pct": (ratio - 1) * 100.0, "reduction_pct": (1 - ratio) * 100.0}[claim.statistic]
+
+
+def paired_ratio(record, metric: str) -> float | None:
+    """The variant/baseline ratio measured window by window against the baseline (timing), if any."""
+    m = record.measurements.get(metric) if record is not None else None
+    ratio = m.notes.get("paired_ratio") if m is not None else None
+    return float(ratio) if isinstance(ratio, (int, float)) and ratio > 0 else None
+
+
+def _ordering(claim: Claim, view: RunView, model: str, evidence: list) -> float:
+    """lhs/rhs; for two variants both paired with the baseline, the ratio of their paired ratios."""
+    lhs = statistic(claim, view, model, claim.lhs, evidence)
+    rhs = statistic(claim, view, model, claim.rhs, evidence)
+    pairs = [paired_ratio(view.record(model, c), claim.metric) for c in (claim.lhs, claim.rhs)]
+    if claim.statistic == "value" and None not in pairs:
+        lhs, rhs = pairs
+    return lhs / rhs if rhs else float("nan")
 
 
 def _per_model(claim: Claim, view: RunView, models: list, evidence: list) -> tuple[dict, dict]:
@@ -92,9 +110,7 @@ def _per_model(claim: Claim, view: RunView, models: list, evidence: list) -> tup
     for model in models:
         try:
             if claim.rule.kind == "ordering":
-                lhs = statistic(claim, view, model, claim.lhs, evidence)
-                rhs = statistic(claim, view, model, claim.rhs, evidence)
-                values[model] = lhs / rhs if rhs else float("nan")
+                values[model] = _ordering(claim, view, model, evidence)
             else:
                 values[model] = statistic(claim, view, model, claim.config, evidence)
         except _Missing as exc:
@@ -156,6 +172,8 @@ def judge(claim: Claim, view: RunView) -> Verdict:
         outcome, why = apply_rule(claim, measured)
         explanation = f"mean over {', '.join(values)}: {why}"
     delta = measured - claim.paper_value if measured is not None and math.isfinite(measured) else None
+    if any(paired_ratio(view.records.get(k), claim.metric) is not None for k in evidence):
+        explanation += " (time ratios from windows paired with the fp32 baseline)"
     if missing:  # judged on the models that were measured; the others are named, never hidden
         explanation += "; left out: " + "; ".join(f"{m} ({e.outcome}: {e.reason})" for m, e in missing.items())
     if outcome != PASS and claim.notes:
