@@ -82,6 +82,32 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
     _each(c, "reproduce", profile, results, gate, extra=_inputs(imagenet, checkpoints, nmt, eval_samples))
 
 
+REFERENCE_DIR = os.path.join("expected_results", "reference")
+REFERENCE_FILES = ("run.json", "inputs.json", "verdicts.json")
+
+
+@task(name="freeze-reference", help={"profile": PROFILE_HELP})
+def freeze_reference(c, profile=DEFAULT_PROFILES):
+    """Copy results/<profile>'s records, run.json and verdicts.json to expected_results/reference/<profile>.
+
+    The committed copy is what CI's tolerance-check tests judge (tests/test_reference_results.py):
+    re-run this after `invoke reproduce-all` when measurements or claims change on purpose.
+    """
+    import shutil
+
+    for name in [p.strip() for p in profile.split(",") if p.strip()]:
+        src, dst = os.path.join("results", name), os.path.join(REFERENCE_DIR, name)
+        missing = [f for f in REFERENCE_FILES + ("records",) if not os.path.exists(os.path.join(src, f))]
+        if missing:
+            raise SystemExit(f"{src} lacks {', '.join(missing)}: run `invoke reproduce-all --profile {name}` first")
+        if os.path.isdir(dst):
+            shutil.rmtree(dst)
+        shutil.copytree(os.path.join(src, "records"), os.path.join(dst, "records"))
+        for f in REFERENCE_FILES:
+            shutil.copy2(os.path.join(src, f), dst)
+        print(f"{dst}: {len(os.listdir(os.path.join(dst, 'records')))} records, verdicts and run.json frozen")
+
+
 @task
 def doctor(c):
     """Show what this machine offers: GPU, power sensors, inputs, versions."""
@@ -112,4 +138,4 @@ def bench(c, only=""):
         c.run(f"{PY} benchmarks/{name}.py", pty=False)
 
 
-ns = Collection(run, check, report, figures, reproduce_all, doctor, lint, test, bench)
+ns = Collection(run, check, report, figures, reproduce_all, freeze_reference, doctor, lint, test, bench)
