@@ -23,8 +23,9 @@ def test_steady_function_converges_with_raw_samples_and_warmups_apart():
         calls.append(x)
         time.sleep(0.001)
 
-    result = time_inference(fn, [1, 2, 3], SETTINGS)
-    assert result.converged and 10 <= len(result.samples) <= 40
+    # windows of ~10 sleeps: one late wake-up on a loaded machine must not dominate a window
+    result = time_inference(fn, [1, 2, 3], dict(SETTINGS, min_window_s=0.01, max_windows=80))
+    assert result.converged and 10 <= len(result.samples) <= 80
     assert len(result.warmup) == 2 and len(result.windows) == len(result.samples)
     assert set(calls) == {1, 2, 3}  # real inputs cycled
     assert all(0.0009 < s < 0.01 for s in result.samples)
