@@ -136,12 +136,12 @@ def cmd_list(args) -> int:
 
 
 def cmd_doctor(args) -> int:
-    from artifact.environment import collect_environment
+    from artifact.environment import collect_environment, sysfs_root
     from artifact.measure.power import discover_power_sensor
 
     for key, value in sorted(collect_environment().items()):
         print(f"{key:>20}: {value}")
-    sensor, reason = discover_power_sensor(os.environ.get("ARTIFACT_SYSFS_ROOT", "/"))
+    sensor, reason = discover_power_sensor(sysfs_root())
     print(f"{'power sensor':>20}: {sensor.name if sensor else reason}")
     for key, value in _inputs(args).items():
         print(f"{'input ' + key:>20}: {value or 'not given'}")

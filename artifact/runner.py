@@ -145,7 +145,7 @@ class CellMeasurer(object):
     """Measures one model's cells inside a worker process."""
 
     def __init__(self, profile, model_name, results_dir):
-        from artifact.environment import collect_environment
+        from artifact.environment import collect_environment, sysfs_root
         from artifact.measure.power import discover_power_sensor
         from artifact.models.tasks import task_for
 
@@ -158,7 +158,7 @@ class CellMeasurer(object):
         self.settings = dict(self.settings, eval_samples=eval_samples)
         self.task = task_for(model_name, inputs, eval_samples)
         self.environment = collect_environment()
-        self.sysfs_root = os.environ.get("ARTIFACT_SYSFS_ROOT", "/")  # an emulated tree in tests
+        self.sysfs_root = sysfs_root()  # an emulated tree in tests
         self.sensor, self.no_sensor_reason = discover_power_sensor(self.sysfs_root)
         if self.sensor is not None:
             self.environment["power_sensor"] = self.sensor.name
@@ -288,12 +288,7 @@ class CellMeasurer(object):
         """The fp32 baseline's predict function, to pair a variant's timing windows with (or None)."""
         if cell.technique == "baseline" or not self.settings["paired_timing"]:
             return None
-        from artifact.compress.deploy import load_deployable
-
-        path = self.model_path(Cell(self.model_name, "baseline", {}, []).key)
-        if not os.path.exists(path):
-            self.baseline()  # trains (mini-zoo) or builds it, and writes the file
-        return self.task.predict_fn(load_deployable(path))
+        return self.task.predict_fn(self.baseline())
 
     def _time_and_power(self, record, fn, metrics, reference=None):
         """Time `fn` by the stopping rule; with a sensor, sample power over the same windows and

@@ -12,6 +12,7 @@
    rate for a 1,000/s target, distinct readings, and the sampler thread's own CPU time, with the
    main thread idle and with it running inferences (threads share the GIL).
 """
+import contextlib
 import math
 import os
 import statistics
@@ -47,22 +48,30 @@ def bare_loop(fn, inputs, n):
     return (time.perf_counter() - start) / n
 
 
-def harness_overhead(fn, inputs):
+def alternating_ratios(fn, inputs, n=None, around=contextlib.nullcontext):
+    """Harness time over bare-loop time per inference, REPEATS times, the bare loop first on odd repeats
+    (n: the bare loop's inference count; the first harness run sets it when None). `around()` is entered
+    around each harness run (monitors). Returns (n, ratios, harness seconds, bare seconds)."""
     settings = dict(DEFAULT_MEASUREMENT)
-    ratios, harness_ms, bare_ms = [], [], []
-    n = None
+    ratios, harness, bare_times = [], [], []
     for repeat in range(REPEATS):
-        bare = bare_loop(fn, inputs, n) if n and repeat % 2 else None  # odd repeats: bare loop first
-        result = time_inference(fn, inputs, settings)
+        bare = bare_loop(fn, inputs, n) if n and repeat % 2 else None
+        with around():
+            result = time_inference(fn, inputs, settings)
         per_inference = sum(result.samples) / len(result.samples)  # all windows: the same work as the bare loop
         n = n or result.per_window * len(result.samples)
         bare = bare if bare is not None else bare_loop(fn, inputs, n)
         ratios.append(per_inference / bare)
-        harness_ms.append(per_inference * 1e3)
-        bare_ms.append(bare * 1e3)
+        harness.append(per_inference)
+        bare_times.append(bare)
+    return n, ratios, harness, bare_times
+
+
+def harness_overhead(fn, inputs):
+    n, ratios, harness, bare = alternating_ratios(fn, inputs)
     print(f"1. harness vs bare tf.function loop, MobileNet v1 224x224, {REPEATS} alternating repeats:")
-    print(f"   harness {statistics.median(harness_ms):.2f} ms, bare {statistics.median(bare_ms):.2f} ms per inference; "
-          f"ratio median {statistics.median(ratios):.3f}x (min {min(ratios):.3f}, max {max(ratios):.3f}); "
+    print(f"   harness {statistics.median(harness) * 1e3:.2f} ms, bare {statistics.median(bare) * 1e3:.2f} ms per "
+          f"inference; ratio median {statistics.median(ratios):.3f}x (min {min(ratios):.3f}, max {max(ratios):.3f}); "
           "goal <= 1.02x")
     return n
 
@@ -71,17 +80,16 @@ def harness_with_monitors(fn, inputs, n):
     """The runner's whole timing path: board monitor + 1,000/s power sampler (EMULATED TX2 tree) around it."""
     from artifact.measure.board_state import BoardMonitor
 
-    settings = dict(DEFAULT_MEASUREMENT)
-    ratios = []
     with tempfile.TemporaryDirectory() as root:
         tree = emu.make_tx2_r32_tree(root)
         sensor, _ = discover_power_sensor(tree.root)
-        for repeat in range(REPEATS):
-            bare = bare_loop(fn, inputs, n) if repeat % 2 else None
+
+        @contextlib.contextmanager
+        def monitors():
             with BoardMonitor(root), PowerSampler(sensor, 1000.0):
-                result = time_inference(fn, inputs, settings)
-            bare = bare if bare is not None else bare_loop(fn, inputs, n)
-            ratios.append(sum(result.samples) / len(result.samples) / bare)
+                yield
+
+        _, ratios, _, _ = alternating_ratios(fn, inputs, n, monitors)
     print(f"   with the board monitor and a 1,000/s power sampler running (EMULATED TX2 tree): ratio median "
           f"{statistics.median(ratios):.3f}x (min {min(ratios):.3f}, max {max(ratios):.3f})")
 

@@ -47,6 +47,14 @@ class TimingResult(object):
         return [a / b for a, b in zip(self.samples, self.reference_samples) if b > 0]
 
     @property
+    def paired_ci_relative(self):
+        # type: () -> Optional[float]
+        """95% CI half-width of the paired ratios over their mean (None when not paired)."""
+        ratios = self.paired_ratios
+        mean = sum(ratios) / len(ratios) if ratios else 0.0
+        return ci_half_width(ratios) / mean if mean > 0 else None
+
+    @property
     def mean(self):
         return sum(self.samples) / len(self.samples)
 
@@ -56,11 +64,8 @@ class TimingResult(object):
         if self.converged:
             return []
         rel = self.half_width / self.mean if self.samples and self.mean > 0 else float("inf")
-        ratios = self.paired_ratios
-        paired = ""
-        if ratios:
-            mean = sum(ratios) / len(ratios)
-            paired = " (ratio to the paired baseline: {:.1%})".format(ci_half_width(ratios) / mean)
+        paired_rel = self.paired_ci_relative
+        paired = "" if paired_rel is None else " (ratio to the paired baseline: {:.1%})".format(paired_rel)
         return ["timing did not converge: 95% CI half-width {:.1%} of the mean{} > {:.0%} after {} windows of {} "
                 "(time budget or max_windows reached); the median is reported with its spread".format(
                     rel, paired, target, len(self.samples), self.per_window)]
@@ -73,10 +78,8 @@ class TimingResult(object):
                  "stopping_rule": "95% CI half-width (Student t, n-1 df) <= target x mean"}
         ratios = self.paired_ratios
         if ratios:
-            mean = sum(ratios) / len(ratios)
             notes.update(paired_reference_s=self.reference_samples, reference_per_window=self.reference_per_window,
-                         paired_ratio=statistics.median(ratios),
-                         paired_ratio_ci95_relative=ci_half_width(ratios) / mean if mean > 0 else None,
+                         paired_ratio=statistics.median(ratios), paired_ratio_ci95_relative=self.paired_ci_relative,
                          paired_with="the model's fp32 baseline, window by window in alternating order")
         return notes
 

@@ -13,6 +13,7 @@ import tomllib
 from tabulate import tabulate
 
 from artifact.judge.check import load_run_info, load_verdicts
+from artifact.judge.verdicts import OUTCOMES
 from artifact.records import load_records, write_json_atomic
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -169,8 +170,6 @@ def write_figures(records, stands_for, fig_dir):
 
 def verdict_line(counts: dict, flagged: int = 0) -> str:
     """'21 PASS, 14 DEVIATION, 4 FAIL, 0 NOT-RUN, 31 SKIPPED; 4 flagged ...', outcomes in a fixed order."""
-    from artifact.judge.verdicts import OUTCOMES
-
     order = [o for o in OUTCOMES if o in counts] + sorted(set(counts) - set(OUTCOMES))
     line = ", ".join(f"{counts[k]} {k}" for k in order)
     return line + (f"; {flagged} flagged (measurement-quality flags in the claim table)" if flagged else "")
