@@ -1,0 +1,167 @@
+"""The regenerated figures follow the paper's panel layout (Section IV of ispa18-final).
+
+Fig 13 / Fig 20: (a) storage size, (b) inference time, (c) accuracy (top-1, top-5; BLEU for NMT), (d) peak
+power, (e) energy, (f) precision / recall / F1. Fig 41: (a) size, (b) time, (c) energy, (d) top-1.
+Figs 32 / 36: bubble charts, drawable whenever inference time was measured. Data: the frozen reference
+records of both default profiles.
+"""
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from artifact.records import load_records  # noqa: E402
+from artifact.report import figures  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REFERENCE = os.path.join(ROOT, "expected_results", "reference")
+PAPER_ORDER = ["(a) model size", "(b) inference time", "(c) accuracy", "(d) peak power", "(e) energy",
+               "(f) precision / recall / F1"]
+
+
+@pytest.fixture(scope="module")
+def frames():
+    out = {}
+    for profile in ("embedded", "paper"):
+        records = load_records(os.path.join(REFERENCE, profile, "records"))
+        if not records:
+            pytest.skip(f"no reference records for {profile}")
+        out[profile] = figures.records_frame(records)
+    return out
+
+
+@pytest.fixture
+def draw():
+    made = []
+
+    def keep(fig):
+        assert fig is not None, "the figure was not drawn"
+        made.append(fig)
+        return fig
+    yield keep
+    for fig in made:
+        figures.plt.close(fig)
+
+
+def fig13(df):
+    return figures.technique_panels(df, ["quantize"], "Fig 13")
+
+
+def fig20(df):
+    return figures.technique_panels(df[df.setting.isin(["fp32", "threshold-0.05"])], ["prune"], "Fig 20")
+
+
+def fig41(df):
+    return figures.technique_panels(df, ["quantize_prune"], "Fig 41", figures.COMBINED_PANELS)
+
+
+def titles(fig):
+    return [ax.get_title() for ax in fig.axes if ax.get_visible()]
+
+
+def panel_text(ax):
+    return "\n".join(t.get_text() for t in ax.texts)
+
+
+def tick_labels(ax):
+    return [t.get_text() for t in ax.get_xticklabels()]
+
+
+@pytest.mark.parametrize("profile", ["embedded", "paper"])
+@pytest.mark.parametrize("make", [fig13, fig20], ids=["fig13", "fig20"])
+def test_fig13_and_fig20_have_the_papers_six_panels_in_order(frames, draw, profile, make):
+    fig = draw(make(frames[profile]))
+    got = titles(fig)
+    assert len(got) == 6
+    for title, wanted in zip(got, PAPER_ORDER):
+        assert title.startswith(wanted), (title, wanted)
+    assert "% of fp32" in got[3] and "% of fp32" in got[4]  # power and energy are relative to fp32
+
+
+def test_fig41_has_four_panels_a_to_d(frames, draw):
+    fig = draw(fig41(frames["embedded"]))
+    got = titles(fig)
+    assert [t[:3] for t in got] == ["(a)", "(b)", "(c)", "(d)"]
+    assert "size" in got[0] and "time" in got[1] and "energy" in got[2] and "top-1" in got[3]
+
+
+def test_skipped_metric_panel_shows_the_records_reason(frames, draw):
+    df = frames["paper"]  # no power sensor, no ImageNet / checkpoints in the reference run
+    fig = draw(fig13(df))
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    power_reason = df["skipped.power_peak_w"].dropna().iloc[0]
+    accuracy_reason = df["skipped.top1"].dropna().iloc[0]
+    for ax in (axes[3], axes[4]):  # (d) peak power, (e) energy
+        text = panel_text(ax)
+        assert text.startswith("SKIPPED") and power_reason.split()[0] in text and "power sensor" in text
+        assert not ax.patches  # no bars drawn from nothing
+    for ax in (axes[2], axes[5]):  # (c) accuracy, (f) precision / recall / F1
+        text = panel_text(ax)
+        assert text.startswith("SKIPPED") and "--imagenet" in text and "--imagenet" in accuracy_reason
+    assert axes[0].patches and axes[1].patches  # size and time were measured: drawn
+    fig41_axes = [ax for ax in draw(fig41(df)).axes if ax.get_visible()]
+    assert "SKIPPED" in panel_text(fig41_axes[2]) and "SKIPPED" in panel_text(fig41_axes[3])
+
+
+def test_accuracy_panel_shows_top1_top5_and_bleu_on_the_percent_scale(frames, draw):
+    df = frames["embedded"]
+    fig = draw(fig20(df))
+    accuracy = [ax for ax in fig.axes if ax.get_visible()][2]
+    labels = tick_labels(accuracy)
+    assert "mini_nmt (BLEU)" in labels and "mini_resnet" in labels and "mini_vgg" in labels
+    heights = [p.get_height() for p in accuracy.patches]
+    assert heights and max(heights) <= 100.0 + 1e-6  # fractions as %, BLEU as it is (not x100)
+    top5 = [p for p in accuracy.patches if p.get_alpha() is not None and p.get_alpha() < 1]
+    assert top5, "top-5 is measured for the CNNs: lighter bars behind top-1"
+    bleu = df[(df.model == "mini_nmt") & (df.setting == "threshold-0.05")]["bleu"].iloc[0]
+    assert any(abs(h - bleu) < 1e-6 for h in heights)
+    grey = [p for p in accuracy.patches if p.get_facecolor()[:3] == matplotlib.colors.to_rgb("0.6")]
+    assert len(grey) >= 3  # the fp32 bar next to each model's setting(s)
+
+
+def test_precision_recall_f1_panel(frames, draw):
+    fig = draw(fig13(frames["embedded"]))
+    prf = [ax for ax in fig.axes if ax.get_visible()][5]
+    assert tick_labels(prf) == ["precision", "recall", "F1"]
+    assert len(prf.patches) == 3 * 4  # fp32 + bits-6/8/16 for each metric
+    assert "4 classification model" in prf.get_xlabel()
+
+
+def test_bubble_charts_exist_for_the_paper_reference_records(frames, draw):
+    df = frames["paper"]
+    for fig in (draw(figures.bubble(df, "quantize", "Fig 32")),
+                draw(figures.bubble(df[df.setting.isin(["fp32", "threshold-0.05"])], "prune", "Fig 36"))):
+        ax = fig.axes[0]
+        assert "top-1 not measured in this run: y is storage" in ax.get_ylabel()
+        assert "top-1 not measured in this run: y is storage" in ax.get_title()
+        assert ax.collections and any(len(c.get_offsets()) for c in ax.collections)
+
+
+def test_bubble_uses_top1_when_measured_and_area_follows_parameters(frames, draw):
+    df = frames["embedded"]
+    fig = draw(figures.bubble(df[df.setting.isin(["fp32", "threshold-0.05"])], "prune", "Fig 36"))
+    ax = fig.axes[0]
+    assert ax.get_ylabel().startswith("top-1, % of fp32") and "storage" not in ax.get_title()
+    (points,) = [c for c in ax.collections if len(c.get_offsets())]  # one setting: one colour
+    names = sorted(t.get_text() for t in ax.texts)
+    assert names == ["mini_nmt (BLEU)", "mini_resnet", "mini_vgg"]
+    params = df[df.technique == "baseline"].set_index("model")["params"]
+    pruned = df[(df.technique == "prune") & (df.setting == "threshold-0.05")]  # sizes keep this row order
+    ratios = [size / params[model] for model, size in zip(pruned.model, points.get_sizes())]
+    assert len(ratios) == 3 and max(ratios) / min(ratios) == pytest.approx(1.0)
+
+
+def test_all_figures_names_the_paper_figures(frames):
+    records = load_records(os.path.join(REFERENCE, "paper", "records"))
+    made = figures.all_figures(records, {})
+    try:
+        assert {"fig13_quantization", "fig20_pruning", "fig32_bubble_quantization", "fig36_bubble_pruning",
+                "fig41_combined"} <= set(made)
+        assert len(titles(made["fig41_combined"])) == 4
+        assert titles(made["fig13_quantization"])[0].startswith("(a) model size")
+    finally:
+        for fig in made.values():
+            figures.plt.close(fig)
