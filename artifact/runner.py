@@ -246,7 +246,8 @@ class CellMeasurer(object):
             scores = self.task.evaluate(model, self.settings["eval_samples"])
             for metric in wanted:
                 if metric in scores:
-                    record.add(Measurement(metric, [scores[metric]], notes={"task": self.task.description}))
+                    record.add(Measurement(metric, [scores[metric]], notes={
+                        "task": self.task.description, "scored": scores.get("scored")}))
                 else:
                     record.skip(metric, "not defined for a {} model".format(self.task.kind))
         if litert and "inference_time_s" in record.measurements:

@@ -160,3 +160,86 @@ def test_paired_time_ratios_are_preferred_over_medians_of_separate_runs():
                   rule={"kind": "ordering", "relation": "<"})
     v = judge(order, view(base, q8, q6))
     assert v.measured == pytest.approx(1.5 / 1.4) and v.outcome == FAIL   # raw medians would say 0.5: PASS
+
+
+def acc_rec(model, technique, setting, top1, scored):
+    r = rec(model, technique, setting, top1=top1)
+    r.measurements["top1"].notes["scored"] = scored
+    return r
+
+
+def binomial_claim(paper=1.0):
+    return claim(metric="top1", statistic="drop_pts", paper_value=paper,
+                 rule={"kind": "binomial", "tolerance": 2.0, "on_miss": "deviation"})
+
+
+@pytest.mark.parametrize(("variant", "n", "outcome"), [
+    (0.88, 360, PASS),          # drop 2 points; SE = 100·√((.9·.1 + .88·.12)/360) = 2.33 → bound 1 + 4.66
+    (0.82, 360, DEVIATION),     # drop 8 points > 1 + 2·2.57
+    (0.88, 100000, DEVIATION),  # drop 2 points > 1 + 2·0.14: the same drop is resolved on many samples
+    (0.95, 360, PASS),          # better than fp32: one-sided, never a miss
+])
+def test_binomial_rule_one_sided_against_same_run_fp32(variant, n, outcome):
+    v = judge(binomial_claim(), view(acc_rec("mini_vgg", "baseline", {}, 0.90, n),
+                                     acc_rec("mini_vgg", "quantize", {"bits": 8}, variant, n)))
+    assert v.outcome == outcome
+    se = 100 * math.sqrt((0.9 * 0.1 + variant * (1 - variant)) / n)
+    assert f"SE {se:.3g} points" in v.explanation
+
+
+def test_binomial_bound_scales_with_n():
+    # the same 4-point drop is within noise on 360 samples and a deviation on 50,000
+    small = judge(binomial_claim(), view(acc_rec("mini_vgg", "baseline", {}, 0.90, 360),
+                                         acc_rec("mini_vgg", "quantize", {"bits": 8}, 0.86, 360)))
+    large = judge(binomial_claim(), view(acc_rec("mini_vgg", "baseline", {}, 0.90, 50000),
+                                         acc_rec("mini_vgg", "quantize", {"bits": 8}, 0.86, 50000)))
+    assert small.outcome == PASS and large.outcome == DEVIATION
+
+
+def test_binomial_without_sample_count_says_so():
+    v = judge(binomial_claim(paper=3.0), view(rec("mini_vgg", "baseline", {}, top1=0.9),
+                                              rec("mini_vgg", "quantize", {"bits": 8}, top1=0.88)))
+    assert v.outcome == PASS and "n not recorded" in v.explanation
+
+
+def test_binomial_rule_is_for_fraction_drops_only():
+    with pytest.raises(FormatError, match="binomial"):
+        claim(metric="bleu", statistic="drop_pts", rule={"kind": "binomial", "tolerance": 2.0})
+    with pytest.raises(FormatError, match="binomial"):
+        claim(metric="top1", statistic="value", rule={"kind": "binomial", "tolerance": 2.0})
+
+
+def timed(model, technique, setting, seconds, paired=None, ci=None):
+    r = rec(model, technique, setting, inference_time_s=seconds)
+    if paired is not None:
+        r.measurements["inference_time_s"].notes.update(paired_ratio=paired, paired_ratio_ci95_relative=ci)
+    return r
+
+
+def ordering_claim():
+    return claim(rule={"kind": "ordering", "relation": "<"}, statistic="value", technique=None,
+                 lhs={"technique": "quantize", "setting": {"bits": 6}},
+                 rhs={"technique": "quantize", "setting": {"bits": 16}})
+
+
+@pytest.mark.parametrize(("lhs", "rhs", "ci", "outcome"), [
+    (1.10, 1.20, 0.02, PASS),
+    (1.21, 1.20, 0.02, DEVIATION),   # 0.8% the wrong way, CI ±2.8%: the run cannot resolve it
+    (1.30, 1.20, 0.02, FAIL),        # 8% the wrong way: resolved
+    (1.21, 1.20, None, FAIL),        # no CI recorded: no benefit of the doubt
+])
+def test_ordering_within_measured_noise_is_a_deviation(lhs, rhs, ci, outcome):
+    v = judge(ordering_claim(), view(timed("mini_vgg", "baseline", {}, 1.0),
+                                     timed("mini_vgg", "quantize", {"bits": 6}, 9.9, lhs, ci),
+                                     timed("mini_vgg", "quantize", {"bits": 16}, 0.1, rhs, ci)))
+    assert v.outcome == outcome
+    assert v.measured == pytest.approx(lhs / rhs)  # paired ratios, not the raw medians 9.9 / 0.1
+
+
+def test_ordering_against_the_baseline_uses_the_paired_ratio_and_its_ci():
+    c = claim(rule={"kind": "ordering", "relation": "<"}, statistic="value", technique=None,
+              lhs={"technique": "quantize_prune", "setting": {"bits": 8, "threshold": 0.05}},
+              rhs={"technique": "baseline"})
+    v = judge(c, view(timed("mini_vgg", "baseline", {}, 1.0),
+                      timed("mini_vgg", "quantize_prune", {"bits": 8, "threshold": 0.05}, 1.5, 1.01, 0.03)))
+    assert v.measured == pytest.approx(1.01) and v.outcome == DEVIATION and "noise" in v.explanation

@@ -17,7 +17,10 @@ paper's value, and a tolerance `rule` kept apart from the value:
     paper_value = 50.2
     rule = {kind = "absolute", tolerance = 2.0, on_miss = "fail", why = "sizes are exact"}
 
-An ordering claim compares two configurations instead: `lhs = {technique, setting}`,
+An accuracy drop (`statistic = "drop_pts"` of a fraction metric) may use `rule = {kind = "binomial",
+tolerance = 2.0}`: one-sided against the same run's fp32 model, it passes when the measured drop is at
+most the paper's plus `tolerance` binomial standard errors of the difference of two accuracies on the
+n scored samples (the record's `scored` note). An ordering claim compares two configurations instead: `lhs = {technique, setting}`,
 `rhs = {...}`, `rule = {kind = "ordering", relation = "<"}` (is stat(lhs)/stat(rhs) < 1?).
 """
 import os
@@ -34,7 +37,7 @@ CLAIMS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.pat
                           "expected_results", "claims")
 STATISTICS = ("value", "ratio", "change_pct", "reduction_pct", "drop_pts")
 AGGREGATES = ("mean", "each")
-RULE_KINDS = ("absolute", "relative", "at_least", "at_most", "direction", "ordering")
+RULE_KINDS = ("absolute", "relative", "at_least", "at_most", "direction", "ordering", "binomial")
 ON_MISS = ("fail", "deviation")
 TECHNIQUES = ("baseline", "quantize", "prune", "quantize_prune", "magnitude_prune", "litert")
 
@@ -63,6 +66,8 @@ class Rule:
             return f"ordering: lhs/rhs {self.relation} 1"
         if self.kind == "direction":
             return f"same direction as paper, within ±{self.tolerance:g} else DEVIATION"
+        if self.kind == "binomial":
+            return f"one-sided: drop ≤ paper + {self.tolerance:g}·SE (binomial, vs same run's fp32)"
         sign = {"absolute": "±", "relative": "±", "at_least": "≥ paper −", "at_most": "≤ paper +"}[self.kind]
         suffix = "×paper" if self.kind == "relative" else ""
         return f"{self.kind} {sign}{self.tolerance:g}{suffix}"
@@ -127,6 +132,9 @@ def parse_claim(entry: dict, path: str) -> Claim:
         config = lhs
     else:
         config = _config(entry, where)
+    if kind == "binomial" and (entry.get("statistic") != "drop_pts" or METRICS[metric] != "fraction"):
+        raise FormatError(f"{where}: a binomial rule judges statistic = \"drop_pts\" of a fraction metric "
+                          f"(top1, top5, ...); use an absolute rule for {metric}")
     models = _need(entry, "models", list, where)
     if not models or not all(isinstance(m, str) for m in models):
         raise FormatError(f"{where}: models must be a non-empty list of model names")

@@ -94,39 +94,90 @@ def paired_ratio(record, metric: str) -> float | None:
     return float(ratio) if isinstance(ratio, (int, float)) and ratio > 0 else None
 
 
-def _ordering(claim: Claim, view: RunView, model: str, evidence: list) -> float:
-    """lhs/rhs; for two variants both paired with the baseline, the ratio of their paired ratios."""
+def _paired(record, metric: str, config: Config) -> tuple:
+    """(ratio to the baseline, its relative 95% CI) measured in paired windows; the baseline is (1, 0)."""
+    if config.technique == "baseline":
+        return 1.0, 0.0
+    ratio = paired_ratio(record, metric)
+    ci = _note(record, metric, "paired_ratio_ci95_relative") if ratio is not None else None
+    return ratio, ci
+
+
+def _note(record, metric: str, name: str) -> float | None:
+    m = record.measurements.get(metric) if record is not None else None
+    value = m.notes.get(name) if m is not None else None
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) and value >= 0 else None
+
+
+def _ordering(claim: Claim, view: RunView, model: str, evidence: list) -> tuple:
+    """lhs/rhs and its relative 95% CI (None when unknown).
+
+    For variants timed in windows paired with the baseline, the ratio of their paired ratios.
+    """
     lhs = statistic(claim, view, model, claim.lhs, evidence)
     rhs = statistic(claim, view, model, claim.rhs, evidence)
-    pairs = [paired_ratio(view.record(model, c), claim.metric) for c in (claim.lhs, claim.rhs)]
-    if claim.statistic == "value" and None not in pairs:
-        lhs, rhs = pairs
-    return lhs / rhs if rhs else float("nan")
+    records = [view.record(model, c) for c in (claim.lhs, claim.rhs)]
+    pairs = [_paired(r, claim.metric, c) for r, c in zip(records, (claim.lhs, claim.rhs))]
+    if claim.statistic == "value" and None not in (pairs[0][0], pairs[1][0]):
+        (lhs, lhs_ci), (rhs, rhs_ci) = pairs
+    else:
+        lhs_ci, rhs_ci = (_note(r, claim.metric, "ci95_relative") for r in records)
+    ci = math.hypot(lhs_ci, rhs_ci) if None not in (lhs_ci, rhs_ci) else None
+    return (lhs / rhs if rhs else float("nan")), ci
 
 
-def _per_model(claim: Claim, view: RunView, models: list, evidence: list) -> tuple[dict, dict]:
-    """Per-model values, and the models left out with why (NOT-RUN/SKIPPED cells)."""
-    values, missing = {}, {}
+def binomial_se_pts(view: RunView, model: str, claim: Claim) -> float | None:
+    """Standard error, in points, of the difference between the fp32 and the variant accuracy on n samples."""
+    base, variant = view.record(model, Config("baseline")), view.record(model, claim.config)
+    n = _note(variant, claim.metric, "scored") or _note(base, claim.metric, "scored")
+    if not n:
+        return None
+    p_base, p_variant = base.value(claim.metric), variant.value(claim.metric)
+    return 100.0 * math.sqrt((p_base * (1 - p_base) + p_variant * (1 - p_variant)) / n)
+
+
+def _per_model(claim: Claim, view: RunView, models: list, evidence: list) -> tuple[dict, dict, dict]:
+    """Per-model values, their noise (ordering: relative CI; binomial: SE in points; else None),
+    and the models left out with why (NOT-RUN/SKIPPED cells)."""
+    values, noise, missing = {}, {}, {}
     for model in models:
         try:
             if claim.rule.kind == "ordering":
-                values[model] = _ordering(claim, view, model, evidence)
+                values[model], noise[model] = _ordering(claim, view, model, evidence)
             else:
                 values[model] = statistic(claim, view, model, claim.config, evidence)
+                noise[model] = binomial_se_pts(view, model, claim) if claim.rule.kind == "binomial" else None
         except _Missing as exc:
             missing[model] = exc
-    return values, missing
+    return values, noise, missing
 
 
-def apply_rule(claim: Claim, measured: float) -> tuple[str, str]:
-    """Outcome and explanation of one measured number under the claim's rule."""
+def apply_rule(claim: Claim, measured: float, noise: float | None = None) -> tuple[str, str]:
+    """Outcome and explanation of one measured number under the claim's rule.
+
+    `noise`: for orderings, the relative 95% CI of lhs/rhs: an ordering that does not hold but lies
+    within it is a DEVIATION (the run cannot resolve the difference), not a FAIL. For binomial
+    rules, the standard error of the drop in points (None: the run did not record n; SE taken as 0).
+    """
     rule, paper = claim.rule, claim.paper_value
     if measured is None or not math.isfinite(measured):
         return FAIL, "measured value is undefined (NaN or a zero baseline)"
     miss = DEVIATION if rule.on_miss == "deviation" else FAIL
     if rule.kind == "ordering":
         holds = measured < 1 if rule.relation == "<" else measured > 1
-        return (PASS if holds else FAIL), f"lhs/rhs = {measured:.4g}, paper says {rule.relation} 1"
+        text = f"lhs/rhs = {measured:.4g}, paper says {rule.relation} 1"
+        if holds:
+            return PASS, text
+        if noise is not None and abs(measured - 1) <= noise:
+            return DEVIATION, f"{text}; the other way but within the measured noise (95% CI ±{noise:.1%})"
+        return FAIL, text + (f", outside the measured noise (95% CI ±{noise:.1%})" if noise is not None else "")
+    if rule.kind == "binomial":
+        se = noise or 0.0
+        bound = paper + rule.tolerance * se
+        ok = measured <= bound
+        why = (f"SE {se:.3g} points" if noise is not None else "n not recorded, SE taken as 0")
+        return (PASS if ok else miss), (f"drop {measured:.4g} {'≤' if ok else '>'} {paper:.4g} + "
+                                        f"{rule.tolerance:g}×{se:.3g} = {bound:.4g} ({why})")
     if rule.kind == "direction":
         if measured * paper < 0 or (paper != 0 and measured == 0):
             return FAIL, f"{measured:+.4g} goes the other way from the paper's {paper:+.4g}"
@@ -154,13 +205,13 @@ def judge(claim: Claim, view: RunView) -> Verdict:
         return Verdict(outcome=NOT_RUN, measured=None, delta=None,
                        explanation=f"this run has none of {', '.join(claim.models)} {what}", **base)
     evidence: list = []
-    values, missing = _per_model(claim, view, models, evidence)
+    values, noise, missing = _per_model(claim, view, models, evidence)
     if not values:
         first = missing[models[0]]
         return Verdict(outcome=first.outcome, measured=None, delta=None, explanation=first.reason,
                        evidence=evidence, **base)
     if claim.aggregate == "each":
-        judged = {m: apply_rule(claim, v) for m, v in values.items()}
+        judged = {m: apply_rule(claim, v, noise[m]) for m, v in values.items()}
         order = [FAIL, DEVIATION, PASS]
         worst_model = min(judged, key=lambda m: order.index(judged[m][0]))
         outcome, why = judged[worst_model]
@@ -169,7 +220,7 @@ def judge(claim: Claim, view: RunView) -> Verdict:
     else:
         finite = [v for v in values.values() if math.isfinite(v)]
         measured = sum(finite) / len(finite) if len(finite) == len(values) else float("nan")
-        outcome, why = apply_rule(claim, measured)
+        outcome, why = apply_rule(claim, measured, _mean_noise(list(noise.values())))
         explanation = f"mean over {', '.join(values)}: {why}"
     delta = measured - claim.paper_value if measured is not None and math.isfinite(measured) else None
     if any(paired_ratio(view.records.get(k), claim.metric) is not None for k in evidence):
@@ -181,6 +232,13 @@ def judge(claim: Claim, view: RunView) -> Verdict:
     evidence = sorted(set(evidence))
     return Verdict(outcome=outcome, measured=measured, delta=delta, explanation=explanation,
                    models=values, evidence=evidence, flags=measurement_flags(view, evidence, claim.metric), **base)
+
+
+def _mean_noise(noises: list) -> float | None:
+    """Noise of a mean of independent per-model numbers: √(Σ σ²) / k (None if any is unknown)."""
+    if not noises or any(n is None for n in noises):
+        return None
+    return math.sqrt(sum(n * n for n in noises)) / len(noises)
 
 
 def measurement_flags(view: RunView, evidence: list, metric: str) -> list:

@@ -25,6 +25,7 @@ def classification_metrics(probs, labels):
         "precision": float(precision_score(labels, predicted, **kwargs)),
         "recall": float(recall_score(labels, predicted, **kwargs)),
         "f1": float(f1_score(labels, predicted, **kwargs)),
+        "scored": int(len(labels)),  # the judge's binomial standard error needs n
     }
 
 

@@ -248,7 +248,7 @@ class PaperTranslationTask(object):
         refs = self.data.reference_texts()[:n]
         from artifact.models.nmt_data import bleu
 
-        return {"bleu": bleu(hyps, refs)}
+        return {"bleu": bleu(hyps, refs), "scored": len(refs)}
 
 
 def paper_task(model_name, inputs, eval_samples=0):

@@ -125,7 +125,7 @@ class TranslationTask(object):
         vocab = self.corpus.tgt_vocab
         hyps = [datasets.detokenize(vocab.decode(row)) for row in ids]
         refs = [datasets.detokenize(t) for _, t in self.corpus.test_pairs[:n]]
-        return {"bleu": bleu_score(hyps, refs)}
+        return {"bleu": bleu_score(hyps, refs), "scored": len(refs)}
 
 
 _DATA_CACHE = {}  # type: Dict[str, Any]
