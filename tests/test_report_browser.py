@@ -1,0 +1,175 @@
+"""The HTML report in a real headless browser: screenshots, and their pixels checked.
+
+The report is rendered from the committed reference results (a copy of expected_results/reference/paper)
+and opened in Chromium (artifact.report.browser). The checks read the screenshots, not the HTML:
+
+* claim table: verdict cells are painted in the report's CSS colours (PASS #c8f0c8, FAIL #f5b5b5,
+  DEVIATION #fbe3a8). In the verdict column each cell is one run of its colour between 1px borders, so the
+  runs counted there must equal the number of claims with that outcome, and all of them sit in one column.
+* figures: every embedded <img> is drawn with a 1px #ddd border; the boxes found must be as many as the
+  figures, lie below the claim table, be drawn in (not blank), and most must contain matplotlib's default
+  colours C0 #1f77b4 and C1 #ff7f0e.
+* negative control: the same page without its <img> tags and verdict colours fails both checks.
+
+No browser: the tests SKIP (install: `apt-get install chromium fonts-dejavu-core`), but FAIL when
+ARTIFACT_REQUIRE_BROWSER=1 (CI sets it). ARTIFACT_BROWSER names the browser to use instead of PATH lookup.
+The PNGs are kept under pytest's tmp_path; their paths are printed (see them with `pytest -s`).
+"""
+import os
+import re
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from artifact.errors import MissingInputError
+from artifact.report.browser import require_browser, screenshot
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REFERENCE = os.path.join(ROOT, "expected_results", "reference", "paper")
+REQUIRE = "ARTIFACT_REQUIRE_BROWSER"
+WIDTH, TOP, TALL = 1280, 1000, 20000   # TALL: the whole paper report fits (about 15,700 px high), else it grows
+
+VERDICT_RGB = {"PASS": (0xC8, 0xF0, 0xC8), "FAIL": (0xF5, 0xB5, 0xB5), "DEVIATION": (0xFB, 0xE3, 0xA8)}
+IMG_BORDER = (0xDD, 0xDD, 0xDD)
+MPL_RGB = {"C0": (0x1F, 0x77, 0xB4), "C1": (0xFF, 0x7F, 0x0E)}
+
+
+def _browser():
+    """The browser's path; SKIP without one, FAIL without one when ARTIFACT_REQUIRE_BROWSER=1."""
+    try:
+        return require_browser()
+    except MissingInputError as missing:
+        if os.environ.get(REQUIRE) == "1":
+            pytest.fail(f"{REQUIRE}=1: {missing}")
+        pytest.skip(str(missing))
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """(index.html, summary) rendered from a copy of the paper profile's reference results."""
+    from artifact.report.render import render_report
+
+    results = tmp_path_factory.mktemp("report_browser") / "paper"
+    shutil.copytree(REFERENCE, results)
+    summary = render_report(str(results))
+    return str(results / "report" / "index.html"), summary
+
+
+def _shot(browser, html_path, png_path, height):
+    screenshot(html_path, str(png_path), width=WIDTH, height=height, browser=browser)
+    print(f"screenshot: {png_path}")
+    return np.asarray(Image.open(png_path).convert("RGB"))
+
+
+def _whole_page(browser, html_path, png_path):
+    """A screenshot down to the end of the page: the window grows until its last 200 rows are blank."""
+    height = TALL
+    for _ in range(3):
+        px = _shot(browser, html_path, png_path, height)
+        if (px[-200:] == 255).all():
+            return px
+        height = height * 3 // 2
+    pytest.fail(f"{html_path} is taller than {height * 2 // 3} px; raise TALL so it is captured whole")
+
+
+def _packed(px):
+    """0xRRGGBB per pixel: exact colour tests are then one comparison each, fast on a 1280x20000 page."""
+    return (px[..., 0].astype(np.int32) << 16) | (px[..., 1].astype(np.int32) << 8) | px[..., 2]
+
+
+def _hex(rgb):
+    return rgb[0] << 16 | rgb[1] << 8 | rgb[2]
+
+
+def _near(px, rgb, tolerance=30):
+    """Pixels within `tolerance` (summed over the channels) of `rgb`: anti-aliased plot colours."""
+    return np.abs(px.astype(np.int16) - np.array(rgb, dtype=np.int16)).sum(-1) <= tolerance
+
+
+def verdict_cells(px):
+    """({outcome: cells of its colour in the verdict column}, width of the band the colours cover, its bottom y)."""
+    packed = _packed(px)
+    masks = {k: packed == _hex(rgb) for k, rgb in VERDICT_RGB.items()}
+    painted = np.logical_or.reduce(list(masks.values()))
+    if not painted.any():
+        return dict.fromkeys(masks, 0), 0, None
+    ys, xs = np.nonzero(painted)
+    x = np.bincount(xs).argmax()   # the verdict column: where most verdict-coloured pixels are
+    cells = {k: int(m[0, x] + np.sum(m[1:, x] & ~m[:-1, x])) for k, m in masks.items()}
+    return cells, int(xs.max() - xs.min() + 1), int(ys.max())
+
+
+def figure_boxes(px, min_width=300):
+    """(top, bottom, left, right) of each image border: pairs of long horizontal #ddd runs."""
+    border = _packed(px) == _hex(IMG_BORDER)
+    lines = []
+    for y in np.nonzero(border.sum(1) >= min_width)[0]:
+        edges = np.diff(np.concatenate(([0], border[y].astype(np.int8), [0])))
+        starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+        longest = int(np.argmax(ends - starts))
+        if ends[longest] - starts[longest] >= min_width:
+            lines.append((int(y), int(starts[longest]), int(ends[longest])))
+    return [(top[0], bottom[0], top[1], top[2]) for top, bottom in zip(lines[::2], lines[1::2])]
+
+
+def table_problems(px, counts):
+    cells, band, _ = verdict_cells(px)
+    problems = [f"{k}: {cells[k]} cells painted {VERDICT_RGB[k]} in the verdict column, expected {counts.get(k, 0)}"
+                for k in VERDICT_RGB if cells[k] != counts.get(k, 0)]
+    if band > 200:
+        problems.append(f"verdict colours spread over {band} px, not one table column")
+    return problems
+
+
+def figure_problems(px, n_figures, below):
+    boxes = figure_boxes(px)
+    problems = [] if len(boxes) == n_figures else [f"{len(boxes)} image boxes on screen, expected {n_figures}"]
+    with_c0 = with_c1 = 0
+    for top, bottom, left, right in boxes:
+        inside = px[top + 1:bottom, left + 1:right - 1]
+        ink = float((inside < 235).any(-1).mean())
+        c0, c1 = (int(_near(inside, MPL_RGB[c]).sum()) for c in ("C0", "C1"))
+        with_c0, with_c1 = with_c0 + (c0 >= 500), with_c1 + (c1 >= 500)
+        if top <= (below or 0):
+            problems.append(f"image at y={top} is not below the claim table (ends at y={below})")
+        if ink < 0.02 or bottom - top < 150:
+            problems.append(f"image at y={top} is {bottom - top} px high and {ink:.1%} drawn: blank or not decoded")
+    if with_c0 < max(1, n_figures // 2) or with_c1 < max(1, n_figures // 4):
+        problems.append(f"matplotlib's C0/C1 colours in {with_c0}/{with_c1} of {n_figures} figures")
+    return problems
+
+
+def test_the_claim_table_and_figures_show_in_a_real_browser(request, tmp_path):
+    browser = _browser()
+    html_path, summary = request.getfixturevalue("report")
+    counts, n_figures = summary["counts"], len(summary["figures"])
+    assert n_figures >= 10 and all(counts[k] > 0 for k in VERDICT_RGB), (counts, n_figures)
+
+    top = _shot(browser, html_path, tmp_path / "report_top.png", TOP)   # what a reader sees first
+    cells, band, _ = verdict_cells(top)
+    assert all(n > 0 for n in cells.values()) and sum(cells.values()) >= 5 and band <= 200, (cells, band)
+    assert not _near(top, MPL_RGB["C0"]).any(), "figure colours above the fold: the claim table is not first"
+
+    page = _whole_page(browser, html_path, tmp_path / "report_full.png")
+    assert table_problems(page, counts) == []
+    below = verdict_cells(page)[2]
+    assert figure_problems(page, n_figures, below) == []
+
+
+def test_the_pixel_checks_fail_on_a_page_without_figures_or_verdict_colours(request, tmp_path):
+    browser = _browser()
+    html_path, summary = request.getfixturevalue("report")
+    with open(html_path) as handle:
+        html = handle.read()
+    bare, n_img = re.subn(r"<img [^>]*>", "", html)
+    bare, n_css = re.subn(r"\.v-(PASS|FAIL|DEVIATION)\{[^}]*\}", "", bare)
+    assert n_img == len(summary["figures"]) and n_css == 3
+    bare_path = tmp_path / "bare.html"
+    bare_path.write_text(bare)
+
+    page = _whole_page(browser, str(bare_path), tmp_path / "bare_full.png")
+    assert table_problems(page, summary["counts"]), "the table check passed on a page without verdict colours"
+    assert figure_problems(page, len(summary["figures"]), verdict_cells(page)[2]), \
+        "the figure check passed on a page without figures"
