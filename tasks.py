@@ -7,7 +7,8 @@ from invoke import Collection, task
 PY = sys.executable
 VERMIN = os.path.join(os.path.dirname(PY), "vermin")  # its package has no __main__
 DEVICE_SIDE = ("artifact/errors.py artifact/compat.py artifact/profiles.py artifact/records.py "
-               "artifact/environment.py artifact/runner.py artifact/models artifact/compress artifact/measure")
+               "artifact/environment.py artifact/runner.py artifact/models artifact/compress artifact/measure "
+               "artifact/cli.py artifact/__main__.py")
 
 
 DEFAULT_PROFILES = "embedded,paper"
@@ -75,11 +76,51 @@ def figures(c, profile=DEFAULT_PROFILES, results=""):
     report(c, profile, results)
 
 
-@task(name="reproduce-all", help=dict(INPUT_HELP, gate="exit non-zero when any claim FAILs", profile=PROFILE_HELP))
+@task(name="reproduce-all", help=dict(INPUT_HELP, gate="exit non-zero when any claim FAILs", profile=PROFILE_HELP,
+                                      in_docker="run each profile inside its image (invoke.yaml docker.profile_roles), "
+                                                "then check and report here",
+                                      datasets="--in-docker: directory mounted read-only at /datasets"))
 def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet="", checkpoints="", nmt="",
-                  eval_samples=0):
-    """Run, check and report every profile: the reviewer's one command (embedded + paper by default)."""
-    _each(c, "reproduce", profile, results, gate, extra=_inputs(imagenet, checkpoints, nmt, eval_samples))
+                  eval_samples=0, in_docker=False, datasets=""):
+    """Run, check and report every profile: the reviewer's one command (embedded + paper by default).
+
+    With --in-docker, `python -m artifact run --profile P --results /results/P` runs in a container
+    of the image of the role invoke.yaml's docker.profile_roles gives the profile (jetson by default:
+    the device image on the engine of role jetson, so measurements are the device's), with
+    results/<P> mounted at /results/<P>; then check and report run here on what it wrote.
+    Retraining is not a separate step of the command line: the mini-zoo's pruned models are
+    fine-tuned inside `run`, in whichever image runs the profile, and the paper's Table I models are
+    not retrained (records say so). To run a profile's whole run on the GPU server instead, set
+    docker.profile_roles.<profile>: server. Inputs (--imagenet etc.) must lie under --datasets.
+    """
+    if not in_docker:
+        _each(c, "reproduce", profile, results, gate, extra=_inputs(imagenet, checkpoints, nmt, eval_samples))
+        return
+    names = [p.strip() for p in profile.split(",") if p.strip()]
+    if results and len(names) > 1:
+        raise SystemExit("--results names one directory: give a single --profile with it")
+    settings = _docker_settings(c)
+    for name in names:
+        role = _containers_call(settings.role_for_profile, name)
+        host_results = results or os.path.join("results", name)
+        mapped = {"--imagenet": imagenet, "--checkpoints": checkpoints, "--nmt": nmt}
+        extra = ""
+        for flag, value in mapped.items():
+            if value:
+                from artifact.containers.run import _under
+
+                inside = _under(value, datasets)
+                if inside is None:
+                    raise SystemExit(f"{flag} {value} is not under --datasets: give --datasets DIR holding it")
+                extra += f" {flag} {inside}"
+        extra += f" --eval-samples {eval_samples}" if eval_samples else ""
+        print(f"== {name}: run in the {role} image ({settings.image(role)})")
+        code = _docker_run(c, role, f"python3 -m artifact run --profile {name} --results /results{extra}",
+                           host_results, datasets, cpu=False, settings=settings)
+        if code not in (0,):
+            raise SystemExit(f"{name}: the {role} container exited {code}")
+    _each(c, "check", profile, results, gate)
+    _each(c, "report", profile, results)
 
 
 REFERENCE_DIR = os.path.join("expected_results", "reference")
@@ -138,4 +179,101 @@ def bench(c, only=""):
         c.run(f"{PY} benchmarks/{name}.py", pty=False)
 
 
+# -- docker: the images of docker/ on the engines of invoke.yaml (docker SDK; artifact/containers) --
+
+TARGET_HELP = "jetson (the device image) or server (x86 GPU retraining image)"
+
+
+def _docker_settings(c):
+    from artifact.containers.settings import DockerSettings
+
+    return _containers_call(DockerSettings.from_config, c.config.get("docker"))
+
+
+def _containers_call(func, *args, **kwargs):
+    """Call into artifact.containers; its ContainerError (one line saying what to do) exits the task."""
+    from artifact.errors import ArtifactError
+
+    try:
+        return func(*args, **kwargs)
+    except ArtifactError as error:
+        raise SystemExit(f"error: {error}") from None
+
+
+def _docker_run(c, target, command, results, datasets, cpu, settings=None):
+    from artifact.containers.engine import connect
+    from artifact.containers.run import run_container
+
+    settings = settings or _docker_settings(c)
+    client = _containers_call(connect, settings, target)
+    return _containers_call(run_container, client, target, settings.image(target), command or None, results,
+                            datasets, cpu, settings.engine_url(target))
+
+
+@task(name="build", help={"target": TARGET_HELP, "base": "base image (default: invoke.yaml docker.bases.<target>)",
+                          "tag": "image tag (default: invoke.yaml docker.images.<target>)",
+                          "platform": "e.g. linux/arm64; a platform the engine cannot build goes to docker buildx"})
+def docker_build(c, target="jetson", base="", tag="", platform=""):
+    """Build docker/<target>/Dockerfile on the role's engine, streaming the log (docker SDK)."""
+    import time
+
+    from artifact.containers.engine import connect
+    from artifact.containers.images import build_image
+    from artifact.containers.settings import check_target
+
+    _containers_call(check_target, target)
+    settings = _docker_settings(c)
+    client = _containers_call(connect, settings, target)
+    base, tag = base or settings.base(target), tag or settings.image(target)
+    start = time.perf_counter()
+    image = _containers_call(build_image, client, target, base, tag, settings.source, platform,
+                             settings.engine_url(target))
+    print(f"[{target}] built {tag} ({image}) from {base} in {time.perf_counter() - start:.0f} s")
+
+
+@task(name="run", help={"target": TARGET_HELP, "command": "command to run (default: the image's CMD, doctor)",
+                        "results": "host directory mounted read-write at /results (default: results)",
+                        "datasets": "host directory mounted read-only at /datasets",
+                        "cpu": "no GPU: neither the nvidia runtime nor GPU device requests"})
+def docker_run(c, target="jetson", command="", results="results", datasets="", cpu=False):
+    """Run a container of the target's image as you, with results/data sets mounted; exits with its status."""
+    from artifact.containers.settings import check_target
+
+    _containers_call(check_target, target)
+    code = _docker_run(c, target, command, results, datasets, cpu)
+    if code:
+        raise SystemExit(code)
+
+
+@task(name="wheelhouse", help={"target": TARGET_HELP,
+                               "platform": "linux/arm64 (default for jetson) or linux/amd64 (default for server)",
+                               "python_version": "the image's Python (default: 3.6 for the R32 jetson base, "
+                                                 "else 3.11)",
+                               "requirements": "jetson: a docker/jetson/requirements-*.txt (default: the one of "
+                                               "docker.bases.jetson in docker/bases.toml)"})
+def docker_wheelhouse(c, target="jetson", platform="", python_version="", requirements=""):
+    """Download the wheels docker/<target>'s image installs into docker/wheelhouse/<target>/ (offline builds)."""
+    import shlex
+
+    from artifact.containers.images import base_entry, wheelhouse_commands, wheelhouse_dir
+    from artifact.containers.settings import check_target
+
+    _containers_call(check_target, target)
+    settings = _docker_settings(c)
+    entry = base_entry(target, settings.base(target)) if target == "jetson" else {}
+    requirements = requirements or entry.get("requirements", "")
+    python_version = python_version or entry.get("python") or ("3.6" if target == "jetson" else "3.11")
+    platform = platform or ("linux/arm64" if target == "jetson" else "linux/amd64")
+    dest = wheelhouse_dir(target)
+    os.makedirs(dest, exist_ok=True)
+    for command in _containers_call(wheelhouse_commands, target, platform, python_version, requirements):
+        c.run(" ".join(shlex.quote(part) for part in command), pty=False)
+    wheels = [f for f in os.listdir(dest) if f.endswith(".whl")]
+    size = sum(os.path.getsize(os.path.join(dest, f)) for f in wheels)
+    print(f"{dest}: {len(wheels)} wheels, {size / 1e6:.0f} MB (python {python_version}, {platform})")
+
+
+docker_ns = Collection("docker", docker_build, docker_run, docker_wheelhouse)
+
 ns = Collection(run, check, report, figures, reproduce_all, freeze_reference, doctor, lint, test, bench)
+ns.add_collection(docker_ns)

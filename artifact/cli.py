@@ -160,7 +160,8 @@ def _count(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="artifact", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command")
+    sub.required = True  # add_subparsers(required=...) is Python 3.7+; the TX2 image runs 3.6
     commands = {"run": (cmd_run, "measure every cell of a profile that has no record yet"),
                 "check": (cmd_check, "judge the paper's claims against the records"),
                 "report": (cmd_report, "write the HTML/Markdown/JSON report and figures"),
