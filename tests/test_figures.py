@@ -165,3 +165,20 @@ def test_all_figures_names_the_paper_figures(frames):
     finally:
         for fig in made.values():
             figures.plt.close(fig)
+
+
+def test_panels_drawn_from_an_emulated_sensor_say_so():
+    from artifact.records import Measurement, Record
+
+    records = {}
+    for technique, setting, watts in (("baseline", {}, 5.0), ("quantize", {"bits": 8}, 4.0)):
+        slug = "bits-8" if setting else "fp32"
+        r = Record({"key": f"mini_vgg__{technique}__{slug}", "model": "mini_vgg", "technique": technique,
+                    "setting": setting, "metrics": ["power_peak_w", "storage_bytes"]}, {})
+        r.add(Measurement("power_peak_w", [watts], flags=["EMULATED power sensor tree (a test waveform)"]))
+        r.add(Measurement("storage_bytes", [100.0 if not setting else 25.0]))
+        records[r.key] = r
+    fig = figures.all_figures(records, {"mini_vgg": ["vgg_16"]})["fig13_quantization"]
+    texts = {ax.get_title(): " ".join(t.get_text() for t in ax.texts) for ax in fig.axes}
+    assert "EMULATED" in texts["(d) peak power, % of fp32"]
+    assert "EMULATED" not in texts["(a) model size, % of fp32"]

@@ -20,8 +20,10 @@ paper's value, and a tolerance `rule` kept apart from the value:
 An accuracy drop (`statistic = "drop_pts"` of a fraction metric) may use `rule = {kind = "binomial",
 tolerance = 2.0}`: one-sided against the same run's fp32 model, it passes when the measured drop is at
 most the paper's plus `tolerance` binomial standard errors of the difference of two accuracies on the
-n scored samples (the record's `scored` note). An ordering claim compares two configurations instead: `lhs = {technique, setting}`,
-`rhs = {...}`, `rule = {kind = "ordering", relation = "<"}` (is stat(lhs)/stat(rhs) < 1?).
+n scored samples (the record's `scored` note).
+
+An ordering claim compares two configurations instead: `lhs = {technique, setting}`, `rhs = {...}`,
+`rule = {kind = "ordering", relation = "<"}` (is stat(lhs)/stat(rhs) < 1?).
 """
 import os
 from dataclasses import dataclass, field

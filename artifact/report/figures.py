@@ -58,8 +58,10 @@ def records_frame(records: dict) -> pd.DataFrame:
         row = {"model": record.cell["model"], "technique": record.cell["technique"],
                "setting": setting_slug(record.cell["technique"], record.cell["setting"]),
                **{f"setting.{k}": v for k, v in record.cell["setting"].items()}}
-        for metric in record.measurements:
+        for metric, measurement in record.measurements.items():
             row[metric] = record.value(metric)
+            if any("EMULATED" in flag for flag in measurement.flags):
+                row[f"emulated.{metric}"] = True
         for metric, reason in record.skipped.items():
             row[f"skipped.{metric}"] = reason
         rows.append(row)
@@ -160,6 +162,9 @@ def _ratio_panel(ax, sub, metric, models, settings):
     ax.axhline(100, color="k", lw=0.6)
     _model_ticks(ax, models)
     _missing_note(ax, sub, [metric], [m for m in models if variants.loc[variants.model == m, col].notna().sum() == 0])
+    if f"emulated.{metric}" in sub and sub[f"emulated.{metric}"].fillna(False).astype(bool).any():
+        ax.text(0.5, 0.5, "EMULATED sensor:\nplumbing check, not a measurement", transform=ax.transAxes,
+                ha="center", va="center", fontsize=11, color=SKIP_COLOUR, alpha=0.6, rotation=20)
     return True
 
 

@@ -1,0 +1,35 @@
+import copy
+
+from artifact.judge.agreement import disagreements
+
+
+def doc(*verdicts):
+    return {"verdicts": [dict(zip(("claim_id", "metric", "outcome", "measured", "explanation"), v))
+                         for v in verdicts]}
+
+
+REFERENCE = doc(("size", "storage_bytes", "PASS", 74.3, ""), ("time", "inference_time_s", "DEVIATION", 12.0, ""),
+                ("energy", "energy_j", "SKIPPED", None, "no sensor"), ("t1", "top1", "NOT-RUN", None, "no cell"))
+
+
+def test_identical_runs_agree_and_noisy_metrics_may_move():
+    moved = copy.deepcopy(REFERENCE)
+    moved["verdicts"][1].update(outcome="FAIL", measured=-3.0)  # timing noise is the claim rule's business
+    assert disagreements(REFERENCE, REFERENCE) == []
+    assert disagreements(moved, REFERENCE) == []
+
+
+def test_lost_experiment_exact_metric_change_and_new_judgement_are_named():
+    run = doc(("size", "storage_bytes", "PASS", 70.0, ""), ("time", "inference_time_s", "SKIPPED", None, "crashed"),
+              ("energy", "energy_j", "PASS", 1.0, ""))
+    problems = "\n".join(disagreements(run, REFERENCE))
+    assert "size: exact metric storage_bytes moved" in problems
+    assert "time: DEVIATION in the reference, SKIPPED here: crashed" in problems
+    assert "energy: SKIPPED in the reference but judged here" in problems
+    assert "t1: in the reference verdicts, absent here" in problems
+
+
+def test_exact_metrics_tolerate_one_percent():
+    run = copy.deepcopy(REFERENCE)
+    run["verdicts"][0]["measured"] = 74.3 * 1.005
+    assert disagreements(run, REFERENCE) == []
