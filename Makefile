@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce test figures lint bench clean
+.PHONY: reproduce test figures lint bench emulate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/invoke bench
+
+emulate: $(STAMP)  ## CI's container emulation: local dockerd, substitute bases, both images built and run (root; ~30 min)
+	.ci/container-emulation
 
 clean:
 	rm -rf results

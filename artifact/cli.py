@@ -79,7 +79,26 @@ def cmd_check(args) -> int:
     _record_step(args, "check", time.perf_counter() - start)
     line = verdict_line(data["counts"], data.get("flagged", 0))
     print(f"check: {line} -> {os.path.join(results_dir_for(args), 'verdicts.json')}")
+    if args.against:
+        problems = _disagreements(data, args.against)
+        for problem in problems:
+            print(f"  differs from {args.against}: {problem}")
+        print(f"check: {'agrees with' if not problems else f'{len(problems)} disagreement(s) with'} {args.against}")
+        if problems:
+            return 1
     return 1 if data["counts"]["FAIL"] and args.gate else 0
+
+
+def _disagreements(data, reference_dir):
+    from artifact.errors import MissingInputError
+    from artifact.judge.agreement import disagreements
+    from artifact.records import read_json
+
+    path = os.path.join(reference_dir, "verdicts.json")
+    if not os.path.exists(path):
+        raise MissingInputError(f"--against {reference_dir}: no verdicts.json there; give a results or "
+                                "expected_results/reference/<profile> directory")
+    return disagreements(data, read_json(path, "verdicts"))
 
 
 def _record_step(args, step, seconds):
@@ -175,6 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--results", default=None, help="results directory (default: results/<profile>)")
         p.add_argument("--claims", default=None, help="claims directory (default: expected_results/claims)")
         p.add_argument("--gate", action="store_true", help="exit 1 when any claim FAILs")
+        if name == "check":
+            p.add_argument("--against", default=None, metavar="DIR",
+                           help="also exit 1 unless the verdicts agree with DIR's (a frozen reference run, "
+                                "e.g. expected_results/reference/<profile>): nothing lost, exact metrics equal")
         p.add_argument("--imagenet", default=os.environ.get("ARTIFACT_IMAGENET"), help="ILSVRC2012 validation dir")
         p.add_argument("--checkpoints", default=os.environ.get("ARTIFACT_CHECKPOINTS"), help="TF-Slim checkpoints dir")
         p.add_argument("--nmt", default=os.environ.get("ARTIFACT_NMT"), help="NMT data and checkpoint dir")

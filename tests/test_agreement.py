@@ -33,3 +33,21 @@ def test_exact_metrics_tolerate_one_percent():
     run = copy.deepcopy(REFERENCE)
     run["verdicts"][0]["measured"] = 74.3 * 1.005
     assert disagreements(run, REFERENCE) == []
+
+
+def test_check_against_a_reference_exits_1_on_disagreement(tmp_path, capsys):
+    import os
+    import shutil
+
+    from artifact.cli import main
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    reference = os.path.join(root, "expected_results", "reference")
+    results = tmp_path / "smoke"
+    shutil.copytree(os.path.join(reference, "smoke"), results)
+    assert main(["check", "--profile", "smoke", "--results", str(results),
+                 "--against", os.path.join(reference, "smoke")]) == 0
+    assert main(["check", "--profile", "smoke", "--results", str(results),
+                 "--against", os.path.join(reference, "embedded")]) == 1
+    assert "NOT-RUN here" in capsys.readouterr().out
+    assert main(["check", "--profile", "smoke", "--results", str(results), "--against", str(tmp_path)]) == 2
