@@ -157,9 +157,10 @@ def doctor(c):
 
 @task
 def lint(c):
-    """ruff on everything; vermin: device-side code must import on Python 3.6 (Jetson TX2)."""
+    """ruff on everything; vermin: device-side code must import on Python 3.6 (Jetson TX2); hadolint: Dockerfiles."""
     c.run(f"{PY} -m ruff check .")
     c.run(f"{VERMIN} -t=3.6- --no-tips --violations --backport dataclasses {DEVICE_SIDE}")
+    c.run(f"{os.path.join(os.path.dirname(PY), 'hadolint')} docker/jetson/Dockerfile docker/server/Dockerfile")
 
 
 @task(help={"k": "pytest -k expression"})

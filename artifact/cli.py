@@ -163,7 +163,10 @@ def cmd_doctor(args) -> int:
     sensor, reason = discover_power_sensor(sysfs_root())
     print(f"{'power sensor':>20}: {sensor.name if sensor else reason}")
     for key, value in _inputs(args).items():
-        print(f"{'input ' + key:>20}: {value or 'not given'}")
+        if key == "jetson":
+            print(f"{'on a Jetson':>20}: {'yes (/etc/nv_tegra_release)' if value else 'no'}")
+        else:
+            print(f"{'input ' + key:>20}: {value or 'not given'}")
     return 0
 
 

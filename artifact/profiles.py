@@ -46,6 +46,9 @@ DEFAULT_MEASUREMENT = {
     "power_rate_hz": 1000.0,  # power sampler target rate
     "eval_samples": 0,  # 0 = the whole evaluation split
     "keep_model_files": True,  # False: delete each variant's file once measured (large models)
+    # mini-zoo training and fine-tuning epochs x this (the smoke slice under QEMU uses less; sizes and
+    # parameter counts do not depend on it, accuracy does: records say how many epochs were used)
+    "train_epochs_scale": 1.0,
 }
 
 

@@ -176,7 +176,8 @@ class CellMeasurer(object):
         path = self.model_path(Cell(self.model_name, "baseline", {}, []).key)
         if not os.path.exists(path):
             print("STEP training {}".format(self.model_name), flush=True)
-            save_model_file(self.task.train(), path, {"model": self.model_name, "technique": "baseline"})
+            model = self.task.train(epochs_scale=self.settings["train_epochs_scale"])
+            save_model_file(model, path, {"model": self.model_name, "technique": "baseline"})
         return load_model_file(path)[0]
 
     def measure(self, cell):
@@ -185,10 +186,13 @@ class CellMeasurer(object):
         from artifact.compress.deploy import load_deployable, save_deployable
         from artifact.compress.storage import parameter_count
         from artifact.compress.techniques import RETRAIN_EPOCHS, apply_technique
+        from artifact.models.mini_zoo import scaled_epochs
 
         started, t0 = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.perf_counter()
         retrains = cell.technique in ("prune", "quantize_prune")
         provenance = {"weights": self.task.weights, "data": self.task.description}
+        if self.settings["train_epochs_scale"] != 1.0 and self.task.can_retrain:
+            provenance["train_epochs_scale"] = self.settings["train_epochs_scale"]
         if retrains:
             provenance["retrained"] = bool(self.task.can_retrain)
             if not self.task.can_retrain:
@@ -196,7 +200,7 @@ class CellMeasurer(object):
         record = Record(cell.to_dict(), self.environment, started_at=started, provenance=provenance)
         path = self.model_path(cell.key, cell.technique)
         if not os.path.exists(path):
-            epochs = RETRAIN_EPOCHS if self.task.can_retrain else 0
+            epochs = scaled_epochs(RETRAIN_EPOCHS, self.settings["train_epochs_scale"]) if self.task.can_retrain else 0
             try:
                 variant = apply_technique(cell.technique, cell.setting, self.baseline(), self.task, epochs)
             except UnsupportedError as exc:

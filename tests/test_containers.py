@@ -184,6 +184,7 @@ def test_jetson_run_options(tmp_path):
     # not an L4T kernel: no board files (Docker would create directories for missing ones)
     plain = container_options({"Runtimes": {}}, "jetson", "img", "r", environ={})
     assert "/etc/nv_tegra_release" not in plain["volumes"] and "runtime" not in plain
+    assert plain["volumes"]["/proc/cpuinfo"] == {"bind": "/host/proc/cpuinfo", "mode": "ro"}  # every Linux has it
     # an emulated sensor tree on a local engine is mounted and used
     emulated = container_options({"Runtimes": {}}, "jetson", "img", "r", environ={"ARTIFACT_SYSFS_ROOT": "/tmp/emu"})
     assert emulated["volumes"]["/tmp/emu"]["bind"] == emulated["environment"]["ARTIFACT_SYSFS_ROOT"]

@@ -36,3 +36,15 @@ def test_bad_profiles_get_one_line_naming_file_and_field(tmp_path, text, message
 def test_unknown_profile_name_lists_the_known_ones():
     with pytest.raises(ConfigError, match="choose one of: .*embedded"):
         load_profile("nope")
+
+
+def test_smoke_profile_is_the_ci_slice_with_fewer_training_epochs():
+    from artifact.models.mini_zoo import EPOCHS, scaled_epochs
+
+    profile = load_profile("smoke")
+    assert {c.model for c in profile.cells} == {"mini_vgg"}
+    assert {c.technique for c in profile.cells} == {"baseline", "quantize", "prune"}
+    assert profile.measurement["train_epochs_scale"] == 0.25
+    assert scaled_epochs(EPOCHS["mini_vgg"], 0.25) == 3 and scaled_epochs(3, 0.1) == 1
+    assert scaled_epochs(EPOCHS["mini_vgg"]) == EPOCHS["mini_vgg"]
+    assert load_profile("embedded").measurement["train_epochs_scale"] == 1.0

@@ -53,12 +53,12 @@ def container_options(info: dict, target: str, image: str, results: str, dataset
     if target == "jetson":
         # the host's sysfs, board files and device tree seen under /host: ARTIFACT_SYSFS_ROOT=/host
         volumes["/sys"] = {"bind": HOST_ROOT + "/sys", "mode": "ro"}
+        volumes["/proc/cpuinfo"] = {"bind": HOST_ROOT + "/proc/cpuinfo", "mode": "ro"}  # every Linux engine has it
         tegra = "tegra" in str(info.get("KernelVersion", ""))
         if tegra:
             for path in TEGRA_FILES:
                 volumes[path] = {"bind": HOST_ROOT + path, "mode": "ro"}
             volumes["/sys/firmware/devicetree/base"] = {"bind": HOST_ROOT + "/proc/device-tree", "mode": "ro"}
-            volumes["/proc/cpuinfo"] = {"bind": HOST_ROOT + "/proc/cpuinfo", "mode": "ro"}
         if is_local(engine_url) and os.path.exists(JTOP_SOCKET):
             volumes[JTOP_SOCKET] = {"bind": JTOP_SOCKET, "mode": "rw"}
         env["ARTIFACT_SYSFS_ROOT"] = HOST_ROOT

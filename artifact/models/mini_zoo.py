@@ -148,10 +148,17 @@ def fit_translator(model, corpus, epochs, learning_rate=5e-3):
     return model
 
 
-def train_mini_model(name, split=None, corpus=None):
+def scaled_epochs(epochs, scale=1.0):
+    # type: (int, float) -> int
+    """Epochs x scale, at least one (scale 1.0: the mini-zoo's own schedule)."""
+    return max(1, int(round(epochs * scale)))
+
+
+def train_mini_model(name, split=None, corpus=None, epochs_scale=1.0):
     """Build and train one mini-zoo model, deterministically for the fixed seed."""
     seed_everything()
+    epochs = scaled_epochs(EPOCHS[name], epochs_scale)
     if name == "mini_nmt":
         model = mini_nmt(len(corpus.src_vocab), len(corpus.tgt_vocab), corpus.src_len, corpus.tgt_len)
-        return fit_translator(model, corpus, EPOCHS[name])
-    return fit_classifier(CNN_BUILDERS[name](), split, EPOCHS[name])
+        return fit_translator(model, corpus, epochs)
+    return fit_classifier(CNN_BUILDERS[name](), split, epochs)

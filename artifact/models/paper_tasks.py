@@ -84,7 +84,7 @@ class PaperClassificationTask(object):
             return "needs " + " and ".join(missing)
         return None
 
-    def train(self):
+    def train(self, epochs_scale=1.0):  # initialised or loaded weights: nothing to scale
         """The baseline: TF-Slim's weights when a checkpoint is given, else seeded initial weights."""
         _seed()
         model = build_paper_model(self.model_name)
@@ -175,7 +175,7 @@ class PaperTranslationTask(object):
             return "needs the NMT test set, vocabularies and trained checkpoint (--nmt DIR)"
         return None
 
-    def train(self):
+    def train(self, epochs_scale=1.0):  # initialised or loaded weights: nothing to scale
         _seed()
         if self.data is None:
             from artifact.models.paper_architectures import gnmt

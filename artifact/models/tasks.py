@@ -35,8 +35,8 @@ class ClassificationTask(object):
     def accuracy_unavailable(self):
         return None
 
-    def train(self):
-        return mini_zoo.train_mini_model(self.model_name, split=self.split)
+    def train(self, epochs_scale=1.0):
+        return mini_zoo.train_mini_model(self.model_name, split=self.split, epochs_scale=epochs_scale)
 
     def finetune(self, model, epochs):
         mini_zoo.seed_everything()
@@ -88,8 +88,8 @@ class TranslationTask(object):
     def accuracy_unavailable(self):
         return None
 
-    def train(self):
-        return mini_zoo.train_mini_model(self.model_name, corpus=self.corpus)
+    def train(self, epochs_scale=1.0):
+        return mini_zoo.train_mini_model(self.model_name, corpus=self.corpus, epochs_scale=epochs_scale)
 
     def finetune(self, model, epochs):
         mini_zoo.seed_everything()
