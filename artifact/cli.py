@@ -79,7 +79,7 @@ def cmd_check(args) -> int:
     _record_step(args, "check", time.perf_counter() - start)
     line = verdict_line(data["counts"], data.get("flagged", 0))
     print(f"check: {line} -> {os.path.join(results_dir_for(args), 'verdicts.json')}")
-    if args.against:
+    if getattr(args, "against", None):  # `reproduce` has no --against
         problems = _disagreements(data, args.against)
         for problem in problems:
             print(f"  differs from {args.against}: {problem}")

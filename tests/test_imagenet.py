@@ -343,7 +343,8 @@ def test_evaluate_classifier(devkit_root):
     metrics = imagenet.evaluate_classifier(fake_slim_classifier(0), val, "inception", 16, 1001, batch_size=4,
                                            progress=lambda done, total: calls.append((done, total)))
     assert metrics["top1"] == 1.0 and metrics["top5"] == 1.0
-    assert set(metrics) == {"top1", "top5", "precision", "recall", "f1"}
+    assert set(metrics) == {"top1", "top5", "precision", "recall", "f1", "scored"}
+    assert metrics["scored"] == 6  # n for the judge's binomial standard error
     assert calls == [(4, 6), (6, 6)]
     metrics = imagenet.evaluate_classifier(fake_slim_classifier(1), val, "inception", 16, 1001, batch_size=4)
     assert metrics["top1"] == 0.0 and metrics["top5"] == 0.0
