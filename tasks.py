@@ -31,11 +31,17 @@ def _inputs(imagenet="", checkpoints="", nmt="", eval_samples=0):
     return out + (f" --eval-samples {eval_samples}" if eval_samples else "")
 
 
-def _each(c, command, profiles, results, gate=False, extra="", only_measured=False):
-    """Run `python -m artifact <command>` once per profile; results dirs default to results/<profile>."""
+def _profile_names(profiles, results):
+    """The comma-separated profile names; --results names one directory, so only with one profile."""
     names = [p.strip() for p in profiles.split(",") if p.strip()]
     if results and len(names) > 1:
         raise SystemExit("--results names one directory: give a single --profile with it")
+    return names
+
+
+def _each(c, command, profiles, results, gate=False, extra="", only_measured=False):
+    """Run `python -m artifact <command>` once per profile; results dirs default to results/<profile>."""
+    names = _profile_names(profiles, results)
     if only_measured and not results:
         measured = [n for n in names if os.path.isdir(os.path.join("results", n, "records"))]
         if not measured:
@@ -96,28 +102,25 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
     if not in_docker:
         _each(c, "reproduce", profile, results, gate, extra=_inputs(imagenet, checkpoints, nmt, eval_samples))
         return
-    names = [p.strip() for p in profile.split(",") if p.strip()]
-    if results and len(names) > 1:
-        raise SystemExit("--results names one directory: give a single --profile with it")
+    from artifact.containers.run import path_in_container
+
+    names = _profile_names(profile, results)
     settings = _docker_settings(c)
+    extra = ""  # the inputs as the container sees them under /datasets
+    for flag, value in (("--imagenet", imagenet), ("--checkpoints", checkpoints), ("--nmt", nmt)):
+        if value:
+            inside = path_in_container(value, datasets)
+            if inside is None:
+                raise SystemExit(f"{flag} {value} is not under --datasets: give --datasets DIR holding it")
+            extra += f" {flag} {inside}"
+    extra += f" --eval-samples {eval_samples}" if eval_samples else ""
     for name in names:
         role = _containers_call(settings.role_for_profile, name)
         host_results = results or os.path.join("results", name)
-        mapped = {"--imagenet": imagenet, "--checkpoints": checkpoints, "--nmt": nmt}
-        extra = ""
-        for flag, value in mapped.items():
-            if value:
-                from artifact.containers.run import _under
-
-                inside = _under(value, datasets)
-                if inside is None:
-                    raise SystemExit(f"{flag} {value} is not under --datasets: give --datasets DIR holding it")
-                extra += f" {flag} {inside}"
-        extra += f" --eval-samples {eval_samples}" if eval_samples else ""
         print(f"== {name}: run in the {role} image ({settings.image(role)})")
         code = _docker_run(c, role, f"python3 -m artifact run --profile {name} --results /results{extra}",
                            host_results, datasets, cpu=False, settings=settings)
-        if code not in (0,):
+        if code != 0:
             raise SystemExit(f"{name}: the {role} container exited {code}")
     _each(c, "check", profile, results, gate)
     _each(c, "report", profile, results)

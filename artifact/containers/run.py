@@ -41,7 +41,7 @@ def container_options(info: dict, target: str, image: str, results: str, dataset
         if not key.startswith("ARTIFACT_") or key in ("ARTIFACT_IMAGE", "ARTIFACT_SYSFS_ROOT"):
             continue
         if key in PATH_VARIABLES and value:
-            inside = _under(value, datasets)
+            inside = path_in_container(value, datasets)
             if inside is None:
                 warn(f"{key}={value} is not under --datasets: left out of the container")
                 continue
@@ -77,7 +77,8 @@ def container_options(info: dict, target: str, image: str, results: str, dataset
     return options
 
 
-def _under(path: str, datasets: str):
+def path_in_container(path: str, datasets: str):
+    """Where host `path` appears in a container that mounts `datasets` at /datasets (None: not under it)."""
     if not datasets:
         return None
     rel = os.path.relpath(os.path.abspath(path), os.path.abspath(datasets))

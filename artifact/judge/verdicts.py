@@ -87,11 +87,15 @@ def statistic(claim: Claim, view: RunView, model: str, config: Config, evidence:
     return {"ratio": ratio, "change_pct": (ratio - 1) * 100.0, "reduction_pct": (1 - ratio) * 100.0}[claim.statistic]
 
 
+def _note(record, metric: str, name: str) -> float | None:
+    m = record.measurements.get(metric) if record is not None else None
+    value = m.notes.get(name) if m is not None else None
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) and value >= 0 else None
+
+
 def paired_ratio(record, metric: str) -> float | None:
     """The variant/baseline ratio measured window by window against the baseline (timing), if any."""
-    m = record.measurements.get(metric) if record is not None else None
-    ratio = m.notes.get("paired_ratio") if m is not None else None
-    return float(ratio) if isinstance(ratio, (int, float)) and ratio > 0 else None
+    return _note(record, metric, "paired_ratio") or None  # a ratio of 0 is no ratio
 
 
 def _paired(record, metric: str, config: Config) -> tuple:
@@ -101,12 +105,6 @@ def _paired(record, metric: str, config: Config) -> tuple:
     ratio = paired_ratio(record, metric)
     ci = _note(record, metric, "paired_ratio_ci95_relative") if ratio is not None else None
     return ratio, ci
-
-
-def _note(record, metric: str, name: str) -> float | None:
-    m = record.measurements.get(metric) if record is not None else None
-    value = m.notes.get(name) if m is not None else None
-    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) and value >= 0 else None
 
 
 def _ordering(claim: Claim, view: RunView, model: str, evidence: list) -> tuple:
