@@ -6,10 +6,11 @@ from invoke import Collection, task
 
 PY = sys.executable
 VERMIN = os.path.join(os.path.dirname(PY), "vermin")  # its package has no __main__
-DEVICE_SIDE = ("artifact/errors.py artifact/compat.py artifact/profiles.py artifact/records.py "
-               "artifact/environment.py artifact/runner.py artifact/models artifact/compress artifact/measure "
-               "artifact/cli.py artifact/__main__.py")
 
+
+
+# mypy checks these (pyproject.toml [tool.mypy]); the device side's type comments import their typing names
+MYPY_TARGETS = ("artifact/core", "artifact/host", "artifact/cli.py", "artifact/layers.py")
 
 DEFAULT_PROFILES = "embedded,paper"
 PROFILE_HELP = "profile name(s) or .toml path(s), comma-separated (default: embedded,paper)"
@@ -102,7 +103,7 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
     if not in_docker:
         _each(c, "reproduce", profile, results, gate, extra=_inputs(imagenet, checkpoints, nmt, eval_samples))
         return
-    from artifact.containers.run import path_in_container
+    from artifact.host.containers.run import path_in_container
 
     names = _profile_names(profile, results)
     settings = _docker_settings(c)
@@ -160,9 +161,13 @@ def doctor(c):
 
 @task
 def lint(c):
-    """ruff on everything; vermin: device-side code must import on Python 3.6 (Jetson TX2); hadolint: Dockerfiles."""
+    """ruff on everything; vermin: every module the device side imports must run on Python 3.6 (Jetson TX2);
+    mypy: the host side, core and the entry points; hadolint: Dockerfiles."""
+    from artifact.layers import device_closure
+
     c.run(f"{PY} -m ruff check .")
-    c.run(f"{VERMIN} -t=3.6- --no-tips --violations --backport dataclasses {DEVICE_SIDE}")
+    c.run(f"{VERMIN} -t=3.6- --no-tips --violations --backport dataclasses {' '.join(device_closure())}")
+    c.run(f"{PY} -m mypy {' '.join(MYPY_TARGETS)}")
     c.run(f"{os.path.join(os.path.dirname(PY), 'hadolint')} docker/jetson/Dockerfile docker/server/Dockerfile")
 
 
@@ -189,14 +194,14 @@ TARGET_HELP = "jetson (the device image) or server (x86 GPU retraining image)"
 
 
 def _docker_settings(c):
-    from artifact.containers.settings import DockerSettings
+    from artifact.host.containers.settings import DockerSettings
 
     return _containers_call(DockerSettings.from_config, c.config.get("docker"))
 
 
 def _containers_call(func, *args, **kwargs):
-    """Call into artifact.containers; its ContainerError (one line saying what to do) exits the task."""
-    from artifact.errors import ArtifactError
+    """Call into artifact.host.containers; its ContainerError (one line saying what to do) exits the task."""
+    from artifact.core.errors import ArtifactError
 
     try:
         return func(*args, **kwargs)
@@ -205,8 +210,8 @@ def _containers_call(func, *args, **kwargs):
 
 
 def _docker_run(c, target, command, results, datasets, cpu, settings=None):
-    from artifact.containers.engine import connect
-    from artifact.containers.run import run_container
+    from artifact.host.containers.engine import connect
+    from artifact.host.containers.run import run_container
 
     settings = settings or _docker_settings(c)
     client = _containers_call(connect, settings, target)
@@ -221,9 +226,9 @@ def docker_build(c, target="jetson", base="", tag="", platform=""):
     """Build docker/<target>/Dockerfile on the role's engine, streaming the log (docker SDK)."""
     import time
 
-    from artifact.containers.engine import connect
-    from artifact.containers.images import build_image
-    from artifact.containers.settings import check_target
+    from artifact.host.containers.engine import connect
+    from artifact.host.containers.images import build_image
+    from artifact.host.containers.settings import check_target
 
     _containers_call(check_target, target)
     settings = _docker_settings(c)
@@ -241,7 +246,7 @@ def docker_build(c, target="jetson", base="", tag="", platform=""):
                         "cpu": "no GPU: neither the nvidia runtime nor GPU device requests"})
 def docker_run(c, target="jetson", command="", results="results", datasets="", cpu=False):
     """Run a container of the target's image as you, with results/data sets mounted; exits with its status."""
-    from artifact.containers.settings import check_target
+    from artifact.host.containers.settings import check_target
 
     _containers_call(check_target, target)
     code = _docker_run(c, target, command, results, datasets, cpu)
@@ -259,8 +264,8 @@ def docker_wheelhouse(c, target="jetson", platform="", python_version="", requir
     """Download the wheels docker/<target>'s image installs into docker/wheelhouse/<target>/ (offline builds)."""
     import shlex
 
-    from artifact.containers.images import base_entry, wheelhouse_commands, wheelhouse_dir
-    from artifact.containers.settings import check_target
+    from artifact.host.containers.images import base_entry, wheelhouse_commands, wheelhouse_dir
+    from artifact.host.containers.settings import check_target
 
     _containers_call(check_target, target)
     settings = _docker_settings(c)

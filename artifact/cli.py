@@ -7,123 +7,98 @@ import argparse
 import os
 import sys
 import time
+from typing import List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
-from artifact.errors import ArtifactError
-
-DEFAULT_RESULTS = "results"
-
-
-def results_dir_for(args) -> str:
-    return args.results or os.path.join(DEFAULT_RESULTS, args.profile)
+from artifact.core.errors import ArtifactError
+from artifact.core.inputs import on_jetson
+from artifact.core.results import ResultsDir
 
 
-def _inputs(args) -> dict:
+def results_for(args):
+    # type: (argparse.Namespace) -> ResultsDir
+    return ResultsDir.for_profile(args.profile, args.results)
+
+
+def _inputs(args):
+    # type: (argparse.Namespace) -> dict
     return {"imagenet": args.imagenet, "slim_checkpoints": args.checkpoints, "nmt_data": args.nmt,
-            "eval_samples": args.eval_samples or None,
-            "jetson": os.path.exists("/etc/nv_tegra_release") or None}
+            "eval_samples": args.eval_samples or None, "jetson": on_jetson() or None}
 
 
-def _update_run_info(results_dir: str, profile, steps: dict) -> None:
-    from artifact.judge.check import RUN_KIND, run_info_path
-    from artifact.records import FORMAT_VERSION, load_records, read_json, write_json_atomic
-
-    path = run_info_path(results_dir)
-    info = read_json(path, "run") if os.path.exists(path) else {}
-    records = load_records(os.path.join(results_dir, "records"))
-    environment = next(iter(records.values())).environment if records else {}
-    info.update(format_version=FORMAT_VERSION, kind=RUN_KIND, profile=profile.name,
-                description=profile.description, stands_for=profile.stands_for,
-                profile_file=os.path.relpath(profile.source), environment=environment,
-                cells=len(profile.cells), records=len(records))
-    info.setdefault("steps", {}).update(steps)
-    write_json_atomic(path, info)
-
-
-def cmd_run(args) -> int:
+# ---- device side: run (and doctor below). Imports artifact.device only, never artifact.host.
+def cmd_run(args):
+    # type: (argparse.Namespace) -> int
     from tqdm import tqdm
 
-    from artifact.profiles import load_profile
-    from artifact.runner import check_inputs, pending_cells, run_profile
+    from artifact.core.profiles import load_profile
+    from artifact.device.run.inputs import check_required
+    from artifact.device.run.parent import pending_cells, run_profile
 
     profile = load_profile(args.profile)
-    check_inputs(profile, _inputs(args))
-    results = results_dir_for(args)
+    check_required(profile, _inputs(args))
+    results = results_for(args)
     todo = pending_cells(profile, results)
-    print(f"profile {profile.name}: {len(profile.cells)} cells, {len(profile.cells) - len(todo)} already measured "
-          f"in {results}")
+    print("profile {}: {} cells, {} already measured in {}".format(
+        profile.name, len(profile.cells), len(profile.cells) - len(todo), results.path))
     start = time.perf_counter()
     with tqdm(total=len(todo), unit="cell", dynamic_ncols=True, disable=None) as bar:
         def progress(model, what, seconds):
             if seconds is None:
                 bar.set_postfix_str(what)
             else:
-                bar.set_postfix_str(f"{what} ({seconds:.1f} s)")
+                bar.set_postfix_str("{} ({:.1f} s)".format(what, seconds))
                 bar.update(1)
 
-        _, failures = run_profile(args.profile, results, _inputs(args), progress)
+        _, failures = run_profile(profile, results, _inputs(args), progress)
     elapsed = time.perf_counter() - start
-    _update_run_info(results, profile, {"run": elapsed} if todo else {})
-    print(f"run: {len(todo)} cells measured in {elapsed:.1f} s")
+    results.update_run_info(profile, {"run": elapsed} if todo else {})
+    print("run: {} cells measured in {:.1f} s".format(len(todo), elapsed))
     if failures:
         print("error: measurement failed for " + "; ".join(failures), file=sys.stderr)
         return 3
     return 0
 
 
-def cmd_check(args) -> int:
-    from artifact.judge.check import check
-    from artifact.report.render import verdict_line
+# ---- host side: check, report, reproduce, list. Imports artifact.host only, never artifact.device.
+def cmd_check(args):
+    # type: (argparse.Namespace) -> int
+    from artifact.host.judge.check import check
+    from artifact.host.report.render import verdict_line
 
+    results = results_for(args)
     start = time.perf_counter()
-    data = check(results_dir_for(args), args.claims) if args.claims else check(results_dir_for(args))
-    _record_step(args, "check", time.perf_counter() - start)
+    data = check(results.path, args.claims) if args.claims else check(results.path)
+    results.update_run_info(steps={"check": time.perf_counter() - start})
     line = verdict_line(data["counts"], data.get("flagged", 0))
-    print(f"check: {line} -> {os.path.join(results_dir_for(args), 'verdicts.json')}")
+    print("check: {} -> {}".format(line, results.verdicts_json))
     if getattr(args, "against", None):  # `reproduce` has no --against
-        problems = _disagreements(data, args.against)
+        from artifact.host.judge.agreement import disagreements_with
+
+        problems = disagreements_with(data, args.against)
         for problem in problems:
-            print(f"  differs from {args.against}: {problem}")
-        print(f"check: {'agrees with' if not problems else f'{len(problems)} disagreement(s) with'} {args.against}")
+            print("  differs from {}: {}".format(args.against, problem))
+        print("check: {} {}".format("agrees with" if not problems else "{} disagreement(s) with".format(len(problems)),
+                                    args.against))
         if problems:
             return 1
     return 1 if data["counts"]["FAIL"] and args.gate else 0
 
 
-def _disagreements(data, reference_dir):
-    from artifact.errors import MissingInputError
-    from artifact.judge.agreement import disagreements
-    from artifact.records import read_json
+def cmd_report(args):
+    # type: (argparse.Namespace) -> int
+    from artifact.host.report.render import render_report
 
-    path = os.path.join(reference_dir, "verdicts.json")
-    if not os.path.exists(path):
-        raise MissingInputError(f"--against {reference_dir}: no verdicts.json there; give a results or "
-                                "expected_results/reference/<profile> directory")
-    return disagreements(data, read_json(path, "verdicts"))
-
-
-def _record_step(args, step, seconds):
-    from artifact.judge.check import run_info_path
-    from artifact.records import read_json, write_json_atomic
-
-    path = run_info_path(results_dir_for(args))
-    if os.path.exists(path):
-        info = read_json(path, "run")
-        info.setdefault("steps", {})[step] = seconds
-        write_json_atomic(path, info)
-
-
-def cmd_report(args) -> int:
-    from artifact.report.render import render_report
-
+    results = results_for(args)
     start = time.perf_counter()
-    summary = render_report(results_dir_for(args))
-    _record_step(args, "report", time.perf_counter() - start)
-    out = os.path.join(results_dir_for(args), "report")
-    print(f"report: {os.path.join(out, 'index.html')} (+ report.md, summary.json, {len(summary['figures'])} figures)")
+    summary = render_report(results.path)
+    results.update_run_info(steps={"report": time.perf_counter() - start})
+    print("report: {} (+ report.md, summary.json, {} figures)".format(
+        os.path.join(results.report, "index.html"), len(summary["figures"])))
     return 0
 
 
-def cmd_reproduce(args) -> int:
+def cmd_reproduce(args):
+    # type: (argparse.Namespace) -> int
     steps = []
     for name, step in (("run", cmd_run), ("check", cmd_check), ("report", cmd_report)):
         start = time.perf_counter()
@@ -131,19 +106,20 @@ def cmd_reproduce(args) -> int:
         steps.append((name, time.perf_counter() - start))
         if code not in (0, 1):
             return code
-    from artifact.judge.check import load_verdicts
-    from artifact.report.render import verdict_line
+    from artifact.host.report.render import verdict_line
 
-    data, _ = load_verdicts(results_dir_for(args))
-    print("steps: " + ", ".join(f"{n} {s:.1f} s" for n, s in steps))
-    print(f"report: {os.path.join(results_dir_for(args), 'report', 'index.html')}")
-    print(f"verdicts ({args.profile}): {verdict_line(data['counts'], data.get('flagged', 0))}")
+    results = results_for(args)
+    data = results.read_verdicts()
+    print("steps: " + ", ".join("{} {:.1f} s".format(n, s) for n, s in steps))
+    print("report: {}".format(os.path.join(results.report, "index.html")))
+    print("verdicts ({}): {}".format(args.profile, verdict_line(data["counts"], data.get("flagged", 0))))
     return 1 if data["counts"]["FAIL"] and args.gate else 0
 
 
-def cmd_list(args) -> int:
-    from artifact.judge.claims import load_claims
-    from artifact.profiles import available_profiles, load_profile
+def cmd_list(args):
+    # type: (argparse.Namespace) -> int
+    from artifact.core.profiles import available_profiles, load_profile
+    from artifact.host.judge.claims import load_claims
 
     for name in available_profiles():
         profile = load_profile(name)
@@ -154,9 +130,10 @@ def cmd_list(args) -> int:
     return 0
 
 
-def cmd_doctor(args) -> int:
-    from artifact.environment import collect_environment, sysfs_root
-    from artifact.measure.power import discover_power_sensor
+def cmd_doctor(args):
+    # type: (argparse.Namespace) -> int
+    from artifact.device.measure.environment import collect_environment, sysfs_root
+    from artifact.device.measure.power import discover_power_sensor
 
     for key, value in sorted(collect_environment().items()):
         print(f"{key:>20}: {value}")
@@ -170,7 +147,8 @@ def cmd_doctor(args) -> int:
     return 0
 
 
-def _count(text: str) -> int:
+def _count(text):
+    # type: (str) -> int
     try:
         value = int(text)
     except ValueError:
@@ -180,7 +158,8 @@ def _count(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser():
+    # type: () -> argparse.ArgumentParser
     parser = argparse.ArgumentParser(prog="artifact", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command")
     sub.required = True  # add_subparsers(required=...) is Python 3.7+; the TX2 image runs 3.6
@@ -209,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv=None):
+    # type: (Optional[List[str]]) -> int
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

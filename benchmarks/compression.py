@@ -21,11 +21,11 @@ PAPER = {("quantize", "bits-16"): 50.2, ("quantize", "bits-8"): 75.0, ("quantize
 
 def one(technique):
     """Subprocess: build VGG_16, then time `technique` and its peak RSS growth."""
-    from artifact.compat import keras
-    from artifact.compress.prune import prune_model
-    from artifact.compress.quantize import quantize_model
-    from artifact.measure.memory import current_rss_bytes, peak_rss_bytes, reset_peak
-    from artifact.models.paper_architectures import build_paper_model, count_params
+    from artifact.device.compat import keras
+    from artifact.device.compress.prune import prune_model
+    from artifact.device.compress.quantize import quantize_model
+    from artifact.device.measure.memory import current_rss_bytes, peak_rss_bytes, reset_peak
+    from artifact.device.models.architectures.paper_architectures import build_paper_model, count_params
 
     keras.utils.set_random_seed(0)
     model = build_paper_model("vgg_16")
@@ -56,7 +56,7 @@ def vgg16(technique, repeats=3):
 def storage_table(results="results/paper"):
     from tabulate import tabulate
 
-    from artifact.records import load_records
+    from artifact.core.records import load_records
 
     records = load_records(os.path.join(ROOT, results, "records"))
     if not records:

@@ -36,10 +36,10 @@ def main():
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
     from tabulate import tabulate
 
-    from artifact.compat import keras, tf
-    from artifact.compress import litert
-    from artifact.models.imagenet import PREPROCESSING_FOR_FAMILY, sample_photos
-    from artifact.models.paper_architectures import PAPER_MODELS, build_paper_model
+    from artifact.device.compat import keras, tf
+    from artifact.device.compress import litert
+    from artifact.device.models.architectures.paper_architectures import PAPER_MODELS, build_paper_model
+    from artifact.device.models.data.imagenet import PREPROCESSING_FOR_FAMILY, sample_photos
 
     rows = []
     threads = os.cpu_count() or 1

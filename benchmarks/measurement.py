@@ -24,17 +24,17 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tabulate import tabulate  # noqa: E402
 
-from artifact.measure import emulated_sensors as emu  # noqa: E402
-from artifact.measure.power import PowerSampler, discover_power_sensor  # noqa: E402
-from artifact.measure.timing import ci_half_width, time_inference  # noqa: E402
-from artifact.profiles import DEFAULT_MEASUREMENT  # noqa: E402
+from artifact.core.profiles import DEFAULT_MEASUREMENT  # noqa: E402
+from artifact.device.measure import emulated_sensors as emu  # noqa: E402
+from artifact.device.measure.power import PowerSampler, discover_power_sensor  # noqa: E402
+from artifact.device.measure.timing import ci_half_width, time_inference  # noqa: E402
 
 REPEATS = 5
 SAMPLER_SECONDS = 3.0
 
 
 def mobilenet():
-    from artifact.models.tasks import task_for
+    from artifact.device.models.tasks import task_for
 
     task = task_for("mobilenet_v1")
     model = task.train()  # seeded initial weights: no checkpoint needed to time it
@@ -78,7 +78,7 @@ def harness_overhead(fn, inputs):
 
 def harness_with_monitors(fn, inputs, n):
     """The runner's whole timing path: board monitor + 1,000/s power sampler (EMULATED TX2 tree) around it."""
-    from artifact.measure.board_state import BoardMonitor
+    from artifact.device.measure.board_state import BoardMonitor
 
     with tempfile.TemporaryDirectory() as root:
         tree = emu.make_tx2_r32_tree(root)

@@ -26,8 +26,8 @@ def one_model(name):
     """Runs in a subprocess: prints one JSON line of figures for one Table I model."""
     import numpy as np
 
-    from artifact.compat import keras, tf
-    from artifact.models.paper_architectures import PAPER_MODELS, build_paper_model, count_params
+    from artifact.device.compat import keras, tf
+    from artifact.device.models.architectures.paper_architectures import PAPER_MODELS, build_paper_model, count_params
 
     info = PAPER_MODELS[name]
     keras.utils.set_random_seed(0)
@@ -39,13 +39,13 @@ def one_model(name):
     try:
         prefix = os.path.join(tmp, name + ".ckpt")
         if name == "nmt":
-            from artifact.models.gnmt_checkpoint import load_nmt_checkpoint, write_nmt_checkpoint
+            from artifact.device.models.checkpoints.gnmt_checkpoint import load_nmt_checkpoint, write_nmt_checkpoint
 
             write_nmt_checkpoint(model, prefix)
             start = time.perf_counter()
             load_nmt_checkpoint(model, prefix)
         else:
-            from artifact.models.slim_checkpoint import load_slim_checkpoint, write_slim_checkpoint
+            from artifact.device.models.checkpoints.slim_checkpoint import load_slim_checkpoint, write_slim_checkpoint
 
             write_slim_checkpoint(model, prefix, version=2)
             start = time.perf_counter()
@@ -55,14 +55,14 @@ def one_model(name):
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if name == "nmt":
-        from artifact.models.paper_tasks import paper_task
+        from artifact.device.models.tasks.paper import paper_task
 
         task = paper_task(name, {})
         fn = task.predict_fn(model)
         x = task.timing_inputs(1)[0]
         out["unit"] = "sentence ({} source tokens, greedy)".format(x.shape[1])
     else:
-        from artifact.models.imagenet import PREPROCESSING_FOR_FAMILY, sample_photos
+        from artifact.device.models.data.imagenet import PREPROCESSING_FOR_FAMILY, sample_photos
 
         fn = tf.function(lambda t: model(t, training=False))
         x = sample_photos(PREPROCESSING_FOR_FAMILY[info.family], info.input_size)[0]
@@ -80,8 +80,9 @@ def one_model(name):
 
 
 def mini_zoo_training():
-    code = ("import time; from artifact.models import mini_zoo, data; s=data.digits_split(); "
-            "c=data.number_corpus(); t=time.perf_counter(); "
+    code = ("import time; from artifact.device.models.data import bundled; "
+            "from artifact.device.models.architectures import mini_zoo; s=bundled.digits_split(); "
+            "c=bundled.number_corpus(); t=time.perf_counter(); "
             "[mini_zoo.train_mini_model(n, split=s) for n in sorted(mini_zoo.CNN_BUILDERS)]; "
             "mini_zoo.train_mini_model('mini_nmt', corpus=c); print('RESULT', time.perf_counter()-t)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -91,7 +92,7 @@ def mini_zoo_training():
 def main():
     from tabulate import tabulate
 
-    from artifact.models.paper_architectures import PAPER_MODELS
+    from artifact.device.models.architectures.paper_architectures import PAPER_MODELS
 
     rows = []
     for name in PAPER_MODELS:

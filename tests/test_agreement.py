@@ -1,6 +1,6 @@
 import copy
 
-from artifact.judge.agreement import disagreements
+from artifact.host.judge.agreement import disagreements
 
 
 def doc(*verdicts):

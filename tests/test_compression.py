@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from artifact.compat import keras, tf
-from artifact.compress.prune import prune_model
-from artifact.compress.quantize import quantize_array, quantize_model
-from artifact.compress.storage import load_model_file, pack_bits, save_model_file, unpack_bits
-from artifact.errors import UnsupportedError
-from artifact.models import mini_zoo
+from artifact.core.errors import UnsupportedError
+from artifact.device.compat import keras, tf
+from artifact.device.compress.prune import prune_model
+from artifact.device.compress.quantize import quantize_array, quantize_model
+from artifact.device.compress.storage import load_model_file, pack_bits, save_model_file, unpack_bits
+from artifact.device.models.architectures import mini_zoo
 
 L = keras.layers
 

@@ -10,17 +10,17 @@ import docker.errors
 import docker.types
 import pytest
 
-from artifact.containers import ContainerError
-from artifact.containers import engine as engine_mod
-from artifact.containers.images import (
+from artifact.host.containers import ContainerError
+from artifact.host.containers import engine as engine_mod
+from artifact.host.containers.images import (
     REPO_ROOT,
     base_entry,
     build_image,
     load_bases,
     wheelhouse_commands,
 )
-from artifact.containers.run import container_options, run_container
-from artifact.containers.settings import DockerSettings
+from artifact.host.containers.run import container_options, run_container
+from artifact.host.containers.settings import DockerSettings
 
 LABELS = ("org.opencontainers.image.source", "org.opencontainers.image.revision",
           "org.opencontainers.image.version", "org.opencontainers.image.title", "org.opencontainers.image.created")

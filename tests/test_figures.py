@@ -13,8 +13,8 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
-from artifact.records import load_records  # noqa: E402
-from artifact.report import figures  # noqa: E402
+from artifact.core.records import load_records  # noqa: E402
+from artifact.host.report import figures  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE = os.path.join(ROOT, "expected_results", "reference")
@@ -168,7 +168,7 @@ def test_all_figures_names_the_paper_figures(frames):
 
 
 def test_panels_drawn_from_an_emulated_sensor_say_so():
-    from artifact.records import Measurement, Record
+    from artifact.core.records import Measurement, Record
 
     records = {}
     for technique, setting, watts in (("baseline", {}, 5.0), ("quantize", {"bits": 8}, 4.0)):

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import scipy.io
 
-from artifact.compat import tf
-from artifact.errors import ConfigError, FormatError, MissingInputError
-from artifact.models import imagenet
+from artifact.core.errors import ConfigError, FormatError, MissingInputError
+from artifact.device.compat import tf
+from artifact.device.models.data import imagenet
 
 # 1000 fake but well-formed WNIDs (sorted, as same-width strings) and their devkit ILSVRC2012_IDs,
 # deliberately a permutation so that ID order is NOT sorted-WNID order.

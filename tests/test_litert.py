@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from artifact.compress import litert
-from artifact.compress.deploy import load_deployable, save_deployable, suffix_for
-from artifact.compress.techniques import apply_technique
-from artifact.errors import UnsupportedError
-from artifact.models import mini_zoo
-from artifact.models.tasks import task_for
+from artifact.core.errors import UnsupportedError
+from artifact.device.compress import litert
+from artifact.device.compress.deploy import load_deployable, save_deployable, suffix_for
+from artifact.device.compress.techniques import apply_technique
+from artifact.device.models.architectures import mini_zoo
+from artifact.device.models.tasks import task_for
 
 
 @pytest.fixture(scope="module")

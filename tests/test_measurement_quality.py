@@ -4,12 +4,12 @@ import time
 
 import pytest
 
-from artifact.measure import emulated_sensors as emu
-from artifact.measure.memory import MeminfoWatcher, read_meminfo
-from artifact.measure.power import PowerSampler, PowerTrace, discover_power_sensor, trace_flags
-from artifact.measure.timing import materialise, time_inference
-from artifact.profiles import DEFAULT_MEASUREMENT
-from artifact.records import Record
+from artifact.core.profiles import DEFAULT_MEASUREMENT
+from artifact.core.records import Record
+from artifact.device.measure import emulated_sensors as emu
+from artifact.device.measure.memory import MeminfoWatcher, read_meminfo
+from artifact.device.measure.power import PowerSampler, PowerTrace, discover_power_sensor, trace_flags
+from artifact.device.measure.timing import materialise, time_inference
 
 
 class Tensor:
@@ -79,7 +79,7 @@ class _Task:
 
 
 def _measurer(sysfs_root):
-    from artifact.runner import CellMeasurer
+    from artifact.device.run.worker import CellMeasurer
 
     measurer = object.__new__(CellMeasurer)   # no model, no TF: only the timing and power path
     measurer.settings = dict(DEFAULT_MEASUREMENT, min_window_s=0.01, time_budget_s=1.0, idle_s=0.2)
@@ -89,6 +89,15 @@ def _measurer(sysfs_root):
 
 
 POWER = ["inference_time_s", "energy_j", "power_mean_w", "power_peak_w"]
+
+
+def _time_and_power(measurer, record, fn):
+    """The time-and-power meter on a baseline cell (no paired reference), as the worker runs it."""
+    from artifact.core.profiles import Cell
+    from artifact.device.run.meters import Deployed, measure_time_and_power
+
+    cell = Cell("m", "baseline", {}, POWER)
+    measure_time_and_power(measurer, Deployed(cell, None, None, fn, False), record, POWER)
 
 
 def _record():
@@ -101,7 +110,7 @@ def test_a_sensor_reading_garbage_skips_power_with_the_reason_and_keeps_the_time
     measurer = _measurer(tree.root)
     emu.write_value(tree.path("VDD_IN", "mW"), "not-a-number")
     record = _record()
-    measurer._time_and_power(record, lambda _: time.sleep(0.001), set(POWER))
+    _time_and_power(measurer, record, lambda _: time.sleep(0.001))
     assert record.value("inference_time_s") > 0.0009
     for metric in ("energy_j", "power_mean_w", "power_peak_w"):
         assert "idle power could not be measured" in record.skipped[metric]
@@ -120,7 +129,7 @@ def test_a_sensor_failing_mid_run_is_flagged_not_zeroed(tmp_path):
         time.sleep(0.001)
 
     record = _record()
-    measurer._time_and_power(record, fn, set(POWER))
+    _time_and_power(measurer, record, fn)
     power = record.measurements["power_mean_w"]
     assert all(4.0 < w < 6.0 for w in power.samples)   # no zeros from the failed reads
     assert any("power-sensor read errors" in f for f in power.flags)
@@ -131,7 +140,7 @@ def test_a_sensor_failing_mid_run_is_flagged_not_zeroed(tmp_path):
 def test_no_sensor_skips_power_with_what_was_looked_for(tmp_path):
     measurer = _measurer(str(tmp_path))
     record = _record()
-    measurer._time_and_power(record, lambda _: time.sleep(0.001), set(POWER))
+    _time_and_power(measurer, record, lambda _: time.sleep(0.001))
     assert "inference_time_s" in record.measurements
     assert record.skipped["energy_j"].startswith("needs a power sensor: no power sensor:")
     assert "ina3221x" in record.skipped["energy_j"] and "intel-rapl" in record.skipped["energy_j"]
@@ -172,7 +181,7 @@ def test_meminfo_watcher_without_nvmap_says_so(tmp_path):
 
 
 def test_throttling_seen_during_the_run_flags_time_and_power(tmp_path):
-    from artifact.measure import emulated_board
+    from artifact.device.measure import emulated_board
 
     tree = emu.make_tx2_r32_tree(str(tmp_path))
     emulated_board.make_tx2_board(str(tmp_path), pinned=True)
@@ -186,7 +195,7 @@ def test_throttling_seen_during_the_run_flags_time_and_power(tmp_path):
         time.sleep(0.001)
 
     record = _record()
-    measurer._time_and_power(record, fn, set(POWER))
+    _time_and_power(measurer, record, fn)
     timing = record.measurements["inference_time_s"]
     assert any("GPU frequency fell to 114750000 Hz" in f for f in timing.flags)
     assert any("GPU-therm reached 97.5 C" in f for f in timing.flags)
@@ -195,8 +204,8 @@ def test_throttling_seen_during_the_run_flags_time_and_power(tmp_path):
 
 
 def test_environment_reads_the_board_under_the_sysfs_root(tmp_path, monkeypatch):
-    from artifact.environment import collect_environment
-    from artifact.measure import emulated_board
+    from artifact.device.measure import emulated_board
+    from artifact.device.measure.environment import collect_environment
 
     emulated_board.make_tx2_board(str(tmp_path), pinned=False)
     monkeypatch.setenv("ARTIFACT_SYSFS_ROOT", str(tmp_path))
@@ -207,8 +216,8 @@ def test_environment_reads_the_board_under_the_sysfs_root(tmp_path, monkeypatch)
 
 
 def test_gpu_allocator_peak_is_read_and_reset_when_a_gpu_is_there(monkeypatch):
-    from artifact.compat import tf
-    from artifact.measure import memory
+    from artifact.device.compat import tf
+    from artifact.device.measure import memory
 
     assert memory.gpu_allocator() == (None, "no GPU visible to TensorFlow")   # this machine
     assert memory.gpu_peak_bytes(None) is None

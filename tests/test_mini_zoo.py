@@ -2,8 +2,8 @@
 held-out top-1 >= 95% on digits for the CNNs, and a translator whose BLEU is worth compressing."""
 import pytest
 
-from artifact.models import mini_zoo
-from artifact.models.tasks import task_for
+from artifact.device.models.architectures import mini_zoo
+from artifact.device.models.tasks import task_for
 
 
 @pytest.mark.slow

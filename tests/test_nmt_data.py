@@ -1,4 +1,5 @@
-"""NMT inputs (artifact.models.nmt_data) and nmt GNMT checkpoints (artifact.models.gnmt_checkpoint).
+"""NMT inputs (artifact.device.models.data.nmt_data) and nmt GNMT checkpoints
+(artifact.device.models.checkpoints.gnmt_checkpoint).
 
 Everything runs on files the tests write into tmp_path: a tiny GNMT (8 units, 4 layers) is saved
 with nmt's variable names and layout and loaded back; a numpy transcription of nmt's GNMT
@@ -11,11 +12,11 @@ import os
 import numpy as np
 import pytest
 
-from artifact.compat import tf
-from artifact.errors import ConfigError, FormatError, MissingInputError
-from artifact.models import gnmt_checkpoint as gc
-from artifact.models import nmt_data as nd
-from artifact.models import paper_architectures as pa
+from artifact.core.errors import ConfigError, FormatError, MissingInputError
+from artifact.device.compat import tf
+from artifact.device.models.architectures import paper_architectures as pa
+from artifact.device.models.checkpoints import gnmt_checkpoint as gc
+from artifact.device.models.data import nmt_data as nd
 
 SRC_V, TGT_V, UNITS, LAYERS = 19, 21, 8, 4
 SRC_WORDS = ["s{}".format(i) for i in range(SRC_V - 3)]

@@ -1,11 +1,11 @@
-"""Tests for artifact.measure.op_profile: real step-stats traces of tiny models (CPU, < 30 s)."""
+"""Tests for artifact.device.measure.op_profile: real step-stats traces of tiny models (CPU, < 30 s)."""
 import json
 
 import numpy as np
 import pytest
 
-from artifact.compat import keras, tf
-from artifact.measure.op_profile import (
+from artifact.device.compat import keras, tf
+from artifact.device.measure.op_profile import (
     CLASS_KEYS,
     OP_CLASSES,
     OTHER,

@@ -8,9 +8,9 @@ import gc
 import numpy as np
 import pytest
 
-from artifact.compat import keras
-from artifact.errors import ArtifactError
-from artifact.models import paper_architectures as pa
+from artifact.core.errors import ArtifactError
+from artifact.device.compat import keras
+from artifact.device.models.architectures import paper_architectures as pa
 
 CNNS = [name for name in pa.PAPER_MODELS if name != "nmt"]
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from test_imagenet import LABELS, write_images, write_loc
 
-from artifact.compat import keras
-from artifact.errors import ConfigError
-from artifact.models.paper_tasks import paper_task
-from artifact.records import load_records
-from artifact.runner import run_profile
+from artifact.core.errors import ConfigError
+from artifact.core.records import load_records
+from artifact.device.compat import keras
+from artifact.device.models.tasks.paper import paper_task
+from artifact.device.run.parent import run_profile
 
 PROFILE = """format_version = 1
 name = "paper-tiny"
@@ -82,8 +82,8 @@ def test_architecture_only_run_measures_what_needs_no_weights(tmp_path, profile)
 
 @pytest.mark.slow
 def test_checkpoint_and_imagenet_give_accuracy_and_inputs_cannot_be_mixed(tmp_path, profile):
-    from artifact.models.paper_architectures import build_paper_model
-    from artifact.models.slim_checkpoint import write_slim_checkpoint
+    from artifact.device.models.architectures.paper_architectures import build_paper_model
+    from artifact.device.models.checkpoints.slim_checkpoint import write_slim_checkpoint
 
     checkpoints = tmp_path / "ckpt"
     checkpoints.mkdir()
@@ -103,7 +103,7 @@ def test_checkpoint_and_imagenet_give_accuracy_and_inputs_cannot_be_mixed(tmp_pa
     assert 0.0 <= base.value("top1") <= base.value("top5") <= 1.0
     assert "first 4 of {} images".format(len(LABELS)) in base.measurements["top1"].notes["task"]
     assert "mobilenet_v1_1.0_224.ckpt" in base.provenance["weights"]
-    from artifact.compress.storage import load_model_file
+    from artifact.device.compress.storage import load_model_file
 
     baseline = load_model_file(os.path.join(results, "models", "mobilenet_v1__baseline__fp32.model.zip"))[0]
     name = "MobilenetV1__Conv2d_0"
@@ -113,14 +113,15 @@ def test_checkpoint_and_imagenet_give_accuracy_and_inputs_cannot_be_mixed(tmp_pa
 
 
 def test_cells_whose_technique_was_unsupported_are_measured_again(tmp_path, profile):
-    from artifact.profiles import load_profile
-    from artifact.records import Record, save_record
-    from artifact.runner import pending_cells, records_dir
+    from artifact.core.profiles import load_profile
+    from artifact.core.records import Record, save_record
+    from artifact.core.results import ResultsDir
+    from artifact.device.run.parent import pending_cells
 
     loaded = load_profile(profile)
     base, quant = loaded.cells
-    save_record(records_dir(str(tmp_path)), Record(base.to_dict(), {}))
+    save_record(ResultsDir(str(tmp_path)).records, Record(base.to_dict(), {}))
     unsupported = Record(quant.to_dict(), {}, provenance={"technique_unsupported": "no rule for X"})
     unsupported.skip("storage_bytes", "quantize cannot be applied to mobilenet_v1 yet: no rule for X")
-    save_record(records_dir(str(tmp_path)), unsupported)
+    save_record(ResultsDir(str(tmp_path)).records, unsupported)
     assert [c.key for c in pending_cells(loaded, str(tmp_path))] == [quant.key]

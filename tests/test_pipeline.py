@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from artifact.measure.emulated_sensors import WaveformWriter, make_tx2_r32_tree
+from artifact.device.measure.emulated_sensors import WaveformWriter, make_tx2_r32_tree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROFILE = """format_version = 1
@@ -53,7 +53,8 @@ def test_run_killed_then_resumed_loses_and_duplicates_nothing(tmp_path):
     writer.start()
     try:
         env = _env({"ARTIFACT_SYSFS_ROOT": str(sysfs)})
-        worker = subprocess.Popen([sys.executable, "-m", "artifact.runner", str(profile), "mini_vgg", str(results)],
+        command = [sys.executable, "-m", "artifact.device.run.worker", str(profile), "mini_vgg", str(results)]
+        worker = subprocess.Popen(command,
                                   cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         for line in worker.stdout:
             if line.startswith("CELL "):

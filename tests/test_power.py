@@ -1,4 +1,4 @@
-"""Tests for artifact.measure.power on emulated sensor trees (artifact.measure.emulated_sensors)."""
+"""Tests for artifact.device.measure.power on emulated sensor trees (artifact.device.measure.emulated_sensors)."""
 import json
 import os
 import sys
@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from artifact.errors import ArtifactError
-from artifact.measure import emulated_sensors as emu
-from artifact.measure.power import (
+from artifact.core.errors import ArtifactError
+from artifact.device.measure import emulated_sensors as emu
+from artifact.device.measure.power import (
     PowerSampler,
     PowerTrace,
     SensorReadError,

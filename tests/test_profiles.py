@@ -1,7 +1,8 @@
 import pytest
 
-from artifact.errors import ConfigError
-from artifact.profiles import TECHNIQUES, available_profiles, load_profile
+from artifact.core.errors import ConfigError
+from artifact.core.profiles import available_profiles, load_profile
+from artifact.core.techniques import TECHNIQUES
 
 
 def test_embedded_profile_covers_every_technique():
@@ -39,7 +40,7 @@ def test_unknown_profile_name_lists_the_known_ones():
 
 
 def test_smoke_profile_is_the_ci_slice_with_fewer_training_epochs():
-    from artifact.models.mini_zoo import EPOCHS, scaled_epochs
+    from artifact.device.models.architectures.mini_zoo import EPOCHS, scaled_epochs
 
     profile = load_profile("smoke")
     assert {c.model for c in profile.cells} == {"mini_vgg"}

@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from artifact.compat import keras
-from artifact.compress.prune import prune_model
-from artifact.compress.storage import load_model_file, parameter_count, save_model_file
-from artifact.errors import UnsupportedError
-from artifact.models import mini_zoo
-from artifact.models.paper_architectures import SliceLast, gnmt
+from artifact.core.errors import UnsupportedError
+from artifact.device.compat import keras
+from artifact.device.compress.prune import prune_model
+from artifact.device.compress.storage import load_model_file, parameter_count, save_model_file
+from artifact.device.models.architectures import mini_zoo
+from artifact.device.models.architectures.paper_architectures import SliceLast, gnmt
 
 L = keras.layers
 ENC = "dynamic_seq2seq__encoder__"

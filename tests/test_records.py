@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from artifact.errors import FormatError
-from artifact.records import Measurement, Record, load_record, load_records, save_record, write_json_atomic
+from artifact.core.errors import FormatError
+from artifact.core.records import Measurement, Record, load_record, load_records, save_record, write_json_atomic
 
 
 def open_text(path):

@@ -13,9 +13,9 @@ import shutil
 
 import pytest
 
-from artifact.judge.check import check, load_verdicts
-from artifact.judge.verdicts import FAIL, NOT_RUN, PASS
-from artifact.report.render import render_report
+from artifact.host.judge.check import check, load_verdicts
+from artifact.host.judge.verdicts import FAIL, NOT_RUN, PASS
+from artifact.host.report.render import render_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE = os.path.join(ROOT, "expected_results", "reference")

@@ -1,7 +1,7 @@
 """The HTML report in a real headless browser: screenshots, and their pixels checked.
 
 The report is rendered from the committed reference results (a copy of expected_results/reference/paper)
-and opened in Chromium (artifact.report.browser). The checks read the screenshots, not the HTML:
+and opened in Chromium (artifact.host.report.browser). The checks read the screenshots, not the HTML:
 
 * claim table: verdict cells are painted in the report's CSS colours (PASS #c8f0c8, FAIL #f5b5b5,
   DEVIATION #fbe3a8). In the verdict column each cell is one run of its colour between 1px borders, so the
@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from artifact.errors import MissingInputError
-from artifact.report.browser import require_browser, screenshot
+from artifact.core.errors import MissingInputError
+from artifact.host.report.browser import require_browser, screenshot
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE = os.path.join(ROOT, "expected_results", "reference", "paper")
@@ -49,7 +49,7 @@ def _browser():
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     """(index.html, summary) rendered from a copy of the paper profile's reference results."""
-    from artifact.report.render import render_report
+    from artifact.host.report.render import render_report
 
     results = tmp_path_factory.mktemp("report_browser") / "paper"
     shutil.copytree(REFERENCE, results)

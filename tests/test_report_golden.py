@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from artifact.report.render import render_report
+from artifact.host.report.render import render_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REFERENCE = os.path.join(ROOT, "expected_results", "reference")

@@ -9,10 +9,10 @@ import os
 import numpy as np
 import pytest
 
-from artifact.compat import tf
-from artifact.errors import ConfigError, FormatError, MissingInputError
-from artifact.models import paper_architectures as pa
-from artifact.models import slim_checkpoint as sc
+from artifact.core.errors import ConfigError, FormatError, MissingInputError
+from artifact.device.compat import tf
+from artifact.device.models.architectures import paper_architectures as pa
+from artifact.device.models.checkpoints import slim_checkpoint as sc
 
 # The checkpoint files inside the tarballs of the slim README's "Pre-trained Models" table.
 README_NAMES = {
@@ -153,7 +153,7 @@ def test_round_trip_v1_inception_v1(tmp_path):
     path = sc.write_slim_checkpoint(source, str(tmp_path / "inception_v1.ckpt"), version=1)
     assert os.path.isfile(path) and not os.path.exists(path + ".index")  # single-file V1
     target = pa.build_paper_model("inception_v1")
-    report = sc.load_slim_checkpoint(target, sc.find_checkpoint(str(tmp_path), "inception_v1"))
+    report = sc.load_slim_checkpoint(target, sc.find_slim_checkpoint(str(tmp_path), "inception_v1"))
     assert report["assigned"] == len(target.weights) == 230
     assert report["unused"] == []
     _assert_same_model(source, target, 224)
@@ -281,13 +281,13 @@ def test_checkpoint_with_1001_classes_into_1000_class_model(v2_prefix):
 def test_garbage_files_named_like_checkpoints(target, tmp_path):
     v1 = tmp_path / "inception_v1.ckpt"
     v1.write_bytes(b"this is not a checkpoint\n" * 100)
-    message = _load_error(target, sc.find_checkpoint(str(tmp_path), "inception_v1"))
+    message = _load_error(target, sc.find_slim_checkpoint(str(tmp_path), "inception_v1"))
     assert str(v1) in message and "not a readable TensorFlow checkpoint" in message
 
     v2 = tmp_path / "mobilenet_v1_1.0_224.ckpt"
     (tmp_path / "mobilenet_v1_1.0_224.ckpt.index").write_bytes(b"\x00garbage" * 64)
     (tmp_path / "mobilenet_v1_1.0_224.ckpt.data-00000-of-00001").write_bytes(b"\x01" * 64)
-    message = _load_error(target, sc.find_checkpoint(str(tmp_path), "mobilenet_v1"))
+    message = _load_error(target, sc.find_slim_checkpoint(str(tmp_path), "mobilenet_v1"))
     assert str(v2) in message
 
 
@@ -303,7 +303,7 @@ def test_path_that_is_not_there(target, tmp_path):
     message = _load_error(target, path, error=MissingInputError)
     assert path in message
     message = _load_error(target, str(tmp_path), error=MissingInputError)  # empty directory
-    assert str(tmp_path) in message and "find_checkpoint" in message
+    assert str(tmp_path) in message and "find_slim_checkpoint" in message
 
 
 def test_training_directory_with_checkpoint_state_file(tensors, target, tmp_path):
@@ -331,18 +331,18 @@ def test_write_rejects_unknown_version(source, tmp_path):
 
 def test_find_checkpoint_v1_file(tmp_path):
     (tmp_path / "vgg_16.ckpt").write_bytes(b"x")
-    assert sc.find_checkpoint(str(tmp_path), "vgg_16") == str(tmp_path / "vgg_16.ckpt")
+    assert sc.find_slim_checkpoint(str(tmp_path), "vgg_16") == str(tmp_path / "vgg_16.ckpt")
 
 
 def test_find_checkpoint_v2_prefix(tmp_path):
     (tmp_path / "mobilenet_v1_1.0_224.ckpt.index").write_bytes(b"x")
-    assert sc.find_checkpoint(tmp_path, "mobilenet_v1") == str(tmp_path / "mobilenet_v1_1.0_224.ckpt")
+    assert sc.find_slim_checkpoint(tmp_path, "mobilenet_v1") == str(tmp_path / "mobilenet_v1_1.0_224.ckpt")
 
 
 @pytest.mark.parametrize("folder", ["mobilenet_v1_1.0_224", "mobilenet_v1_1.0_224_2017_06_14"])
 def test_find_checkpoint_in_tarball_folder_and_load(source, target, tmp_path, folder):
     path = sc.write_slim_checkpoint(source, str(tmp_path / folder / "mobilenet_v1_1.0_224.ckpt"))
-    assert sc.find_checkpoint(str(tmp_path), "mobilenet_v1") == path
+    assert sc.find_slim_checkpoint(str(tmp_path), "mobilenet_v1") == path
     _randomize(target, seed=8)
     assert sc.load_slim_checkpoint(target, path)["assigned"] == 137
     _assert_same_model(source, target, 224)
@@ -352,13 +352,13 @@ def test_find_checkpoint_v1_in_tarball_folder(tmp_path):
     (tmp_path / "inception_v4_2016_09_09").mkdir()
     (tmp_path / "inception_v4_2016_09_09" / "inception_v4.ckpt").write_bytes(b"x")
     expected = str(tmp_path / "inception_v4_2016_09_09" / "inception_v4.ckpt")
-    assert sc.find_checkpoint(str(tmp_path), "inception_v4") == expected
+    assert sc.find_slim_checkpoint(str(tmp_path), "inception_v4") == expected
 
 
 def test_find_checkpoint_lists_the_names_looked_for(tmp_path):
     (tmp_path / "mobilenet_v1_1.0_224.ckpt.data-00000-of-00001").write_bytes(b"x")  # no .index
     with pytest.raises(MissingInputError) as info:
-        sc.find_checkpoint(str(tmp_path), "mobilenet_v1")
+        sc.find_slim_checkpoint(str(tmp_path), "mobilenet_v1")
     message = str(info.value)
     assert "\n" not in message and str(tmp_path) in message
     for name in ("mobilenet_v1_1.0_224.ckpt", "mobilenet_v1_1.0_224.ckpt.index",
@@ -369,6 +369,6 @@ def test_find_checkpoint_lists_the_names_looked_for(tmp_path):
 
 def test_find_checkpoint_bad_directory_or_model(tmp_path):
     with pytest.raises(MissingInputError, match="does not exist"):
-        sc.find_checkpoint(str(tmp_path / "nope"), "resnet_v1_50")
+        sc.find_slim_checkpoint(str(tmp_path / "nope"), "resnet_v1_50")
     with pytest.raises(ConfigError, match="nmt"):
-        sc.find_checkpoint(str(tmp_path), "nmt")
+        sc.find_slim_checkpoint(str(tmp_path), "nmt")

@@ -4,7 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from artifact.compress.sparsity import (
+from artifact.core.errors import ConfigError, MissingInputError, UnsupportedError
+from artifact.device.compress.sparsity import (
     check_sparsity,
     compressed_size,
     dense_vs_sparse_time,
@@ -12,9 +13,9 @@ from artifact.compress.sparsity import (
     pruning_plan,
     sparsity_report,
 )
-from artifact.compress.storage import load_model_file, parameter_count, save_model_file
-from artifact.errors import ConfigError, MissingInputError, UnsupportedError
-from artifact.models import data, mini_zoo
+from artifact.device.compress.storage import load_model_file, parameter_count, save_model_file
+from artifact.device.models.architectures import mini_zoo
+from artifact.device.models.data import bundled as data
 
 VGG_PRUNED = ["conv1_1", "conv1_2", "conv2_1", "conv2_2", "fc6", "fc7", "fc8"]
 

@@ -3,7 +3,7 @@ import time
 import pytest
 from scipy import stats
 
-from artifact.measure.timing import ci_half_width, time_inference
+from artifact.device.measure.timing import ci_half_width, time_inference
 
 SETTINGS = {"warmup_windows": 2, "min_windows": 10, "max_windows": 40, "min_window_s": 0.002,
             "ci_target": 0.05, "time_budget_s": 5.0}

@@ -2,10 +2,10 @@ import math
 
 import pytest
 
-from artifact.errors import FormatError
-from artifact.judge.claims import load_claims, load_claims_file, parse_claim
-from artifact.judge.verdicts import DEVIATION, FAIL, NOT_RUN, PASS, SKIPPED, RunView, apply_rule, judge
-from artifact.records import Measurement, Record
+from artifact.core.errors import FormatError
+from artifact.core.records import Measurement, Record
+from artifact.host.judge.claims import load_claims, load_claims_file, parse_claim
+from artifact.host.judge.verdicts import DEVIATION, FAIL, NOT_RUN, PASS, SKIPPED, RunView, apply_rule, judge
 
 
 def claim(**over):

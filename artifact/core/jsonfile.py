@@ -1,0 +1,65 @@
+"""JSON files of the artifact: written atomically, read with one-line errors, kind and version checked."""
+import json
+import math
+import os
+import tempfile
+from typing import Any  # noqa: F401 (names of the type comments; typing has them on 3.6)
+
+from artifact.core.errors import FormatError
+
+FORMAT_VERSION = 1  # of every JSON file the artifact writes (records, run, inputs, verdicts)
+
+
+def _json_safe(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def write_json_atomic(path, data):
+    # type: (str, Any) -> None
+    """Write JSON so that readers see the old file or the whole new one, never a part."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(_json_safe(data), handle, indent=1, sort_keys=True, allow_nan=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_json(path, what):
+    # type: (str, str) -> Any
+    try:
+        with open(path, "rb") as handle:
+            return json.loads(handle.read().decode("utf-8"))
+    except FileNotFoundError:
+        raise FormatError("{}: no such {} file".format(path, what))
+    except IsADirectoryError:
+        raise FormatError("{}: is a directory, not a {} file".format(path, what))
+    except UnicodeDecodeError as exc:
+        raise FormatError("{}: not UTF-8 ({}); delete it and regenerate it".format(path, exc))
+    except ValueError as exc:
+        raise FormatError("{}: not valid JSON ({}); delete it and regenerate it".format(path, exc))
+
+
+def check_format(data, kind, source, fix):
+    # type: (Any, str, str, str) -> None
+    """Refuse files of another kind or an unknown format version, saying what to do."""
+    if not isinstance(data, dict) or data.get("kind") != kind:
+        raise FormatError("{}: not an {} file; {}".format(source, kind, fix))
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise FormatError("{}: format_version {!r}, this artifact reads {}; {}".format(
+            source, version, FORMAT_VERSION, fix))

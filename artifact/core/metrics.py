@@ -1,0 +1,88 @@
+"""What a metric is: one row per metric, the names used in profiles, records, claims and figures.
+
+Each row says the unit, the group (how the report and the meters gather metrics), the summary
+statistic a record's samples reduce to, whether the metric is exact (the same on every platform
+for the same model: sizes and counts, which `check --against` compares to 1%), and the note keys
+a measurement of it may carry that the host side reads as numbers (`NOTE_KEYS`). Nothing else
+decides these things: a new metric is one row here and one meter in `artifact.device.run.meters`.
+"""
+import collections
+from typing import Sequence, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
+
+from artifact.core.errors import FormatError
+
+Metric = collections.namedtuple("Metric", ["name", "unit", "group", "summary", "exact", "notes", "description"])
+
+# Numeric notes the judge reads from a measurement (written by artifact.device.measure.timing and
+# artifact.device.measure.accuracy):
+PAIRED_RATIO = "paired_ratio"  # median variant/baseline time ratio over windows paired with the baseline
+PAIRED_RATIO_CI = "paired_ratio_ci95_relative"  # its 95% CI half-width, relative
+CI95_RELATIVE = "ci95_relative"  # 95% CI half-width of the windows' mean, relative
+SCORED = "scored"  # how many evaluation samples an accuracy was computed on (binomial SE)
+NOTE_KEYS = (PAIRED_RATIO, PAIRED_RATIO_CI, CI95_RELATIVE, SCORED)
+
+_TIME_NOTES = (PAIRED_RATIO, PAIRED_RATIO_CI, CI95_RELATIVE)
+_SCORE_NOTES = (SCORED,)
+
+METRICS = collections.OrderedDict((m.name, m) for m in [
+    Metric("params", "count", "size", "mean", True, (), "trainable parameters of the deployed model"),
+    Metric("depth", "layers", "size", "mean", True, (), "weight layers on the longest input-to-output path"),
+    Metric("storage_bytes", "bytes", "size", "mean", True, (), "size of the deployed file"),
+    Metric("storage_gzip_bytes", "bytes", "size", "mean", True, (), "size of the deployed file through gzip -9"),
+    Metric("memory_peak_bytes", "bytes", "memory", "mean", False, (), "peak footprint while running, fresh process"),
+    Metric("inference_time_s", "s", "time", "median", False, _TIME_NOTES, "seconds per inference, batch 1"),
+    Metric("power_mean_w", "W", "power", "mean", False, (), "mean power over the timing windows"),
+    Metric("power_peak_w", "W", "power", "mean", False, (), "peak power over the timing windows"),
+    Metric("energy_j", "J", "power", "mean", False, (), "energy per inference above idle"),
+    Metric("top1", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "top-1 accuracy"),
+    Metric("top5", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "top-5 accuracy"),
+    Metric("precision", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "macro precision"),
+    Metric("recall", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "macro recall"),
+    Metric("f1", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "macro F1"),
+    Metric("bleu", "BLEU", "accuracy", "mean", False, _SCORE_NOTES, "corpus BLEU, 0-100"),
+    Metric("op_shares", "share", "ops", "mean", False, (), "share of time per op type (Fig 6)"),
+    Metric("dequantize_share", "share", "ops", "mean", False, (), "share of time in dequantization (Fig 28)"),
+])
+SUMMARIES = ("mean", "median")
+GROUPS = ("size", "memory", "time", "power", "accuracy", "ops")
+
+
+def metric(name):
+    # type: (str) -> Metric
+    """The row of a metric, or a FormatError naming the known ones."""
+    try:
+        return METRICS[name]
+    except (KeyError, TypeError):
+        raise FormatError("unknown metric {!r}; known: {}".format(name, ", ".join(METRICS)))
+
+
+def in_group(group):
+    # type: (str) -> Tuple[str, ...]
+    if group not in GROUPS:
+        raise ValueError("unknown metric group {!r}; known: {}".format(group, ", ".join(GROUPS)))
+    return tuple(m.name for m in METRICS.values() if m.group == group)
+
+
+def exact_metrics():
+    # type: () -> Tuple[str, ...]
+    return tuple(m.name for m in METRICS.values() if m.exact)
+
+
+def summarize(name, samples):
+    # type: (str, Sequence[float]) -> float
+    """The number a metric's samples stand for: their median or mean, as the metric's row says."""
+    if not samples:
+        return float("nan")
+    if metric(name).summary == "median":
+        s = sorted(samples)
+        mid = len(s) // 2
+        return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2.0
+    return sum(samples) / len(samples)
+
+
+def declared_note(name, note):
+    # type: (str, str) -> bool
+    """Does a measurement of `name` carry the numeric note `note`? (A note key nobody declares is a bug.)"""
+    if note not in NOTE_KEYS:
+        raise ValueError("note {!r} is not declared in artifact.core.metrics.NOTE_KEYS".format(note))
+    return note in metric(name).notes

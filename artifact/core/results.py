@@ -1,0 +1,196 @@
+"""The results directory of one run: the one owner of every path, kind and format version in it.
+
+    results/<profile>/
+        inputs.json       the inputs the records were measured on (kind artifact-inputs)
+        run.json          the profile, environment, cell counts, step times (kind artifact-run)
+        records/*.json    one record per cell (kind artifact-record, artifact.core.records)
+        models/           the deployed file of each cell (suffix from artifact.core.techniques)
+        logs/<model>.log  each worker's stderr
+        verdicts.json     the claims judged against the records (kind artifact-verdicts)
+        report/           index.html, report.md, summary.json, figures/*.png
+
+The device side writes inputs.json, records/, models/, logs/ and run.json; the host side writes
+verdicts.json and report/. Everything joins through these files.
+"""
+import os
+import time
+from typing import Any, Dict, Mapping, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
+
+from artifact.core.errors import ConfigError, FormatError
+from artifact.core.inputs import pinned
+from artifact.core.jsonfile import FORMAT_VERSION, check_format, read_json, write_json_atomic
+from artifact.core.records import load_records, record_path, save_record
+from artifact.core.techniques import suffix_for
+
+DEFAULT_ROOT = "results"
+RUN_KIND = "artifact-run"
+INPUTS_KIND = "artifact-inputs"
+VERDICTS_KIND = "artifact-verdicts"
+
+
+class ResultsDir(object):
+    """Paths and files of one results directory."""
+
+    def __init__(self, path):
+        # type: (str) -> None
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise ConfigError("--results {}: is a file, not a directory; give a directory".format(path))
+        self.path = path
+
+    @classmethod
+    def for_profile(cls, profile_name, results=None):
+        # type: (str, Optional[str]) -> ResultsDir
+        """`results` when given, else results/<profile> (a profile given as a path: its file's stem)."""
+        if results:
+            return cls(results)
+        stem = os.path.splitext(os.path.basename(profile_name))[0]
+        return cls(os.path.join(DEFAULT_ROOT, stem))
+
+    def __repr__(self):
+        return "ResultsDir({!r})".format(self.path)
+
+    # ---- paths
+    @property
+    def records(self):
+        # type: () -> str
+        return os.path.join(self.path, "records")
+
+    @property
+    def models(self):
+        # type: () -> str
+        return os.path.join(self.path, "models")
+
+    @property
+    def logs(self):
+        # type: () -> str
+        return os.path.join(self.path, "logs")
+
+    @property
+    def report(self):
+        # type: () -> str
+        return os.path.join(self.path, "report")
+
+    @property
+    def run_json(self):
+        # type: () -> str
+        return os.path.join(self.path, "run.json")
+
+    @property
+    def inputs_json(self):
+        # type: () -> str
+        return os.path.join(self.path, "inputs.json")
+
+    @property
+    def verdicts_json(self):
+        # type: () -> str
+        return os.path.join(self.path, "verdicts.json")
+
+    def log_file(self, model):
+        # type: (str) -> str
+        return os.path.join(self.logs, model + ".log")
+
+    def model_file(self, cell_key, technique):
+        # type: (str, str) -> str
+        return os.path.join(self.models, cell_key + suffix_for(technique))
+
+    def record_file(self, cell_key):
+        # type: (str) -> str
+        return record_path(self.records, cell_key)
+
+    def relative(self, path):
+        # type: (str) -> str
+        return os.path.relpath(path, self.path)
+
+    # ---- records
+    def load_records(self):
+        # type: () -> Dict[str, Any]
+        return load_records(self.records)
+
+    def save_record(self, record):
+        # type: (Any) -> str
+        return save_record(self.records, record)
+
+    # ---- inputs.json
+    def pin_inputs(self, inputs):
+        # type: (Mapping[str, Any]) -> None
+        """Refuse to mix records measured on other weights or data into one directory; pin them the first time."""
+        given = pinned(inputs)
+        if os.path.exists(self.inputs_json):
+            data = read_json(self.inputs_json, "inputs")
+            before = data.get("inputs", {}) if isinstance(data, dict) else {}
+            if before != given:
+                changed = sorted(k for k in set(before) | set(given) if before.get(k) != given.get(k))
+                raise ConfigError(
+                    "{} was measured with other inputs ({}: {} then, {} now); give --results NEWDIR "
+                    "or remove {}".format(self.path, changed[0], before.get(changed[0]) or "none",
+                                          given.get(changed[0]) or "none", self.path))
+            return
+        self.make()
+        write_json_atomic(self.inputs_json, {"format_version": FORMAT_VERSION, "kind": INPUTS_KIND, "inputs": given})
+
+    def make(self):
+        # type: () -> None
+        try:
+            os.makedirs(self.path, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError("--results {}: cannot create it ({}); give a writable directory".format(
+                self.path, exc.strerror))
+        if not os.access(self.path, os.W_OK):
+            raise ConfigError("--results {}: not writable; give a writable directory".format(self.path))
+
+    # ---- run.json
+    def read_run_info(self):
+        # type: () -> Dict[str, Any]
+        if not os.path.exists(self.run_json):
+            raise FormatError("{}: no run here; run `invoke run` (or `invoke reproduce-all`) first".format(
+                self.run_json))
+        data = read_json(self.run_json, "run")
+        check_format(data, RUN_KIND, self.run_json, "re-run `invoke run`")
+        return data
+
+    def update_run_info(self, profile=None, steps=None):
+        # type: (Any, Optional[Mapping[str, float]]) -> Dict[str, Any]
+        """Write run.json: the profile and what was measured (after `run`), step times (any step)."""
+        info = {}  # type: Dict[str, Any]
+        if os.path.exists(self.run_json):
+            info = read_json(self.run_json, "run")
+            check_format(info, RUN_KIND, self.run_json, "remove it and re-run `invoke run`")
+        elif profile is None:
+            return info  # nothing run here yet: a step time has nowhere to go
+        if profile is not None:
+            records = self.load_records()
+            environment = next(iter(records.values())).environment if records else {}
+            info.update(format_version=FORMAT_VERSION, kind=RUN_KIND, profile=profile.name,
+                        description=profile.description, stands_for=profile.stands_for,
+                        profile_file=os.path.relpath(profile.source), environment=environment,
+                        cells=len(profile.cells), records=len(records))
+        info.setdefault("steps", {}).update(steps or {})
+        write_json_atomic(self.run_json, info)
+        return info
+
+    # ---- verdicts.json (what is in it is the judge's: artifact.host.judge)
+    def write_verdicts(self, data):
+        # type: (Dict[str, Any]) -> Dict[str, Any]
+        """Write verdicts.json; returns what was written (with its kind and format version)."""
+        data = dict(data, format_version=FORMAT_VERSION, kind=VERDICTS_KIND)
+        write_json_atomic(self.verdicts_json, data)
+        return data
+
+    def read_verdicts(self):
+        # type: () -> Dict[str, Any]
+        if not os.path.exists(self.verdicts_json):
+            raise FormatError("{}: no verdicts yet; run `invoke check` first".format(self.verdicts_json))
+        data = read_json(self.verdicts_json, "verdicts")
+        check_format(data, VERDICTS_KIND, self.verdicts_json, "re-run `invoke check`")
+        return data
+
+
+def as_results(results):
+    # type: (Any) -> ResultsDir
+    """A ResultsDir from a ResultsDir or a path."""
+    return results if isinstance(results, ResultsDir) else ResultsDir(results)
+
+
+def timestamp():
+    # type: () -> str
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")

@@ -1,0 +1,58 @@
+"""`python -m artifact.device.measure.emulate tx2|orin|x86 ROOT`: an EMULATED board for dry runs and CI.
+
+Writes an emulated board tree (L4T release, nvpmodel, clocks, thermal zones: `emulated_board`) and
+an emulated power-sensor tree (INA3221 for tx2/orin, RAPL for x86: `emulated_sensors`) under ROOT,
+then keeps the sensors changing until interrupted (SIGTERM/SIGINT) or `--seconds` pass. Point a run
+at it with `ARTIFACT_SYSFS_ROOT=ROOT`. Every record measured against it is flagged EMULATED: its
+power and energy are plumbing checks, never measurements.
+"""
+# Device side: must import on Python 3.6 (TX2 images).
+import argparse
+import math
+import signal
+import sys
+import threading
+
+from artifact.device.measure import emulated_board, emulated_sensors
+
+BOARDS = {
+    "tx2": (emulated_board.make_tx2_board, emulated_sensors.make_tx2_r32_tree),
+    "orin": (emulated_board.make_orin_board, emulated_sensors.make_orin_hwmon_tree),
+    "x86": (emulated_board.make_x86_board, emulated_sensors.make_rapl_tree),
+}
+
+
+def waveform(base_watts):
+    """A load-like trace: base power with a 3 Hz ripple, so every read sees a fresh value."""
+    return lambda t: base_watts * (1.0 + 0.1 * math.sin(2.0 * math.pi * 3.0 * t))
+
+
+def start(kind, root, watts=5.0, update_hz=200.0):
+    """Make the trees under `root` and start the sensor writer thread; returns the writer."""
+    make_board, make_sensors = BOARDS[kind]
+    make_board(root)
+    tree = make_sensors(root) if kind == "x86" else make_sensors(root, watts=watts)
+    return emulated_sensors.WaveformWriter(tree, waveform(watts), update_hz=update_hz).start()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m artifact.device.measure.emulate",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=sorted(BOARDS))
+    parser.add_argument("root", help="directory to write the emulated sysfs/procfs tree into")
+    parser.add_argument("--watts", type=float, default=5.0, help="mean power of the emulated total rail")
+    parser.add_argument("--update-hz", type=float, default=200.0, help="sensor update rate")
+    parser.add_argument("--seconds", type=float, default=0.0, help="stop after this long (0: until killed)")
+    args = parser.parse_args(argv)
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    start(args.kind, args.root, args.watts, args.update_hz)
+    print("EMULATED {} board and sensors under {} (ARTIFACT_SYSFS_ROOT={})".format(args.kind, args.root, args.root))
+    sys.stdout.flush()
+    done.wait(args.seconds or None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

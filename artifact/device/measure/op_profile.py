@@ -1,0 +1,272 @@
+"""Share of inference time per TensorFlow op type, from a real step-stats trace (Fig 6, Fig 28).
+
+How: the model is traced to a concrete function, its variables are frozen into constants
+(`convert_variables_to_constants_v2`), the GraphDef is imported into a `tf.compat.v1.Graph` and run
+in a `tf.compat.v1.Session` with `RunOptions(trace_level=FULL_TRACE)`; `RunMetadata.step_stats`
+gives one record per executed node. This TF1-compat path exists unchanged on TF 2.7 and TF 2.21.
+
+Constant folding is switched OFF (Grappler `rewrite_options.constant_folding` and the classic
+graph optimizer's `do_constant_folding` / opt level L0) unless asked for: with weights frozen into
+constants, folding would pre-compute the run-time dequantization (`tf.cast(q) * scale + min` under
+`tf.name_scope("dequantize")`) and hide it. Other Grappler rewrites (e.g. Conv2D+BiasAdd fusion)
+stay on, as in normal inference, unless `fuse_ops=False` (turns the remapper off, so Conv2D,
+BiasAdd, Relu, FusedBatchNormV3 are timed as separate ops; oneDNN builds still fuse Conv2D+BiasAdd
+into Conv2DWithBias in their own pass). Op types are reported after stripping oneDNN / internal
+prefixes (`_MklNativeFusedConv2D` -> `FusedConv2D`).
+
+GPU traces (needs CUPTI): kernel times come from the `/device:GPU:N/stream:all` and
+`/device:GPU:N/memcpy` pseudo-devices (node name `name:OpType`); the launch-side GPU device
+records are used only if no `stream:all` record exists.
+"""
+import re
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+OTHER = "other"
+
+# class letter -> (title, op types after normalize_op_type). Rule for anything not listed:
+# a node under a "dequantize" name scope (or of type Dequantize) is G; any other unlisted op
+# type (NoOp, control flow, ...) goes to the OTHER bucket, never silently into a class.
+OP_CLASSES = {
+    "A": ("Convolution", (
+        "Conv2D", "Conv3D", "DepthwiseConv2dNative", "Conv2DBackpropInput", "FusedConv2D",
+        "FusedDepthwiseConv2dNative", "FusedPadConv2D", "FusedResizeAndPadConv2D",
+        "Conv2DWithBias", "QuantizedConv2D", "QuantizedDepthwiseConv2D")),
+    "B": ("Matrix multiply", (
+        "MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "FusedMatMul",
+        "FusedBatchMatMulV2", "Einsum", "SparseTensorDenseMatMul", "QuantizedMatMul")),
+    "C": ("Element-wise & activation", (
+        "Add", "AddV2", "AddN", "BiasAdd", "Sub", "Mul", "RealDiv", "Div", "DivNoNan",
+        "FloorDiv", "FloorMod", "Maximum", "Minimum", "Neg", "Abs", "Square",
+        "SquaredDifference", "Sqrt", "Rsqrt", "Reciprocal", "Pow", "Exp", "Log", "Erf",
+        "Floor", "Round", "Sign", "Relu", "Relu6", "Elu", "Selu", "LeakyRelu", "Sigmoid",
+        "Tanh", "Softplus", "Softsign", "Swish", "Gelu", "Softmax", "LogSoftmax", "Select",
+        "SelectV2", "Greater", "GreaterEqual", "Less", "LessEqual", "Equal", "NotEqual",
+        "LogicalAnd", "LogicalOr", "LogicalNot", "ClipByValue")),
+    "D": ("Normalization", (
+        "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "FusedBatchNormEx",
+        "BatchNormWithGlobalNormalization", "LRN", "LayerNorm", "FusedInstanceNorm")),
+    "E": ("Pooling & reduction", (
+        "MaxPool", "MaxPoolV2", "AvgPool", "MaxPool3D", "AvgPool3D", "Mean", "Sum", "Max",
+        "Min", "Prod", "ArgMax", "ArgMin", "All", "Any", "TopKV2")),
+    "F": ("Data movement & shape", (
+        "Const", "Identity", "IdentityN", "Snapshot", "Placeholder", "Reshape", "Transpose",
+        "ConjugateTranspose", "ConcatV2", "Concat", "Pack", "Unpack", "Split", "SplitV",
+        "Slice", "StridedSlice", "Pad", "PadV2", "MirrorPad", "Squeeze", "ExpandDims",
+        "Shape", "ShapeN", "Size", "Rank", "Fill", "Tile", "BroadcastTo", "GatherV2",
+        "Gather", "GatherNd", "OneHot", "Range", "ZerosLike", "OnesLike", "ResizeBilinear",
+        "ResizeNearestNeighbor", "DepthToSpace", "SpaceToDepth", "SpaceToBatchND",
+        "BatchToSpaceND", "ReadVariableOp", "Send", "Recv", "HostSend", "HostRecv",
+        "MemcpyH2D", "MemcpyD2H", "MemcpyD2D", "MemcpyP2P")),
+    "G": ("Dequantization & casts", (
+        "Dequantize", "Cast", "Bitcast", "QuantizeV2", "Requantize", "RequantizationRange",
+        "QuantizeAndDequantizeV2", "QuantizeAndDequantizeV3", "QuantizeAndDequantizeV4",
+        "FakeQuantWithMinMaxVars", "FakeQuantWithMinMaxArgs",
+        "FakeQuantWithMinMaxVarsPerChannel")),
+}  # type: Dict[str, Tuple[str, Tuple[str, ...]]]
+
+CLASS_KEYS = tuple(sorted(OP_CLASSES)) + (OTHER,)
+_CLASS_OF = {op: letter for letter, (_, ops) in OP_CLASSES.items() for op in ops}
+_PSEUDO = frozenset(("_SOURCE", "_SINK", "_Arg", "_Retval", "_DeviceArg", "_DeviceRetval"))
+_LABEL_OP = re.compile(r"=\s*([A-Za-z_][\w]*)\(")
+
+
+def normalize_op_type(op_type: str) -> str:
+    """Strip oneDNN / internal prefixes: `_MklNativeFusedConv2D` -> `FusedConv2D`."""
+    for prefix in ("_MklNative", "_Mkl", "_"):
+        if op_type.startswith(prefix) and len(op_type) > len(prefix):
+            return op_type[len(prefix):]
+    return op_type
+
+
+def is_dequantize_node(op_type: str, node_name: str) -> bool:
+    """True for a `Dequantize` op or a node under a `dequantize*` name scope (a/dequantize_1/x)."""
+    if normalize_op_type(op_type) == "Dequantize":
+        return True
+    scopes = node_name.split(":")[0].split("/")[:-1]
+    return any(scope.lower().startswith("dequantize") for scope in scopes)
+
+
+def classify_op(op_type: str, node_name: str = "") -> str:
+    """Class letter A-G of one executed node, or OTHER; dequantize-scoped nodes are always G."""
+    if is_dequantize_node(op_type, node_name):
+        return "G"
+    return _CLASS_OF.get(normalize_op_type(op_type), OTHER)
+
+
+class OpProfile:
+    """Mean per-run op time by op type and class, from `runs` traced inference runs."""
+
+    def __init__(self, per_op_type_seconds: Dict[str, float], per_class_seconds: Dict[str, float],
+                 dequantize_seconds: float, constant_folding: str, runs: int,
+                 wall_seconds: float = 0.0, devices: Optional[List[str]] = None,
+                 op_fusion: str = "on") -> None:
+        self.per_op_type_seconds = dict(per_op_type_seconds)
+        self.total_seconds = float(sum(self.per_op_type_seconds.values()))
+        total = self.total_seconds or 1.0
+        self.per_class_seconds = {k: float(per_class_seconds.get(k, 0.0)) for k in CLASS_KEYS}
+        self.per_class_share = {k: v / total for k, v in self.per_class_seconds.items()}
+        self.dequantize_seconds = float(dequantize_seconds)
+        self.dequantize_share = self.dequantize_seconds / total
+        self.constant_folding = constant_folding
+        self.op_fusion = op_fusion
+        self.runs = runs
+        self.wall_seconds = float(wall_seconds)
+        self.devices = list(devices or [])
+
+    def shares(self, min_share: float = 0.01) -> Dict[str, float]:
+        """Op types taking >= `min_share` of the summed op time, largest first."""
+        total = self.total_seconds or 1.0
+        items = [(op, s / total) for op, s in self.per_op_type_seconds.items()]
+        items.sort(key=lambda item: (-item[1], item[0]))
+        return {op: share for op, share in items if share >= min_share and share > 0}
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON-safe summary (seconds are means per run; shares are of the summed op time)."""
+        return {
+            "per_op_type_seconds": dict(sorted(self.per_op_type_seconds.items())),
+            "per_op_type_class": {op: classify_op(op) for op in sorted(self.per_op_type_seconds)},
+            "per_class_seconds": dict(self.per_class_seconds),
+            "per_class_share": dict(self.per_class_share),
+            "classes": {k: v[0] for k, v in sorted(OP_CLASSES.items())},
+            "dequantize_seconds": self.dequantize_seconds,
+            "dequantize_share": self.dequantize_share,
+            "total_seconds": self.total_seconds,
+            "wall_seconds": self.wall_seconds,
+            "constant_folding": self.constant_folding,
+            "op_fusion": self.op_fusion,
+            "runs": self.runs,
+            "devices": list(self.devices),
+            "method": "tf.compat.v1.Session FULL_TRACE step_stats, variables frozen to constants",
+        }
+
+
+def node_times(step_stats: Any) -> List[Tuple[str, str, float]]:
+    """(node name, op type, seconds) for every executed node of one traced run.
+
+    Skips the feed/fetch pseudo-nodes, the per-stream GPU duplicates and, when kernel times
+    (`stream:all`) exist, the launch-side records of the GPU devices.
+    """
+    devices = [d.device for d in step_stats.dev_stats]
+    have_kernels = any(d.endswith("/stream:all") for d in devices)
+    out = []  # type: List[Tuple[str, str, float]]
+    for dev in step_stats.dev_stats:
+        name = dev.device
+        kernel_dev = name.endswith(("/stream:all", "/memcpy"))
+        if "/stream:" in name and not kernel_dev or name.endswith("/sync"):
+            continue  # per-stream copies of stream:all, unknown streams, sync waits
+        if not kernel_dev and "GPU:" in name.upper() and have_kernels:
+            continue  # launch-side times of async GPU ops; kernels counted above
+        for ns in dev.node_stats:
+            micros = max(ns.all_end_rel_micros, ns.op_end_rel_micros)
+            if kernel_dev:
+                node, _, op = ns.node_name.partition(":")
+                if not op:  # memcpy / kernel without a TF op: use the event name
+                    op = ns.timeline_label.split(" ")[0] or node
+            else:
+                node = ns.node_name
+                match = _LABEL_OP.search(ns.timeline_label)
+                op = match.group(1) if match else node
+            if node in _PSEUDO or op in _PSEUDO:
+                continue
+            out.append((node, normalize_op_type(op), micros * 1e-6))
+    return out
+
+
+def summarize(runs_nodes: List[List[Tuple[str, str, float]]], constant_folding: str = "off",
+              wall_seconds: float = 0.0, devices: Optional[List[str]] = None) -> OpProfile:
+    """Average `node_times` lists of several runs into an OpProfile."""
+    n = max(len(runs_nodes), 1)
+    by_op = {}  # type: Dict[str, float]
+    by_class = {}  # type: Dict[str, float]
+    deq = 0.0
+    for nodes in runs_nodes:
+        for node, op, sec in nodes:
+            by_op[op] = by_op.get(op, 0.0) + sec / n
+            cls = classify_op(op, node)
+            by_class[cls] = by_class.get(cls, 0.0) + sec / n
+            if is_dequantize_node(op, node):
+                deq += sec / n
+    return OpProfile(by_op, by_class, deq, constant_folding, len(runs_nodes), wall_seconds,
+                     devices)
+
+
+def _freeze(fn: Any, inputs: Any) -> Tuple[Any, List[str], List[str], List[Any]]:
+    """Trace `fn(inputs)` and freeze variables: (GraphDef, input names, output names, arrays)."""
+    import numpy as np
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    from artifact.device.compat import tf
+    many = isinstance(inputs, (list, tuple))
+    arrays = [np.asarray(x) for x in (inputs if many else [inputs])]
+    specs = [tf.TensorSpec(a.shape, tf.as_dtype(a.dtype)) for a in arrays]
+    arg = list(specs) if many else specs[0]
+    if hasattr(fn, "get_concrete_function"):
+        concrete = fn.get_concrete_function(arg)
+    elif hasattr(fn, "layers") and hasattr(fn, "predict"):  # a Keras model: inference mode
+        concrete = tf.function(lambda x: fn(x, training=False)).get_concrete_function(arg)
+    else:
+        concrete = tf.function(lambda x: fn(x)).get_concrete_function(arg)
+    frozen = convert_variables_to_constants_v2(concrete)
+    feeds = [t.name for t in frozen.inputs if t.dtype != tf.resource]
+    if len(feeds) != len(arrays):
+        raise ValueError(f"profile_ops: traced function takes {len(feeds)} inputs, "
+                         f"got {len(arrays)} arrays")
+    fetches = [t.name for t in frozen.outputs]
+    return frozen.graph.as_graph_def(), feeds, fetches, arrays
+
+
+def session_config(constant_folding: bool = False, fuse_ops: bool = True) -> Any:
+    """ConfigProto for the profiling session; folding OFF keeps run-time dequantization alive."""
+    from tensorflow.core.protobuf import rewriter_config_pb2
+
+    from artifact.device.compat import tf
+    config = tf.compat.v1.ConfigProto()
+    if not constant_folding:
+        config.graph_options.rewrite_options.constant_folding = (
+            rewriter_config_pb2.RewriterConfig.OFF)
+        config.graph_options.optimizer_options.opt_level = tf.compat.v1.OptimizerOptions.L0
+        config.graph_options.optimizer_options.do_constant_folding = False
+    if not fuse_ops:
+        config.graph_options.rewrite_options.remapping = rewriter_config_pb2.RewriterConfig.OFF
+    return config
+
+
+def profile_ops(fn: Any, inputs: Any, runs: int = 5, warmup: int = 1,
+                constant_folding: bool = False, fuse_ops: bool = True) -> OpProfile:
+    """Trace `runs` inference runs of `fn(inputs)` and return the mean per-op-type time.
+
+    `fn` is a tf.function, a Keras model (called with training=False) or any callable taking
+    `inputs` (one array/tensor or a list of them). `warmup` untraced runs come first.
+    `constant_folding=False` (default) keeps run-time dequantization; `fuse_ops=False` turns
+    off Grappler's remapper (op fusion) for a per-primitive-op breakdown.
+    """
+    if runs < 1 or warmup < 0:
+        raise ValueError("profile_ops: runs must be >= 1 and warmup >= 0")
+    from artifact.device.compat import tf
+    graph_def, feeds, fetches, arrays = _freeze(fn, inputs)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.import_graph_def(graph_def, name="")
+    feed_dict = dict(zip(feeds, arrays))
+    options = tf.compat.v1.RunOptions(trace_level=tf.compat.v1.RunOptions.FULL_TRACE)
+    all_nodes = []  # type: List[List[Tuple[str, str, float]]]
+    devices = set()
+    wall = 0.0
+    config = session_config(constant_folding, fuse_ops)
+    with tf.compat.v1.Session(graph=graph, config=config) as sess:
+        for _ in range(warmup):
+            sess.run(fetches, feed_dict)
+        for _ in range(runs):
+            meta = tf.compat.v1.RunMetadata()
+            start = time.perf_counter()
+            sess.run(fetches, feed_dict, options=options, run_metadata=meta)
+            wall += time.perf_counter() - start
+            all_nodes.append(node_times(meta.step_stats))
+            devices.update(d.device for d in meta.step_stats.dev_stats)
+    prof = summarize(all_nodes, "on" if constant_folding else "off", wall / runs,
+                     sorted(devices))
+    prof.op_fusion = "on" if fuse_ops else "off"
+    return prof

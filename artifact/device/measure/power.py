@@ -1,0 +1,543 @@
+"""Power sensors, a background power sampler and energy accounting (device side, Python 3.6+).
+
+Backends; every sysfs path is joined under ``sysfs_root`` so tests can use an emulated tree:
+  jetson-ina3221-r32    sys/bus/i2c/drivers/ina3221x/<bus-addr>/iio:device<N>/ rail_name_<K>, in_power<K>_input (mW)
+  jetson-ina3221-r28    the same files under sys/devices/*/i2c-*/<bus-addr>/iio_device/
+  jetson-ina3221-hwmon  sys/bus/i2c/drivers/ina3221/<bus-addr>/hwmon/hwmon<N>/ in<K>_label, in<K>_input (mV)
+                        x curr<K>_input (mA), channels 1-based (L4T R34+)
+  rapl                  sys/class/powercap/intel-rapl:*/energy_uj of package-N + dram (core/uncore are inside
+                        the package, psys overlaps); power = d(energy)/dt, wraps at max_energy_range_uj
+  nvml                  NVIDIA GPUs via pynvml (nvidia-ml-py), imported lazily, fails soft
+Jetson rails are resolved by LABEL, never by channel index. The total is the input rail (VDD_IN,
+POM_5V_IN or 5V_IN); sub-rails are inside it and never added. Only a board without an input rail
+(AGX Xavier/Orin) gets the sum of its rails, and ``describe()["total"]`` says so.
+
+A failed read (missing file, garbage value, counter going backwards, clock not advancing) never
+becomes a zero: the sampler records it in ``PowerTrace.errors`` and drops the sample. Timestamps
+are ``time.perf_counter()`` seconds, the clock of the inference timer.
+"""
+# typing.List/Optional and no `X | None`: this module must import on Python 3.6 (TX2).
+# ruff: noqa: UP006, UP035, UP045
+import bisect
+import contextlib
+import glob
+import math
+import os
+import threading
+import time
+from typing import Callable, Dict, List, Optional, Tuple
+
+from artifact.core.errors import ConfigError  # an ArtifactError: a mistake the user can fix
+
+BACKENDS = ("jetson-ina3221-r32", "jetson-ina3221-r28", "jetson-ina3221-hwmon", "rapl", "nvml")
+TOTAL_RAIL_LABELS = ("VDD_IN", "POM_5V_IN", "5V_IN")
+EMULATED_MARKER = "EMULATED_SENSORS"   # file at the top of a tree built by emulated_sensors
+MAX_ERRORS_KEPT = 100                  # error messages kept per trace; all are counted
+_JETSON = {  # backend -> (folder globs, release, units)
+    "jetson-ina3221-r32": (["sys/bus/i2c/drivers/ina3221x/*/iio:device*"], "L4T R32 ina3221x iio:device", "mW"),
+    "jetson-ina3221-r28": (["sys/devices/*/i2c-*/*/iio_device", "sys/bus/i2c/drivers/ina3221x/*/iio_device"],
+                           "L4T R28 ina3221x iio_device", "mW"),
+    "jetson-ina3221-hwmon": (["sys/bus/i2c/drivers/ina3221/*/hwmon/hwmon*"], "L4T R34+ hwmon ina3221", "mV x mA")}
+
+
+class SensorReadError(Exception):
+    """One failed sensor read: the sampler records it and drops the sample; never fatal."""
+
+
+class _SysfsValue:
+    """One numeric sysfs file; on the real /sys the fd stays open and is re-read with pread."""
+
+    def __init__(self, path: str, keep_open: bool = False) -> None:
+        self.path, self.keep_open = path, keep_open
+        self._fd: Optional[int] = None
+
+    def read(self) -> float:
+        try:
+            if self.keep_open:
+                if self._fd is None:
+                    self._fd = os.open(self.path, os.O_RDONLY)
+                raw = os.pread(self._fd, 64, 0)
+            else:
+                with open(self.path, "rb") as handle:
+                    raw = handle.read(64)
+        except OSError as exc:
+            self.close()
+            raise SensorReadError(f"cannot read {self.path}: {exc.strerror or exc}")
+        text = raw.decode("ascii", "replace").strip()
+        try:
+            value = float(text)
+        except ValueError:
+            raise SensorReadError(f"garbage value {text[:32]!r} in {self.path}")
+        if not math.isfinite(value):
+            raise SensorReadError(f"non-finite value {text[:32]!r} in {self.path}")
+        return value
+
+    def close(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+class PowerSensor:
+    """Base: ``name``, ``rails`` (labels in the total), ``read_watts()``, ``describe()``, ``sample()``.
+
+    Subclasses implement ``_read()`` (watts now) or override ``sample()``, which returns
+    (timestamp, watts) or None when the sensor has no new data yet, and raises SensorReadError.
+    ``interval_average`` sensors (energy counters) report the mean power since their previous sample.
+    """
+
+    name = "abstract"
+    interval_average = False
+
+    def __init__(self) -> None:
+        self.rails: List[str] = []
+        self.clock: Callable[[], float] = time.perf_counter
+        self.emulated = False
+        self.notes: Dict[str, str] = {}
+        self._files: List[_SysfsValue] = []
+
+    def _read(self) -> float:
+        raise NotImplementedError
+
+    def sample(self) -> Optional[Tuple[float, float]]:
+        """(timestamp at the middle of the read, watts)."""
+        t_a = self.clock()
+        watts = self._read()
+        return ((t_a + self.clock()) / 2.0, watts)
+
+    def read_watts(self) -> float:
+        """Total power now, in watts; raises SensorReadError if no valid reading comes within 0.5 s."""
+        deadline = time.perf_counter() + 0.5
+        got = self.sample()
+        while got is None:
+            if time.perf_counter() > deadline:
+                raise SensorReadError(f"{self.name}: no new reading within 0.5 s")
+            time.sleep(0.005)
+            got = self.sample()
+        return got[1]
+
+    def describe(self) -> Dict[str, str]:
+        """Backend, rails, paths, units, release and sensor settings, all strings, for the record."""
+        info = {"backend": self.name, "rails": ",".join(self.rails), "clock": "time.perf_counter",
+                "emulated": "yes (test tree, not hardware)" if self.emulated else "no"}
+        info.update(self.notes)
+        return info
+
+    def reset(self) -> None:
+        """Forget state kept between reads (called by PowerSampler.start)."""
+
+    def close(self) -> None:
+        for handle in self._files:
+            handle.close()
+
+
+class JetsonINA3221Sensor(PowerSensor):
+    """INA3221 rails of a Jetson; ``channels`` maps label -> (mW file,) or (mV file, mA file)."""
+
+    def __init__(self, name: str, channels: Dict[str, Tuple[str, ...]], total: List[str],
+                 notes: Dict[str, str], keep_open: bool = False) -> None:
+        PowerSensor.__init__(self)
+        self.name, self.rails, self.notes = name, list(total), dict(notes)
+        self.notes["paths"] = ";".join("{}={}".format(r, ",".join(channels[r])) for r in total)
+        self.notes["all_rails"] = ",".join(sorted(channels))
+        self._rail_files = [[_SysfsValue(p, keep_open) for p in channels[r]] for r in total]
+        self._files = [f for files in self._rail_files for f in files]
+
+    def _read(self) -> float:
+        total = 0.0
+        for files in self._rail_files:
+            total += files[0].read() / 1e3 if len(files) == 1 else files[0].read() * files[1].read() / 1e6
+        if total <= 0.0:
+            rails = "+".join(self.rails)
+            raise SensorReadError(f"{self.name} rail {rails} reads {total:.3f} W (triggered mode or powered down?)")
+        return total
+
+
+class RaplSensor(PowerSensor):
+    """Intel RAPL counters; a sample is the energy since the previous changed read over its duration."""
+
+    name = "rapl"
+    interval_average = True
+
+    def __init__(self, domains: List[Tuple[str, str, float]], keep_open: bool = False) -> None:
+        PowerSensor.__init__(self)
+        self.rails = [d[0] for d in domains]
+        self._files = [_SysfsValue(d[1], keep_open) for d in domains]
+        self._ranges = [d[2] for d in domains]
+        self._prev: Optional[Tuple[float, List[float]]] = None
+        self.wraps = 0
+        self.notes = {"units": "uJ counter -> W", "release": "powercap intel-rapl",
+                      "paths": ";".join("{}={}".format(*d[:2]) for d in domains),
+                      "max_energy_range_uj": ",".join(f"{d[2]:.0f}" for d in domains)}
+
+    def sample(self) -> Optional[Tuple[float, float]]:
+        t_a = self.clock()
+        values = [f.read() for f in self._files]
+        now = (t_a + self.clock()) / 2.0
+        if self._prev is None:
+            self._prev = (now, values)
+            return None
+        t_prev, prev = self._prev
+        if now <= t_prev:
+            raise SensorReadError(f"clock stalled: {now:.9f} s after {t_prev:.9f} s")
+        joules, wraps = 0.0, 0
+        for label, new, old, span in zip(self.rails, values, prev, self._ranges):
+            delta = new - old
+            if delta < 0:
+                delta += span
+                if delta > span / 2.0:   # a real wrap goes from near the top to near zero
+                    self._prev = (now, values)
+                    raise SensorReadError(f"{label} energy counter went backwards ({old:.0f} -> {new:.0f} uJ), "
+                                          f"not a wrap (max_energy_range_uj={span:.0f})")
+                wraps += 1
+            joules += delta / 1e6
+        if values == prev:
+            return None
+        self.wraps += wraps
+        self._prev = (now, values)
+        return (now, joules / (now - t_prev))
+
+    def reset(self) -> None:
+        self._prev = None   # a new run must not difference against a read from long ago
+
+
+class NvmlSensor(PowerSensor):
+    """Sum of nvmlDeviceGetPowerUsage (mW) over the GPUs; a 1 s average on Ampere+ (NVML docs)."""
+
+    name = "nvml"
+
+    def __init__(self, nvml, handles: List[object]) -> None:
+        PowerSensor.__init__(self)
+        self._nvml, self._handles = nvml, handles
+        self.rails = [f"gpu{i}" for i in range(len(handles))]
+        self.notes = {"units": "mW", "release": "NVML nvmlDeviceGetPowerUsage"}
+
+    def _read(self) -> float:
+        try:
+            watts = sum(self._nvml.nvmlDeviceGetPowerUsage(h) for h in self._handles) / 1e3
+        except Exception as exc:  # noqa: BLE001 - pynvml raises many NVMLError subclasses
+            raise SensorReadError(f"NVML power read failed: {exc}")
+        if watts < 0:
+            raise SensorReadError(f"NVML returned negative power {watts:.3f} W")
+        return watts
+
+
+def _discover_jetson(root: str, backend: str, rails: Optional[List[str]], keep_open: bool):
+    patterns, release, units = _JETSON[backend]
+    hwmon = backend.endswith("hwmon")
+    found, notes, seen = {}, {"release": release, "units": units}, set()
+    for folder in sorted(f for p in patterns for f in glob.glob(os.path.join(root, p))):
+        if os.path.realpath(folder) in seen:
+            continue
+        seen.add(os.path.realpath(folder))
+        for label_file in sorted(glob.glob(os.path.join(folder, "in*_label" if hwmon else "rail_name_*"))):
+            label, base = _read_text(label_file), os.path.basename(label_file)
+            chan = base[2:-6] if hwmon else base[10:]
+            names = (f"in{chan}_input", f"curr{chan}_input") if hwmon else (f"in_power{chan}_input",)
+            files = tuple(os.path.join(folder, name) for name in names)
+            if label and label != "NC" and label not in found and os.path.exists(files[-1]):
+                found[label] = files
+        device = os.path.basename(os.path.dirname(os.path.dirname(folder)) if hwmon else os.path.dirname(folder))
+        for key in ("update_interval", "samples") if hwmon else ("running_mode",):
+            notes[f"{device}:{key}"] = _read_text(os.path.join(folder, key)) or "unreadable"
+    where = " or ".join("/" + p for p in patterns)
+    if not found:
+        return None, f"no INA3221 under {where}"
+    total = [label for label in TOTAL_RAIL_LABELS if label in found][:1]
+    notes["total"] = f"input rail {''.join(total)} (sub-rails are inside it)"
+    if rails:
+        total, notes["total"] = list(rails), "requested rails " + "+".join(rails)
+    elif not total:
+        total, notes["total"] = sorted(found), f"sum of all rails (no input rail {'/'.join(TOTAL_RAIL_LABELS)})"
+    missing = [r for r in total if r not in found]
+    if missing:
+        have, want = ",".join(sorted(found)), ",".join(missing)
+        return None, f"INA3221 under {where} has rails {have}, not {want}"
+    return JetsonINA3221Sensor(backend, found, total, notes, keep_open), ""
+
+
+def _discover_rapl(root: str, rails: Optional[List[str]], keep_open: bool):
+    domains = []
+    for zone in sorted(glob.glob(os.path.join(root, "sys/class/powercap/intel-rapl:*"))):
+        label = _read_text(os.path.join(zone, "name"))
+        if not (label in rails if rails else (label.startswith("package") or label == "dram")):
+            continue
+        energy = os.path.join(zone, "energy_uj")
+        try:
+            span = _SysfsValue(os.path.join(zone, "max_energy_range_uj")).read()
+            _SysfsValue(energy).read()
+        except SensorReadError as exc:
+            return None, (f"RAPL {os.path.basename(zone)} unusable ({exc}); energy_uj is root-only since "
+                          f"Linux 5.10: sudo chmod a+r {energy}")
+        domains.append((label, energy, span))
+    if not domains:
+        return None, "no package/dram zone under /sys/class/powercap/intel-rapl:*"
+    return RaplSensor(domains, keep_open), ""
+
+
+def _discover_nvml():
+    try:
+        import pynvml
+    except ImportError:
+        return None, "NVML not available (pynvml / nvidia-ml-py not importable)"
+    try:
+        pynvml.nvmlInit()
+        handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]
+        if not handles:
+            return None, "NVML not available (no GPU)"
+        sensor = NvmlSensor(pynvml, handles)
+        sensor.read_watts()
+    except Exception as exc:  # noqa: BLE001 - NVMLError, NotSupported on Jetson, driver mismatch: fail soft
+        return None, f"NVML not available ({exc})"
+    return sensor, ""
+
+
+def discover_power_sensor(sysfs_root: str = "/", prefer: Optional[str] = None,
+                          rails: Optional[List[str]] = None) -> Tuple[Optional[PowerSensor], str]:
+    """First working backend, ``prefer`` tried first: (sensor, "") or (None, what was looked for).
+
+    ``prefer``: a name from BACKENDS, or "jetson" for the three INA3221 layouts. ``rails`` replaces
+    the total (e.g. ["VDD_IN", "VDD_MUX"] for TX2 module + carrier, or RAPL zone names). NVML is not
+    under sysfs, so it is tried only when ``sysfs_root`` is the real "/" or when preferred.
+    """
+    if prefer is not None and prefer not in BACKENDS + ("jetson",):
+        raise ConfigError(f"power sensor {prefer!r} is unknown: use one of {', '.join(BACKENDS)}, jetson")
+    real_root = os.path.realpath(sysfs_root) == "/"
+    reasons = []
+    for backend in sorted(BACKENDS, key=lambda b: 0 if prefer and b.startswith(prefer) else 1):
+        if backend == "nvml" and not (real_root or prefer == "nvml"):
+            sensor, reason = None, f"NVML not tried (sysfs_root {sysfs_root} is not /)"
+        elif backend == "nvml":
+            sensor, reason = _discover_nvml()
+        elif backend == "rapl":
+            sensor, reason = _discover_rapl(sysfs_root, rails, real_root)
+        else:
+            sensor, reason = _discover_jetson(sysfs_root, backend, rails, real_root)
+        if sensor is not None:
+            sensor.emulated = os.path.exists(os.path.join(sysfs_root, EMULATED_MARKER))
+            return sensor, ""
+        reasons.append(reason)
+    return None, "no power sensor: " + "; ".join(reasons)
+
+
+class PowerTrace:
+    """Raw samples of one sampler run and rate statistics.
+
+    ``distinct_readings`` counts samples that differ from the previous one (fresh sensor updates);
+    ``effective_update_hz`` is that per second; ``max_gap_s`` is the longest time between samples
+    (energy across a gap is interpolated, so a long gap at a power step costs accuracy). With
+    ``interval_average`` each sample is the mean power since the previous sample (energy counters),
+    so energy is summed exactly over those intervals instead of by trapezoid.
+    """
+
+    def __init__(self, timestamps: List[float], watts: List[float], target_rate_hz: float,
+                 errors: Optional[List[str]] = None, error_count: Optional[int] = None,
+                 sensor: Optional[Dict[str, str]] = None, reads: int = 0, unchanged_reads: int = 0,
+                 interval_average: bool = False, sampler_cpu_s: Optional[float] = None) -> None:
+        self.sampler_cpu_s = sampler_cpu_s   # CPU time of the sampler thread (None where unmeasurable)
+        self.timestamps, self.watts, self.target_rate_hz = list(timestamps), list(watts), float(target_rate_hz)
+        self.errors, self.sensor = list(errors or []), dict(sensor or {})
+        self.error_count = len(self.errors) if error_count is None else error_count
+        self.reads, self.unchanged_reads, self.interval_average = reads, unchanged_reads, interval_average
+        n = len(self.watts)
+        self.distinct_readings = sum(1 for i in range(n) if i == 0 or self.watts[i] != self.watts[i - 1])
+        span = self.timestamps[-1] - self.timestamps[0] if n >= 2 else 0.0
+        self.achieved_rate_hz = (n - 1) / span if span > 0 else 0.0
+        self.effective_update_hz = self.distinct_readings / span if span > 0 else 0.0
+        self.max_gap_s = max((b - a for a, b in zip(self.timestamps, self.timestamps[1:])), default=0.0)
+        self.sampler_cpu_fraction = sampler_cpu_s / span if sampler_cpu_s is not None and span > 0 else None
+
+    def to_dict(self) -> Dict:
+        """JSON-safe summary including the raw samples."""
+        keys = ("sensor", "target_rate_hz", "achieved_rate_hz", "effective_update_hz", "distinct_readings",
+                "max_gap_s", "reads", "unchanged_reads", "error_count", "errors", "interval_average",
+                "sampler_cpu_s", "sampler_cpu_fraction", "timestamps", "watts")
+        data: Dict = {"clock": "time.perf_counter", "n_samples": len(self.watts)}
+        data.update((key, getattr(self, key)) for key in keys)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Dict) -> "PowerTrace":
+        return cls(data["timestamps"], data["watts"], data["target_rate_hz"], data.get("errors"),
+                   data.get("error_count"), data.get("sensor"), data.get("reads", 0),
+                   data.get("unchanged_reads", 0), data.get("interval_average", False), data.get("sampler_cpu_s"))
+
+
+class PowerSampler:
+    """Polls a sensor at ``rate_hz`` in a daemon thread; ``stop()`` returns the PowerTrace.
+
+    Also ``with PowerSampler(sensor) as s: ...`` (then ``s.trace``). Threads share the GIL, so a busy
+    Python main thread lowers the achieved rate; the trace reports what was achieved.
+    """
+
+    def __init__(self, sensor: PowerSensor, rate_hz: float = 1000.0) -> None:
+        if not (isinstance(rate_hz, (int, float)) and 0 < rate_hz <= 100000):
+            raise ConfigError(f"power sampler rate_hz={rate_hz!r} is invalid: use a number in (0, 100000], "
+                              "e.g. 1000")
+        self.sensor, self.rate_hz = sensor, float(rate_hz)
+        self.trace: Optional[PowerTrace] = None
+        self._thread: Optional[threading.Thread] = None
+        self._ts: List[float] = []
+        self._watts: List[float] = []
+        self._errors: List[str] = []
+        self._error_count = self._reads = self._unchanged = 0
+        self._stopping = threading.Event()
+        self._cpu_s: Optional[float] = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("PowerSampler.start() called twice")
+        self._ts, self._watts, self._errors = [], [], []
+        self._error_count = self._reads = self._unchanged = 0
+        self._stopping.clear()
+        self.sensor.reset()
+        self._thread = threading.Thread(target=self._run, name="power-sampler", daemon=True)
+        self._thread.start()
+
+    def _error(self, message: str) -> None:
+        self._error_count += 1
+        if len(self._errors) < MAX_ERRORS_KEPT:
+            self._errors.append(message)
+
+    def _run(self) -> None:
+        thread_time = getattr(time, "thread_time", None)   # Python >= 3.7; the TX2's 3.6 reports None
+        cpu_start = thread_time() if thread_time else None
+        try:
+            self._poll()
+        finally:
+            self._cpu_s = thread_time() - cpu_start if thread_time else None
+
+    def _poll(self) -> None:
+        period, deadline = 1.0 / self.rate_hz, time.perf_counter()
+        while not self._stopping.is_set():
+            self._reads += 1
+            try:
+                got = self.sensor.sample()
+            except SensorReadError as exc:
+                self._error(str(exc))
+            except Exception as exc:  # noqa: BLE001 - a sensor bug must not kill the measurement run
+                self._error(f"unexpected {type(exc).__name__}: {exc}")
+            else:
+                if got is None:
+                    self._unchanged += 1
+                elif self._ts and got[0] <= self._ts[-1]:
+                    self._error(f"clock stalled: sample at {got[0]:.9f} s not after {self._ts[-1]:.9f} s")
+                else:
+                    self._ts.append(got[0])
+                    self._watts.append(got[1])
+            deadline += period
+            delay = deadline - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            elif delay < -period:   # fell behind: restart the grid from now instead of bursting
+                deadline = time.perf_counter()
+
+    def stop(self) -> PowerTrace:
+        if self._thread is None:
+            raise RuntimeError("PowerSampler.stop() called before start()")
+        self._stopping.set()
+        self._thread.join()
+        self._thread = None
+        errors = list(self._errors)
+        if self._error_count > len(errors):
+            errors.append(f"... {self._error_count - len(errors)} more read errors not listed")
+        self.trace = PowerTrace(self._ts, self._watts, self.rate_hz, errors, self._error_count,
+                                self.sensor.describe(), self._reads, self._unchanged, self.sensor.interval_average,
+                                self._cpu_s)
+        return self.trace
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+def _pieces(trace: PowerTrace, t0: float, t1: float) -> List[Tuple[float, float, float, float]]:
+    """Linear pieces (x0, x1, p0, p1) of the power curve over [t0, t1]; ValueError if not covered."""
+    ts, ws = trace.timestamps, trace.watts
+    if not t1 > t0:
+        raise ValueError(f"power window [{t0!r}, {t1!r}] s is empty or reversed")
+    if len(ts) < 2:
+        why = f"; {trace.error_count} read errors, first: {trace.errors[0]}" if trace.errors else ""
+        raise ValueError(f"power trace has no usable samples ({len(ts)}), cannot cover [{t0:.6f}, {t1:.6f}] s{why}")
+    if t0 < ts[0] or t1 > ts[-1]:
+        raise ValueError(f"power trace covers [{ts[0]:.6f}, {ts[-1]:.6f}] s but the window is "
+                         f"[{t0:.6f}, {t1:.6f}] s: start the sampler before the window and stop it after")
+    i, j = bisect.bisect_right(ts, t0), bisect.bisect_left(ts, t1)
+    if trace.interval_average:   # sample k is the mean power over (ts[k-1], ts[k]]
+        return [(max(ts[k - 1], t0), min(ts[k], t1), ws[k], ws[k]) for k in range(i, j + 1)]
+
+    def at(t: float) -> float:   # linear interpolation between the samples around t
+        k = bisect.bisect_left(ts, t)
+        return ws[k] if ts[k] == t else ws[k - 1] + (t - ts[k - 1]) * (ws[k] - ws[k - 1]) / (ts[k] - ts[k - 1])
+
+    xs, ys = [t0] + ts[i:j] + [t1], [at(t0)] + ws[i:j] + [at(t1)]
+    return [(xs[k], xs[k + 1], ys[k], ys[k + 1]) for k in range(len(xs) - 1)]
+
+
+def energy_joules(trace: PowerTrace, t0: float, t1: float, idle_watts: float = 0.0) -> float:
+    """Integral of (P - idle_watts) over [t0, t1] on the real timestamps (trapezoid, interpolated ends).
+
+    Raises ValueError if the trace does not cover the window or has no samples.
+    """
+    total = sum((x1 - x0) * (p0 + p1) / 2.0 for x0, x1, p0, p1 in _pieces(trace, t0, t1))
+    return total - idle_watts * (t1 - t0)
+
+
+def mean_power(trace: PowerTrace, t0: float, t1: float) -> float:
+    """Time-weighted mean power over [t0, t1], in watts."""
+    return energy_joules(trace, t0, t1) / (t1 - t0)
+
+
+def peak_power(trace: PowerTrace, t0: float, t1: float) -> float:
+    """Largest power on [t0, t1] (samples and interpolated ends), in watts."""
+    return max(max(piece[2:]) for piece in _pieces(trace, t0, t1))
+
+
+def idle_power(sensor: PowerSensor, seconds: float = 1.0, rate_hz: float = 1000.0) -> Tuple[float, PowerTrace]:
+    """Mean power with the sampler running and nothing else, and its trace (ValueError if no samples)."""
+    if not (isinstance(seconds, (int, float)) and seconds > 0):
+        raise ConfigError(f"idle power duration {seconds!r} s is invalid: use a positive number of seconds")
+    sampler = PowerSampler(sensor, rate_hz)
+    sampler.start()
+    time.sleep(seconds)
+    trace = sampler.stop()
+    if len(trace.timestamps) < 2:
+        _pieces(trace, 0.0, 1.0)  # raises ValueError naming the read errors
+    return mean_power(trace, trace.timestamps[0], trace.timestamps[-1]), trace
+
+
+def trace_flags(trace: PowerTrace, windows: List[Tuple[float, float]]) -> List[str]:
+    """Quality problems of a trace for the given inference windows: shown next to the numbers, not fatal."""
+    flags = []
+    if trace.sensor.get("emulated", "no") != "no":
+        flags.append("EMULATED power sensor tree (a test waveform, not hardware)")
+    if trace.error_count:
+        first = trace.errors[0] if trace.errors else "?"
+        flags.append(f"{trace.error_count} power-sensor read errors during the run, samples dropped (first: {first})")
+    if trace.achieved_rate_hz < 0.5 * trace.target_rate_hz:
+        flags.append(f"sampler achieved {trace.achieved_rate_hz:.0f} samples/s of the {trace.target_rate_hz:.0f} "
+                     "targeted (a busy CPU or slow sensor reads)")
+    durations = sorted(b - a for a, b in windows)
+    if durations:
+        window_s = durations[len(durations) // 2]
+        per_window = trace.effective_update_hz * window_s
+        if per_window < 2.0:
+            flags.append(f"the sensor changed value {trace.effective_update_hz:.1f} times/s: about {per_window:.1f} "
+                         f"distinct readings per {window_s * 1e3:.0f} ms window, so power within a window is "
+                         "interpolated between readings (INA3221 averaging or update interval)")
+        if trace.max_gap_s > window_s:
+            flags.append(f"longest gap between power samples ({trace.max_gap_s * 1e3:.0f} ms) exceeds a window "
+                         f"({window_s * 1e3:.0f} ms)")
+    return flags

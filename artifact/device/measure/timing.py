@@ -1,0 +1,166 @@
+"""Inference time by the paper's rule: repeat until the 95% CI half-width is <= 5% of the mean.
+
+One sample is one *window* of K inferences (K chosen so a window lasts at least `min_window_s`,
+so timer resolution and power-sensor update rates stay negligible); a sample's value is the
+window's wall time divided by K. Warm-up windows are discarded and kept apart. The CI uses
+Student's t with n-1 degrees of freedom. Inputs are real samples from the evaluation set, cycled;
+each output is materialised (`.numpy()`) before the clock is read, which also synchronises a GPU.
+"""
+import math
+import statistics
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
+
+
+def t_quantile_975(df):
+    # type: (int) -> float
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, df))
+
+
+def ci_half_width(samples):
+    # type: (Sequence[float]) -> float
+    n = len(samples)
+    if n < 2:
+        return float("inf")
+    mean = sum(samples) / n
+    var = sum((x - mean) ** 2 for x in samples) / (n - 1)
+    return t_quantile_975(n - 1) * math.sqrt(var) / math.sqrt(n)
+
+
+class TimingResult(object):
+    def __init__(self, samples, warmup, windows, per_window, converged, half_width, reference_samples=None,
+                 reference_per_window=0):
+        self.samples = samples  # type: List[float]  # seconds per inference, one per window
+        self.warmup = warmup  # type: List[float]
+        self.windows = windows  # type: List[Tuple[float, float]]  # perf_counter (start, end)
+        self.per_window = per_window  # inferences per window
+        self.converged = converged
+        self.half_width = half_width
+        self.reference_samples = list(reference_samples or [])  # the paired baseline's, one per window
+        self.reference_per_window = reference_per_window
+
+    @property
+    def paired_ratios(self):
+        # type: () -> List[float]
+        """This model's time over the reference's, window pair by window pair ([] when not paired)."""
+        return [a / b for a, b in zip(self.samples, self.reference_samples) if b > 0]
+
+    @property
+    def paired_ci_relative(self):
+        # type: () -> Optional[float]
+        """95% CI half-width of the paired ratios over their mean (None when not paired)."""
+        ratios = self.paired_ratios
+        mean = sum(ratios) / len(ratios) if ratios else 0.0
+        return ci_half_width(ratios) / mean if mean > 0 else None
+
+    @property
+    def mean(self):
+        return sum(self.samples) / len(self.samples)
+
+    def flags(self, target):
+        # type: (float) -> List[str]
+        """Quality problems worth showing next to the number (empty when the rule was met)."""
+        if self.converged:
+            return []
+        rel = self.half_width / self.mean if self.samples and self.mean > 0 else float("inf")
+        paired_rel = self.paired_ci_relative
+        paired = "" if paired_rel is None else " (ratio to the paired baseline: {:.1%})".format(paired_rel)
+        return ["timing did not converge: 95% CI half-width {:.1%} of the mean{} > {:.0%} after {} windows of {} "
+                "(time budget or max_windows reached); the median is reported with its spread".format(
+                    rel, paired, target, len(self.samples), self.per_window)]
+
+    def notes(self):
+        # type: () -> Dict[str, Any]
+        notes = {"inferences_per_window": self.per_window, "windows": len(self.samples),
+                 "ci95_half_width_s": self.half_width,
+                 "ci95_relative": self.half_width / self.mean if self.samples else None,
+                 "stopping_rule": "95% CI half-width (Student t, n-1 df) <= target x mean"}
+        ratios = self.paired_ratios
+        if ratios:
+            notes.update(paired_reference_s=self.reference_samples, reference_per_window=self.reference_per_window,
+                         paired_ratio=statistics.median(ratios), paired_ratio_ci95_relative=self.paired_ci_relative,
+                         paired_with="the model's fp32 baseline, window by window in alternating order")
+        return notes
+
+
+def materialise(out):
+    """Bring every tensor of an output (nested lists, tuples, dicts) to host memory.
+
+    `.numpy()` blocks until the ops producing the tensor have finished, so on a GPU the clock is
+    read after the work, not after the enqueue (TF 2 runs GPU ops asynchronously; TF >= 2.12's
+    `tf.test.experimental.sync_devices()` does not exist on the TX2's TF 2.7). NumPy results
+    (LiteRT) and Python values (decoded sentences) are already on the host.
+    """
+    if hasattr(out, "numpy"):
+        return out.numpy()
+    if isinstance(out, dict):
+        return {k: materialise(v) for k, v in out.items()}
+    if isinstance(out, (list, tuple)):
+        return [materialise(v) for v in out]
+    return out
+
+
+def _run_window(fn, inputs, k, offset):
+    # type: (Callable[[Any], Any], Sequence[Any], int, int) -> Tuple[float, float]
+    start = time.perf_counter()
+    for i in range(k):
+        materialise(fn(inputs[(offset + i) % len(inputs)]))
+    return start, time.perf_counter()
+
+
+def _window_size(fn, inputs, settings):
+    # type: (Callable[[Any], Any], Sequence[Any], Dict[str, Any]) -> int
+    """Inferences per window: enough for a window to last `min_window_s` (after a first, tracing call)."""
+    materialise(fn(inputs[0]))  # trace / first-call overhead, outside every window
+    start, end = _run_window(fn, inputs, 1, 0)
+    return max(1, int(math.ceil(settings["min_window_s"] / max(end - start, 1e-9))))
+
+
+def time_inference(fn, inputs, settings, on_window=None, reference=None):
+    """Time `fn` over real `inputs` with the stopping rule in `settings` (profile [measurement]).
+
+    With `reference` (the same model's fp32 baseline), a window of the reference runs next to each
+    window of `fn`, in alternating order, so both see the same machine state; the per-pair ratios
+    (`TimingResult.paired_ratios`) then estimate the time ratio without the drift of a shared
+    machine between cells measured minutes apart. The rule must hold for `fn`'s times and, when
+    paired, for the ratios too.
+    """
+    if not inputs:
+        raise ValueError("no inputs to time")
+    k = _window_size(fn, inputs, settings)
+    k_ref = _window_size(reference, inputs, settings) if reference is not None else 0
+    warmup, samples, windows, ref_samples = [], [], [], []
+    offset, deadline = 1, time.perf_counter() + settings["time_budget_s"]
+    for _ in range(settings["warmup_windows"]):
+        start, end = _run_window(fn, inputs, k, offset)
+        if reference is not None:
+            _run_window(reference, inputs, k_ref, offset)
+        offset += k
+        warmup.append((end - start) / k)
+    converged, half = False, float("inf")
+    while len(samples) < settings["max_windows"]:
+        reference_first = reference is not None and len(samples) % 2 == 1
+        if reference_first:
+            ref_start, ref_end = _run_window(reference, inputs, k_ref, offset)
+        start, end = _run_window(fn, inputs, k, offset)
+        if reference is not None and not reference_first:
+            ref_start, ref_end = _run_window(reference, inputs, k_ref, offset)
+        if reference is not None:
+            ref_samples.append((ref_end - ref_start) / k_ref)
+        offset += k
+        samples.append((end - start) / k)
+        windows.append((start, end))
+        if on_window is not None:
+            on_window(start, end)
+        if len(samples) >= settings["min_windows"]:
+            half = ci_half_width(samples)
+            target = settings["ci_target"]
+            converged = half <= target * (sum(samples) / len(samples))
+            if reference is not None:
+                ratios = [a / b for a, b in zip(samples, ref_samples)]
+                converged = converged and ci_half_width(ratios) <= target * (sum(ratios) / len(ratios))
+            if converged or time.perf_counter() > deadline:
+                break
+    return TimingResult(samples, warmup, windows, k, converged, half, ref_samples, k_ref)

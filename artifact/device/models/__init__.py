@@ -1,0 +1,1 @@
+"""Keras models the artifact measures: architectures, checkpoints, data sets, tasks."""

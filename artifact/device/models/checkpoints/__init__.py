@@ -1,0 +1,1 @@
+"""Readers of released checkpoints (TF-Slim, tensorflow/nmt) into the Keras models."""

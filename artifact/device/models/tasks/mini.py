@@ -1,0 +1,123 @@
+"""Tasks of the mini-zoo: trained here on data shipped inside installed packages.
+
+A task is the one place that knows how to feed a model. The runner asks a task for a trained
+baseline, for fine-tuning after pruning, for real inputs to time, for a predict function of one
+input, and for the accuracy metrics of a model.
+"""
+
+
+from typing import Any, Dict, List  # noqa: F401 (names of the type comments; typing has them on 3.6)
+
+from artifact.device.compat import tf
+from artifact.device.models.architectures import mini_zoo
+from artifact.device.models.data import bundled as datasets
+from artifact.device.models.tasks.common import image_predict_fn
+
+
+class ClassificationTask(object):
+    kind = "classification"
+    can_retrain = True
+    weights = "trained here (mini-zoo)"
+
+    def __init__(self, model_name, split):
+        self.model_name = model_name
+        self.split = split
+
+    @property
+    def description(self):
+        return self.split.description
+
+    def accuracy_unavailable(self):
+        return None
+
+    def train(self, epochs_scale=1.0):
+        return mini_zoo.train_mini_model(self.model_name, split=self.split, epochs_scale=epochs_scale)
+
+    def finetune(self, model, epochs):
+        mini_zoo.seed_everything()
+        return mini_zoo.fit_classifier(model, self.split, epochs, learning_rate=1e-3)
+
+    def timing_inputs(self, count=64):
+        # type: (int) -> List[Any]
+        """Real single images from the evaluation split, batch size 1."""
+        return [self.split.x_test[i:i + 1] for i in range(min(count, len(self.split.x_test)))]
+
+    def training_arrays(self):
+        """(x, y) of the training split, for fine-tuning that is not the task's own (TF-MOT)."""
+        return self.split.x_train, self.split.y_train
+
+    def calibration_inputs(self, count=32):
+        # type: (int) -> List[Any]
+        """Real training images, batch size 1, for full-integer quantization's activation ranges."""
+        return [self.split.x_train[i:i + 1] for i in range(min(count, len(self.split.x_train)))]
+
+    def predict_fn(self, model):
+        return image_predict_fn(model)
+
+    def evaluate(self, model, limit=0):
+        # type: (Any, int) -> Dict[str, float]
+        from artifact.device.measure.accuracy import classification_metrics
+
+        n = limit or len(self.split.y_test)
+        probs = model.predict(self.split.x_test[:n], batch_size=128, verbose=0)
+        return classification_metrics(probs, self.split.y_test[:n])
+
+
+class TranslationTask(object):
+    kind = "translation"
+    can_retrain = True
+    weights = "trained here (mini-zoo)"
+
+    def training_arrays(self):
+        return None  # TF-MOT fine-tuning here is for classifiers; magnitude pruning runs without
+
+    def __init__(self, model_name, corpus):
+        self.model_name = model_name
+        self.corpus = corpus
+        self.test_arrays = corpus.arrays(corpus.test_pairs)
+
+    @property
+    def description(self):
+        return self.corpus.description
+
+    def accuracy_unavailable(self):
+        return None
+
+    def train(self, epochs_scale=1.0):
+        return mini_zoo.train_mini_model(self.model_name, corpus=self.corpus, epochs_scale=epochs_scale)
+
+    def finetune(self, model, epochs):
+        mini_zoo.seed_everything()
+        return mini_zoo.fit_translator(model, self.corpus, epochs, learning_rate=2e-3)
+
+    def timing_inputs(self, count=64):
+        src = self.test_arrays["src"]
+        return [src[i:i + 1] for i in range(min(count, len(src)))]
+
+    def predict_fn(self, model):
+        """Greedy decoding of a batch of source sentences, unrolled over the target length."""
+        length = self.corpus.tgt_len
+        start = self.corpus.tgt_vocab.stoi[datasets.START]
+
+        @tf.function
+        def translate(src):
+            batch = tf.shape(src)[0]
+            tokens = [tf.fill([batch], tf.constant(start, tf.int32))]
+            for position in range(length):
+                dec_in = tf.stack(tokens + [tf.zeros([batch], tf.int32)] * (length - len(tokens)), axis=1)
+                probs = model([src, dec_in], training=False)
+                tokens.append(tf.argmax(probs[:, position], axis=-1, output_type=tf.int32))
+            return tf.stack(tokens[1:], axis=1)
+
+        return translate
+
+    def evaluate(self, model, limit=0):
+        from artifact.device.measure.accuracy import bleu_score
+
+        n = limit or len(self.corpus.test_pairs)
+        translate = self.predict_fn(model)
+        ids = translate(tf.constant(self.test_arrays["src"][:n])).numpy()
+        vocab = self.corpus.tgt_vocab
+        hyps = [datasets.detokenize(vocab.decode(row)) for row in ids]
+        refs = [datasets.detokenize(t) for _, t in self.corpus.test_pairs[:n]]
+        return {"bleu": bleu_score(hyps, refs), "scored": len(refs)}

@@ -1,0 +1,210 @@
+"""Meters: what measures each metric of a cell. Measuring a cell is a loop over this table.
+
+Each row names the metrics it produces (`artifact.core.metrics` says what they are) and a function
+`measure(measurer, deployed, record, wanted)` that adds a Measurement, or a skip with the reason,
+for each metric in `wanted`. Every metric has exactly one meter (tests/test_architecture.py).
+The rows run in order: time and power share one timing run; accuracy scores the file that was timed.
+"""
+import collections
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any  # noqa: F401 (names of the type comments; typing has them on 3.6)
+
+from artifact.core.metrics import in_group
+from artifact.core.records import Measurement
+
+# the deployed variant of one cell, as the meters see it
+Deployed = collections.namedtuple("Deployed", ["cell", "path", "model", "fn", "litert"])
+Meter = collections.namedtuple("Meter", ["name", "metrics", "measure"])
+
+POWER_METRICS = in_group("power")
+LITERT_NO_PROFILE = ("the TF step-stats profiler does not see inside the LiteRT interpreter; "
+                     "inference_time_s notes list the operators of its model")
+
+
+def measure_storage(measurer, deployed, record, wanted):
+    record.add(Measurement("storage_bytes", [os.path.getsize(deployed.path)],
+                           notes={"file": measurer.results.relative(deployed.path)}))
+
+
+def measure_storage_gzip(measurer, deployed, record, wanted):
+    from artifact.device.compress.sparsity import compressed_size
+
+    record.add(Measurement("storage_gzip_bytes", [compressed_size(deployed.path)], notes={
+        "what": "the deployable file through gzip -9: what unstructured zeros save when stored compressed"}))
+
+
+def measure_params(measurer, deployed, record, wanted):
+    from artifact.device.compress.storage import parameter_count
+
+    if deployed.litert:
+        record.skip("params", "a LiteRT flatbuffer holds constants, not Keras weights; see the fp32 cell")
+    else:
+        record.add(Measurement("params", [parameter_count(deployed.model)]))
+
+
+def measure_depth(measurer, deployed, record, wanted):
+    from artifact.device.models.architectures.paper_architectures import depth
+
+    record.add(Measurement("depth", [depth(deployed.model)], notes={
+        "what": "weight layers on the longest input-to-output path (recurrent layers only for RNNs)"}))
+
+
+def measure_time_and_power(measurer, deployed, record, wanted):
+    """Time the variant by the stopping rule (paired with its fp32 baseline when the profile says so);
+    with a sensor, sample power over the same windows and deduct the idle power measured just before;
+    watch the board (clocks, temperatures) meanwhile."""
+    from artifact.device.measure.board_state import BoardMonitor, throttling_flags
+    from artifact.device.measure.timing import time_inference
+
+    settings = measurer.settings
+    reference = None
+    if "inference_time_s" in wanted and deployed.cell.technique != "baseline" and settings["paired_timing"]:
+        reference = measurer.task.predict_fn(measurer.baseline())
+    power_wanted = [m for m in POWER_METRICS if m in wanted]
+    sampler, idle, no_power = None, None, None
+    if power_wanted and measurer.sensor is None:
+        no_power = "needs a power sensor: " + measurer.no_sensor_reason
+    elif power_wanted:
+        from artifact.device.measure.power import PowerSampler, SensorReadError, idle_power
+
+        try:
+            idle, _ = idle_power(measurer.sensor, seconds=settings["idle_s"])
+        except (ValueError, SensorReadError) as exc:
+            no_power = "idle power could not be measured, so energy cannot be deducted: {}".format(exc)
+        else:
+            sampler = PowerSampler(measurer.sensor, settings["power_rate_hz"])
+            sampler.start()
+    monitor = BoardMonitor(measurer.sysfs_root)
+    monitor.start()
+    try:
+        timing = time_inference(deployed.fn, measurer.task.timing_inputs(), settings, reference=reference)
+    finally:
+        if sampler is not None:
+            time.sleep(0.05)  # let the trace run past the end of the last window
+        trace = sampler.stop() if sampler is not None else None
+        board = monitor.stop()
+    del reference
+    throttled = throttling_flags(board)
+    notes = dict(timing.notes(), board=board)
+    if deployed.litert:
+        notes["litert_ops_in_model"] = deployed.model.op_summary()
+    record.add(Measurement("inference_time_s", timing.samples, warmup=timing.warmup, converged=timing.converged,
+                           notes=notes, flags=timing.flags(settings["ci_target"]) + throttled))
+    if no_power is not None:
+        for metric in power_wanted:
+            record.skip(metric, no_power)
+    elif trace is not None:
+        _power_from_trace(measurer, record, trace, timing, idle, wanted, throttled)
+
+
+def _power_from_trace(measurer, record, trace, timing, idle, wanted, throttled):
+    from artifact.device.measure.power import energy_joules, mean_power, peak_power, trace_flags
+
+    notes = {"idle_w": idle, "sensor": measurer.sensor.describe(), "achieved_rate_hz": trace.achieved_rate_hz,
+             "effective_update_hz": trace.effective_update_hz, "distinct_readings": trace.distinct_readings,
+             "n_samples": len(trace.watts), "sampler_cpu_fraction": trace.sampler_cpu_fraction,
+             "sensor_errors": trace.errors[:20], "what": "energy per inference: trapezoid over the raw "
+             "timestamps of each timing window, minus idle power x window time, over the inferences in it"}
+    try:
+        energy = [energy_joules(trace, a, b, idle) / timing.per_window for a, b in timing.windows]
+        means = [mean_power(trace, a, b) for a, b in timing.windows]
+        peaks = [peak_power(trace, a, b) for a, b in timing.windows]
+    except ValueError as exc:
+        for metric in POWER_METRICS:
+            if metric in wanted:
+                record.skip(metric, "power trace unusable: {}".format(exc))
+        return
+    flags = trace_flags(trace, timing.windows) + throttled
+    negative = sum(1 for e in energy if e <= 0)
+    noise = "{} of {} windows drew no more than the idle power ({:.3f} W): the model's energy is within the " \
+            "sensor's noise".format(negative, len(energy), idle)
+    energy_flags = flags + ([noise] if negative else [])
+    for metric, values, extra in (("energy_j", energy, energy_flags), ("power_mean_w", means, flags),
+                                  ("power_peak_w", peaks, flags)):
+        if metric in wanted:
+            record.add(Measurement(metric, values, notes=notes, flags=extra))
+
+
+def measure_memory(measurer, deployed, record, wanted, inferences=3):
+    """Footprint of loading the deployed file and running it, in a fresh process (memory_probe)."""
+    cmd = [sys.executable, "-m", "artifact.device.run.memory_probe", deployed.path, measurer.model_name,
+           str(inferences)]
+    # Python 3.6 (Jetson TX2) has neither capture_output nor text
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: UP022
+                          universal_newlines=True)  # noqa: UP021
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("MEMORY ")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]
+        record.skip("memory_peak_bytes", "memory probe failed (exit {}): {}".format(proc.returncode, tail))
+        return
+    result = json.loads(lines[-1][len("MEMORY "):])
+    flags = [] if result["peak_reset_with_clear_refs"] else [
+        "the kernel refused /proc/self/clear_refs: the inference-phase peak also holds the load phase's peak"]
+    record.add(Measurement("memory_peak_bytes", [result.pop("peak_delta_bytes")], flags=flags, notes=dict(
+        result, what="peak RSS of a fresh process while it runs {} inferences of the loaded model, minus "
+                     "its RSS before loading (the loader's own transients are reset away), plus TF's GPU "
+                     "allocator peak when a GPU runs it (footprint says which)".format(inferences))))
+
+
+def measure_accuracy(measurer, deployed, record, wanted):
+    task = measurer.task
+    unavailable = task.accuracy_unavailable()
+    if unavailable:
+        for metric in wanted:
+            record.skip(metric, unavailable)
+        return
+    scores = task.evaluate(deployed.model, measurer.settings["eval_samples"])
+    for metric in wanted:
+        if metric in scores:
+            record.add(Measurement(metric, [scores[metric]], notes={
+                "task": task.description, "scored": scores.get("scored")}))
+        else:
+            record.skip(metric, "not defined for a {} model".format(task.kind))
+
+
+def measure_op_profile(measurer, deployed, record, wanted):
+    if deployed.litert:
+        for metric in wanted:
+            record.skip(metric, LITERT_NO_PROFILE)
+        return
+    from artifact.device.measure.op_profile import profile_ops
+
+    task = measurer.task
+    if hasattr(task, "profile_fn"):  # a task whose inference is not one traceable call
+        fn, inputs = task.profile_fn(deployed.model), task.profile_input()
+    else:
+        fn, inputs = deployed.fn, task.timing_inputs(1)[0]
+    prof = profile_ops(fn, inputs, runs=3)
+    notes = {"constant_folding": prof.constant_folding, "total_s": prof.total_seconds}
+    if "op_shares" in wanted:
+        shares = prof.shares(0.01)
+        record.add(Measurement("op_shares", list(shares.values()), notes=dict(
+            notes, op_types=list(shares.keys()), class_share=prof.per_class_share)))
+    if "dequantize_share" in wanted:
+        record.add(Measurement("dequantize_share", [prof.dequantize_share], notes=notes))
+
+
+METERS = (
+    Meter("storage", ("storage_bytes",), measure_storage),
+    Meter("storage_gzip", ("storage_gzip_bytes",), measure_storage_gzip),
+    Meter("params", ("params",), measure_params),
+    Meter("depth", ("depth",), measure_depth),
+    Meter("time_and_power", ("inference_time_s",) + POWER_METRICS, measure_time_and_power),
+    Meter("memory", ("memory_peak_bytes",), measure_memory),
+    Meter("accuracy", in_group("accuracy"), measure_accuracy),
+    Meter("op_profile", in_group("ops"), measure_op_profile),
+)
+
+
+def measure_all(measurer, deployed, record):
+    # type: (Any, Deployed, Any) -> None
+    """Run every meter whose metrics the cell asks for, in the table's order."""
+    asked = set(deployed.cell.metrics)
+    for meter in METERS:
+        wanted = [m for m in meter.metrics if m in asked]
+        if wanted:
+            meter.measure(measurer, deployed, record, wanted)

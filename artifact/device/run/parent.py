@@ -1,0 +1,58 @@
+"""The parent of a run: which cells are pending, one worker process per model, progress, failures.
+
+`run_profile` starts `python -m artifact.device.run.worker <profile> <model> <results>` for each
+model that has pending cells, shows progress from the worker's `CELL <key> <seconds>` and
+`STEP <what>` lines, and reports failures at the end. Killing either at any moment loses at most
+the cell in progress; a re-run redoes only that.
+"""
+import os
+import subprocess
+import sys
+from typing import Any, Callable, List, Mapping, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
+
+from artifact.core.inputs import environment_for_worker
+from artifact.core.profiles import load_profile
+from artifact.core.results import as_results
+from artifact.device.run.inputs import check_required, open_inputs
+
+
+def pending_cells(profile, results):
+    # type: (Any, ResultsDir) -> List[Any]
+    """Cells without a record, and cells whose technique could not be applied when they ran
+    (a newer version of the artifact may support it now)."""
+    done = as_results(results).load_records()
+    return [c for c in profile.cells
+            if c.key not in done or done[c.key].provenance.get("technique_unsupported")]
+
+
+def run_profile(profile, results, inputs=None, progress=None, python=sys.executable):
+    # type: (Any, ResultsDir, Optional[Mapping[str, Any]], Optional[Callable[..., None]], str) -> Tuple[int, List[str]]
+    """Measure every cell of the profile that has no record yet; returns (cells to do, failures).
+
+    `profile` is a loaded Profile (or a name/path to load); `progress(model, what, seconds)` is
+    called per STEP (seconds None) and per finished CELL."""
+    if isinstance(profile, str):
+        profile = load_profile(profile)
+    results = as_results(results)
+    inputs = dict(inputs or {})
+    check_required(profile, inputs)
+    todo = pending_cells(profile, results)
+    open_inputs([c.model for c in todo], inputs)
+    results.pin_inputs(inputs)
+    env = environment_for_worker(inputs)
+    failures = []
+    os.makedirs(results.logs, exist_ok=True)
+    for model in [m for m in profile.models if any(c.model == m for c in todo)]:
+        log_path = results.log_file(model)
+        cmd = [python, "-m", "artifact.device.run.worker", profile.source, model, results.path]
+        with open(log_path, "a") as log:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True, env=env)
+            for line in proc.stdout:
+                if line.startswith("CELL ") and progress is not None:
+                    progress(model, line.split()[1], float(line.split()[2]))
+                elif line.startswith("STEP ") and progress is not None:
+                    progress(model, line[5:].strip(), None)
+            code = proc.wait()
+        if code != 0:
+            failures.append("{} (exit {}; see {})".format(model, code, log_path))
+    return len(todo), failures

@@ -1,0 +1,135 @@
+"""The worker: measures one model's pending cells, in a process of its own.
+
+    python -m artifact.device.run.worker <profile> <model> <results dir>
+
+It trains (or loads) the model's baseline, then for each pending cell applies the technique,
+writes the deployable file, loads that file back, runs the meters on it, and saves the record
+atomically. Prints `STEP <what>` and `CELL <key> <seconds>` lines for the parent's progress bar.
+"""
+import gc
+import os
+import sys
+import time
+from typing import Any, Dict, List  # noqa: F401 (names of the type comments; typing has them on 3.6)
+
+from artifact.core.errors import ArtifactError, UnsupportedError
+from artifact.core.inputs import inputs_from_env
+from artifact.core.profiles import Cell, load_profile
+from artifact.core.records import Record
+from artifact.core.results import as_results, timestamp
+from artifact.core.techniques import retrains
+from artifact.device.run.meters import Deployed, measure_all
+from artifact.device.run.parent import pending_cells
+
+
+class CellMeasurer(object):
+    """Measures one model's cells inside a worker process."""
+
+    def __init__(self, profile, model_name, results):
+        # type: (Any, str, Any) -> None
+        from artifact.device.measure.environment import collect_environment, sysfs_root
+        from artifact.device.measure.power import discover_power_sensor
+        from artifact.device.models.tasks import task_for
+
+        self.profile = profile
+        self.model_name = model_name
+        self.results = as_results(results)
+        inputs = inputs_from_env()
+        eval_samples = int(inputs.pop("eval_samples") or profile.measurement["eval_samples"])
+        self.settings = dict(profile.measurement, eval_samples=eval_samples)
+        self.task = task_for(model_name, inputs, eval_samples)
+        self.environment = collect_environment()
+        self.sysfs_root = sysfs_root()  # an emulated tree in tests
+        self.sensor, self.no_sensor_reason = discover_power_sensor(self.sysfs_root)
+        if self.sensor is not None:
+            self.environment["power_sensor"] = self.sensor.name
+            if self.sysfs_root != "/":
+                self.environment["power_sensor_emulated"] = self.sysfs_root
+
+    @property
+    def results_dir(self):
+        # type: () -> str
+        return self.results.path
+
+    def model_path(self, key, technique="baseline"):
+        # type: (str, str) -> str
+        return self.results.model_file(key, technique)
+
+    def baseline(self):
+        from artifact.device.compress.storage import load_model_file, save_model_file
+
+        path = self.model_path(Cell(self.model_name, "baseline", {}, []).key)
+        if not os.path.exists(path):
+            print("STEP training {}".format(self.model_name), flush=True)
+            model = self.task.train(epochs_scale=self.settings["train_epochs_scale"])
+            save_model_file(model, path, {"model": self.model_name, "technique": "baseline"})
+        return load_model_file(path)[0]
+
+    def _provenance(self, cell):
+        # type: (Cell) -> Dict[str, Any]
+        provenance = {"weights": self.task.weights, "data": self.task.description}  # type: Dict[str, Any]
+        if self.settings["train_epochs_scale"] != 1.0 and self.task.can_retrain:
+            provenance["train_epochs_scale"] = self.settings["train_epochs_scale"]
+        if retrains(cell.technique):
+            provenance["retrained"] = bool(self.task.can_retrain)
+            if not self.task.can_retrain:
+                provenance["retrain_note"] = self.task.retrain_note
+        return provenance
+
+    def measure(self, cell):
+        # type: (Cell) -> Record
+        from artifact.device.compat import keras
+        from artifact.device.compress.deploy import load_deployable, save_deployable
+        from artifact.device.compress.techniques import RETRAIN_EPOCHS, apply_technique
+        from artifact.device.models.architectures.mini_zoo import scaled_epochs
+
+        t0 = time.perf_counter()
+        record = Record(cell.to_dict(), self.environment, started_at=timestamp(), provenance=self._provenance(cell))
+        path = self.model_path(cell.key, cell.technique)
+        if not os.path.exists(path):
+            epochs = scaled_epochs(RETRAIN_EPOCHS, self.settings["train_epochs_scale"]) if self.task.can_retrain else 0
+            try:
+                variant = apply_technique(cell.technique, cell.setting, self.baseline(), self.task, epochs)
+            except UnsupportedError as exc:
+                record.provenance["technique_unsupported"] = str(exc)
+                for metric in cell.metrics:
+                    record.skip(metric, "{} cannot be applied to {} yet: {}".format(
+                        cell.technique, self.model_name, exc))
+                record.duration_s = time.perf_counter() - t0
+                return record
+            save_deployable(variant, path, cell.to_dict())
+            del variant
+        keras.backend.clear_session()
+        gc.collect()
+        model = load_deployable(path)
+        deployed = Deployed(cell, path, model, self.task.predict_fn(model), getattr(model, "is_litert", False))
+        measure_all(self, deployed, record)
+        record.duration_s = time.perf_counter() - t0
+        if not self.settings["keep_model_files"] and cell.technique != "baseline":
+            del model, deployed
+            os.remove(path)  # its size is in the record; the baseline stays for the next cells
+        return record
+
+
+def worker_main(argv):
+    # type: (List[str]) -> int
+    profile_source, model_name, results_path = argv
+    profile = load_profile(profile_source)
+    results = as_results(results_path)
+    measurer = CellMeasurer(profile, model_name, results)
+    pending = {c.key for c in pending_cells(profile, results)}
+    for cell in profile.cells_of(model_name):
+        if cell.key not in pending:
+            continue
+        record = measurer.measure(cell)
+        results.save_record(record)
+        print("CELL {} {:.2f}".format(cell.key, record.duration_s), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(worker_main(sys.argv[1:]))
+    except ArtifactError as exc:
+        sys.stderr.write("error: {}\n".format(exc))
+        sys.exit(2)

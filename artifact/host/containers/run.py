@@ -1,0 +1,123 @@
+"""Run a container of an image with what a run needs: the caller's uid:gid, results and data sets
+as volumes, host networking, GPU access, and for the Jetson the host's sensors and board files."""
+import os
+import sys
+
+import docker.errors
+import docker.types
+
+from artifact.host.containers import ContainerError
+from artifact.host.containers.engine import has_nvidia_runtime
+
+RESULTS, DATASETS, HOST_ROOT = "/results", "/datasets", "/host"
+# ARTIFACT_SYSFS_ROOT given on the host (an emulated sensor tree): mounted here in the container
+EMULATED_ROOT = "/sysfs-root"
+# inputs given as host paths: translated when under --datasets, else left out (with a warning)
+PATH_VARIABLES = ("ARTIFACT_IMAGENET", "ARTIFACT_CHECKPOINTS", "ARTIFACT_NMT")
+# board files the artifact reads under ARTIFACT_SYSFS_ROOT (artifact/device/measure/board_state.py);
+# mounted only on an L4T engine (its kernel says "tegra"): a bind mount of a missing file would
+# make Docker create a directory in its place on the board
+TEGRA_FILES = ("/etc/nv_tegra_release", "/etc/nvpmodel.conf", "/var/lib/nvpmodel")
+JTOP_SOCKET = "/run/jtop.sock"
+
+
+def is_local(engine_url: str) -> bool:
+    return engine_url.startswith(("unix://", "npipe://"))
+
+
+def container_options(info: dict, target: str, image: str, results: str, datasets: str = "", cpu: bool = False,
+                      engine_url: str = "unix:///var/run/docker.sock", environ=None, uid=None, gid=None,
+                      warn=None) -> dict:
+    """The keyword arguments of `client.containers.run` (decided from the engine's `info()`)."""
+    environ = os.environ if environ is None else environ
+    warn = warn or (lambda text: print(f"warning: {text}", file=sys.stderr))
+    uid = os.getuid() if uid is None else uid
+    gid = os.getgid() if gid is None else gid
+    volumes = {os.path.abspath(results): {"bind": RESULTS, "mode": "rw"}}
+    env = {"ARTIFACT_IMAGE": image}
+    if datasets:
+        volumes[os.path.abspath(datasets)] = {"bind": DATASETS, "mode": "ro"}
+    for key, value in sorted(environ.items()):
+        if not key.startswith("ARTIFACT_") or key in ("ARTIFACT_IMAGE", "ARTIFACT_SYSFS_ROOT"):
+            continue
+        if key in PATH_VARIABLES and value:
+            inside = path_in_container(value, datasets)
+            if inside is None:
+                warn(f"{key}={value} is not under --datasets: left out of the container")
+                continue
+            value = inside
+        env[key] = value
+    options = {"network_mode": "host", "user": f"{uid}:{gid}", "volumes": volumes, "environment": env,
+               "detach": True, "init": True}
+    nvidia = has_nvidia_runtime(info) and not cpu
+    if target == "jetson":
+        # the host's sysfs, board files and device tree seen under /host: ARTIFACT_SYSFS_ROOT=/host
+        volumes["/sys"] = {"bind": HOST_ROOT + "/sys", "mode": "ro"}
+        volumes["/proc/cpuinfo"] = {"bind": HOST_ROOT + "/proc/cpuinfo", "mode": "ro"}  # every Linux engine has it
+        tegra = "tegra" in str(info.get("KernelVersion", ""))
+        if tegra:
+            for path in TEGRA_FILES:
+                volumes[path] = {"bind": HOST_ROOT + path, "mode": "ro"}
+            volumes["/sys/firmware/devicetree/base"] = {"bind": HOST_ROOT + "/proc/device-tree", "mode": "ro"}
+        if is_local(engine_url) and os.path.exists(JTOP_SOCKET):
+            volumes[JTOP_SOCKET] = {"bind": JTOP_SOCKET, "mode": "rw"}
+        env["ARTIFACT_SYSFS_ROOT"] = HOST_ROOT
+        if environ.get("ARTIFACT_SYSFS_ROOT"):
+            if is_local(engine_url):
+                volumes[os.path.abspath(environ["ARTIFACT_SYSFS_ROOT"])] = {"bind": EMULATED_ROOT, "mode": "ro"}
+                env["ARTIFACT_SYSFS_ROOT"] = EMULATED_ROOT
+            else:
+                warn("ARTIFACT_SYSFS_ROOT names a path on this machine, not on the remote engine: ignored")
+        options["group_add"] = ["video"]  # the Jetson GPU device nodes belong to group video
+        if nvidia:
+            options["runtime"] = "nvidia"
+            env.setdefault("NVIDIA_DRIVER_CAPABILITIES", "compute,utility")
+    elif nvidia:
+        options["device_requests"] = [docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])]
+    return options
+
+
+def path_in_container(path: str, datasets: str):
+    """Where host `path` appears in a container that mounts `datasets` at /datasets (None: not under it)."""
+    if not datasets:
+        return None
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(datasets))
+    if rel == os.curdir:
+        return DATASETS
+    if rel.startswith(os.pardir):
+        return None
+    return DATASETS + "/" + rel.replace(os.sep, "/")
+
+
+def run_container(client, target: str, image: str, command=None, results: str = "results", datasets: str = "",
+                  cpu: bool = False, engine_url: str = "", out=None, environ=None) -> int:
+    """Run the image, stream its output, remove the container; returns its exit status."""
+    out = out or sys.stdout
+    if datasets and not os.path.isdir(datasets):
+        raise ContainerError(f"--datasets {datasets}: no such directory")
+    os.makedirs(results, exist_ok=True)
+    info = client.info()
+    options = container_options(info, target, image, results, datasets, cpu, engine_url or "unix://",
+                                environ=environ)
+    try:
+        container = client.containers.run(image, command, **options)
+    except docker.errors.ImageNotFound:
+        raise ContainerError(f"no image {image} on the engine: run `invoke docker.build --target {target}` "
+                             f"(or set docker.images.{target} in invoke.yaml)") from None
+    except docker.errors.APIError as error:
+        why = " ".join(str(error.explanation or error).split())[:300]
+        raise ContainerError(f"cannot start {image}: {why}") from None
+    try:
+        for chunk in container.logs(stream=True, follow=True):
+            out.write(chunk.decode("utf-8", "replace") if isinstance(chunk, bytes) else chunk)
+            out.flush()
+        status = int(container.wait().get("StatusCode", 1))
+    except KeyboardInterrupt:
+        container.stop(timeout=10)
+        status = 130
+    finally:
+        try:
+            container.remove(force=True)
+        except docker.errors.APIError:
+            pass
+    return status

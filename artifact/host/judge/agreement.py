@@ -1,0 +1,62 @@
+"""Does a run agree with a frozen reference run of the same profile? (`artifact check --against DIR`)
+
+Used where the same pipeline runs somewhere else (a container, an emulated arm64 image, a reviewer's
+machine) and must be shown to do the same work. Two verdict files agree when
+- every claim the reference judged (PASS, DEVIATION or FAIL) is judged here too: no experiment
+  silently lost, no metric newly SKIPPED or NOT-RUN;
+- claims on exact metrics (sizes, parameter counts, depth) reach the same outcome with the same
+  value to within `EXACT_REL` (the serializer is the same; only the platform differs);
+- nothing new is judged that the reference could not judge, unless it is an added claim.
+Noisy metrics (time, power, energy, memory, accuracy after training) may move between PASS,
+DEVIATION and FAIL: their tolerance is the claim's own rule, judged by `check`, not here.
+"""
+import math
+import os
+
+from artifact.core.errors import MissingInputError
+from artifact.core.metrics import exact_metrics
+from artifact.core.results import ResultsDir
+from artifact.host.judge.verdicts import DEVIATION, FAIL, PASS
+
+EXACT_METRICS = exact_metrics()
+EXACT_REL = 0.01
+JUDGED = (PASS, DEVIATION, FAIL)
+
+
+def _close(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return abs(a - b) <= EXACT_REL * max(abs(a), abs(b), 1e-12)
+
+
+def disagreements(verdicts: dict, reference: dict) -> list[str]:
+    """One line per disagreement between two verdicts.json documents (empty: they agree)."""
+    now = {v["claim_id"]: v for v in verdicts["verdicts"]}
+    before = {v["claim_id"]: v for v in reference["verdicts"]}
+    problems = []
+    for cid, old in sorted(before.items()):
+        new = now.get(cid)
+        if new is None:
+            problems.append(f"{cid}: in the reference verdicts, absent here (claims differ?)")
+            continue
+        if old["outcome"] in JUDGED and new["outcome"] not in JUDGED:
+            problems.append(f"{cid}: {old['outcome']} in the reference, {new['outcome']} here: {new['explanation']}")
+        elif old["outcome"] not in JUDGED and new["outcome"] in JUDGED:
+            problems.append(f"{cid}: {old['outcome']} in the reference but judged here ({new['outcome']}): "
+                            "the run measured something the reference could not")
+        elif new.get("metric") in EXACT_METRICS and old["outcome"] in JUDGED and (
+                new["outcome"] != old["outcome"] or not _close(new["measured"], old["measured"])):
+            problems.append(f"{cid}: exact metric {new['metric']} moved: {old['outcome']} {old['measured']} "
+                            f"-> {new['outcome']} {new['measured']}")
+    return problems
+
+
+def disagreements_with(verdicts: dict, reference_dir: str) -> list[str]:
+    """`disagreements` against the verdicts.json of a results or reference directory."""
+    reference = ResultsDir(reference_dir)
+    if not os.path.exists(reference.verdicts_json):
+        raise MissingInputError(f"--against {reference_dir}: no verdicts.json there; give a results or "
+                                "expected_results/reference/<profile> directory")
+    return disagreements(verdicts, reference.read_verdicts())

@@ -1,0 +1,31 @@
+"""`invoke check`: judge every claim against a run's records and write verdicts.json."""
+import os
+
+from artifact.core.errors import FormatError
+from artifact.core.results import ResultsDir, timestamp
+from artifact.host.judge.claims import CLAIMS_DIR, load_claims
+from artifact.host.judge.verdicts import RunView, Verdict, judge, summarize
+
+
+def load_run_info(results_dir: str) -> dict:
+    return ResultsDir(results_dir).read_run_info()
+
+
+def check(results_dir: str, claims_dir: str = CLAIMS_DIR) -> dict:
+    results = ResultsDir(results_dir)
+    info = results.read_run_info()
+    view = RunView(results.load_records(), info.get("stands_for", {}))
+    verdicts = [judge(claim, view) for claim in load_claims(claims_dir)]
+    data = {"profile": info.get("profile"), "checked_at": timestamp(), "claims_dir": os.path.relpath(claims_dir),
+            "counts": summarize(verdicts), "flagged": sum(1 for v in verdicts if v.flags),
+            "verdicts": [v.to_dict() for v in verdicts]}
+    return results.write_verdicts(data)
+
+
+def load_verdicts(results_dir: str) -> tuple[dict, list[Verdict]]:
+    results = ResultsDir(results_dir)
+    data = results.read_verdicts()
+    try:
+        return data, [Verdict(**v) for v in data["verdicts"]]
+    except (KeyError, TypeError) as exc:
+        raise FormatError(f"{results.verdicts_json}: malformed verdicts ({exc}); re-run `invoke check`") from None

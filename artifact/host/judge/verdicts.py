@@ -1,0 +1,260 @@
+"""Judge claims against the records of a run. Pure: no files, no printing.
+
+Outcomes: PASS, DEVIATION (the paper's direction holds but the number is off the tolerance,
+or a rule says misses are deviations), FAIL, NOT-RUN (the run has no cell for it), SKIPPED (the
+cell ran but the metric could not be measured here; the record's reason is carried).
+"""
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from artifact.core.metrics import CI95_RELATIVE as CI95
+from artifact.core.metrics import METRICS, PAIRED_RATIO, PAIRED_RATIO_CI, SCORED, declared_note
+from artifact.core.profiles import cell_key
+from artifact.host.judge.claims import Claim, Config
+
+PASS, DEVIATION, FAIL, NOT_RUN, SKIPPED = "PASS", "DEVIATION", "FAIL", "NOT-RUN", "SKIPPED"
+OUTCOMES = (PASS, DEVIATION, FAIL, NOT_RUN, SKIPPED)
+
+
+@dataclass
+class Verdict:
+    claim_id: str
+    outcome: str
+    paper_value: float
+    measured: float | None
+    delta: float | None
+    rule: str
+    explanation: str
+    source: str = ""
+    statement: str = ""
+    metric: str = ""
+    models: dict = field(default_factory=dict)  # run model -> per-model measured value
+    evidence: list = field(default_factory=list)  # record keys
+    flags: list = field(default_factory=list)  # "record key: problem" of the measurements judged
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class RunView:
+    """Records of one run indexed by (model, technique, setting), with the model mapping."""
+
+    def __init__(self, records: dict, stands_for: dict):
+        self.records = records
+        self.stands_for = stands_for
+
+    def run_models_for(self, paper_models, stand_ins: bool = True) -> list[str]:
+        """The run's models that are the paper's models, or stand in for them if allowed."""
+        wanted = set(paper_models)
+        models = sorted({r.cell["model"] for r in self.records.values()})
+        return [m for m in models
+                if m in wanted or (stand_ins and wanted & set(self.stands_for.get(m, [])))]
+
+    def record(self, model: str, config: Config):
+        return self.records.get(cell_key(model, config.technique, config.setting))
+
+
+class _Missing(Exception):
+    def __init__(self, outcome: str, reason: str):
+        super().__init__(reason)
+        self.outcome, self.reason = outcome, reason
+
+
+def _value(view: RunView, model: str, config: Config, metric: str, evidence: list) -> float:
+    record = view.record(model, config)
+    if record is None:
+        raise _Missing(NOT_RUN, f"no {config.describe()} cell for {model} in this run")
+    if metric in record.skipped:
+        raise _Missing(SKIPPED, record.skipped[metric])
+    value = record.value(metric)
+    if value is None:
+        raise _Missing(NOT_RUN, f"{record.key} has no {metric} measurement")
+    evidence.append(record.key)
+    return value
+
+
+def statistic(claim: Claim, view: RunView, model: str, config: Config, evidence: list) -> float:
+    value = _value(view, model, config, claim.metric, evidence)
+    if claim.statistic == "value":
+        return value
+    base = _value(view, model, Config("baseline"), claim.metric, evidence)
+    if claim.statistic == "drop_pts":  # percentage points for fractions, raw units otherwise (BLEU)
+        return (base - value) * (100.0 if METRICS[claim.metric].unit == "fraction" else 1.0)
+    if base == 0 or not math.isfinite(base):
+        return float("nan")
+    paired = paired_ratio(view.record(model, config), claim.metric)
+    ratio = value / base if paired is None else paired
+    return {"ratio": ratio, "change_pct": (ratio - 1) * 100.0, "reduction_pct": (1 - ratio) * 100.0}[claim.statistic]
+
+
+def _note(record, metric: str, name: str) -> float | None:
+    """A numeric note the metric's row declares (artifact.core.metrics), or None."""
+    if not declared_note(metric, name):
+        return None
+    m = record.measurements.get(metric) if record is not None else None
+    value = m.notes.get(name) if m is not None else None
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) and value >= 0 else None
+
+
+def paired_ratio(record, metric: str) -> float | None:
+    """The variant/baseline ratio measured window by window against the baseline (timing), if any."""
+    return _note(record, metric, PAIRED_RATIO) or None  # a ratio of 0 is no ratio
+
+
+def _paired(record, metric: str, config: Config) -> tuple:
+    """(ratio to the baseline, its relative 95% CI) measured in paired windows; the baseline is (1, 0)."""
+    if config.technique == "baseline":
+        return 1.0, 0.0
+    ratio = paired_ratio(record, metric)
+    ci = _note(record, metric, PAIRED_RATIO_CI) if ratio is not None else None
+    return ratio, ci
+
+
+def _ordering(claim: Claim, view: RunView, model: str, evidence: list) -> tuple:
+    """lhs/rhs and its relative 95% CI (None when unknown).
+
+    For variants timed in windows paired with the baseline, the ratio of their paired ratios.
+    """
+    assert claim.lhs is not None and claim.rhs is not None  # an ordering claim has both (claims.parse_claim)
+    lhs = statistic(claim, view, model, claim.lhs, evidence)
+    rhs = statistic(claim, view, model, claim.rhs, evidence)
+    records = [view.record(model, c) for c in (claim.lhs, claim.rhs)]
+    pairs = [_paired(r, claim.metric, c) for r, c in zip(records, (claim.lhs, claim.rhs))]
+    if claim.statistic == "value" and None not in (pairs[0][0], pairs[1][0]):
+        (lhs, lhs_ci), (rhs, rhs_ci) = pairs
+    else:
+        lhs_ci, rhs_ci = (_note(r, claim.metric, CI95) for r in records)
+    ci = math.hypot(lhs_ci, rhs_ci) if None not in (lhs_ci, rhs_ci) else None
+    return (lhs / rhs if rhs else float("nan")), ci
+
+
+def binomial_se_pts(view: RunView, model: str, claim: Claim) -> float | None:
+    """Standard error, in points, of the difference between the fp32 and the variant accuracy on n samples."""
+    base, variant = view.record(model, Config("baseline")), view.record(model, claim.config)
+    n = _note(variant, claim.metric, SCORED) or _note(base, claim.metric, SCORED)
+    if not n:
+        return None
+    p_base, p_variant = base.value(claim.metric), variant.value(claim.metric)
+    return 100.0 * math.sqrt((p_base * (1 - p_base) + p_variant * (1 - p_variant)) / n)
+
+
+def _per_model(claim: Claim, view: RunView, models: list, evidence: list) -> tuple[dict, dict, dict]:
+    """Per-model values, their noise (ordering: relative CI; binomial: SE in points; else None),
+    and the models left out with why (NOT-RUN/SKIPPED cells)."""
+    values, noise, missing = {}, {}, {}
+    for model in models:
+        try:
+            if claim.rule.kind == "ordering":
+                values[model], noise[model] = _ordering(claim, view, model, evidence)
+            else:
+                values[model] = statistic(claim, view, model, claim.config, evidence)
+                noise[model] = binomial_se_pts(view, model, claim) if claim.rule.kind == "binomial" else None
+        except _Missing as exc:
+            missing[model] = exc
+    return values, noise, missing
+
+
+def apply_rule(claim: Claim, measured: float, noise: float | None = None) -> tuple[str, str]:
+    """Outcome and explanation of one measured number under the claim's rule.
+
+    `noise`: for orderings, the relative 95% CI of lhs/rhs: an ordering that does not hold but lies
+    within it is a DEVIATION (the run cannot resolve the difference), not a FAIL. For binomial
+    rules, the standard error of the drop in points (None: the run did not record n; SE taken as 0).
+    """
+    rule, paper = claim.rule, claim.paper_value
+    if measured is None or not math.isfinite(measured):
+        return FAIL, "measured value is undefined (NaN or a zero baseline)"
+    miss = DEVIATION if rule.on_miss == "deviation" else FAIL
+    if rule.kind == "ordering":
+        holds = measured < 1 if rule.relation == "<" else measured > 1
+        text = f"lhs/rhs = {measured:.4g}, paper says {rule.relation} 1"
+        if holds:
+            return PASS, text
+        if noise is not None and abs(measured - 1) <= noise:
+            return DEVIATION, f"{text}; the other way but within the measured noise (95% CI ±{noise:.1%})"
+        return FAIL, text + (f", outside the measured noise (95% CI ±{noise:.1%})" if noise is not None else "")
+    if rule.kind == "binomial":
+        se = noise or 0.0
+        bound = paper + rule.tolerance * se
+        ok = measured <= bound
+        why = (f"SE {se:.3g} points" if noise is not None else "n not recorded, SE taken as 0")
+        return (PASS if ok else miss), (f"drop {measured:.4g} {'≤' if ok else '>'} {paper:.4g} + "
+                                        f"{rule.tolerance:g}×{se:.3g} = {bound:.4g} ({why})")
+    if rule.kind == "direction":
+        if measured * paper < 0 or (paper != 0 and measured == 0):
+            return FAIL, f"{measured:+.4g} goes the other way from the paper's {paper:+.4g}"
+        ok = abs(measured - paper) <= rule.tolerance
+        sign = "≤" if ok else ">"
+        return (PASS if ok else DEVIATION), f"same direction; |{measured:.4g} − {paper:.4g}| {sign} {rule.tolerance:g}"
+    bound = {"absolute": rule.tolerance, "relative": rule.tolerance * abs(paper)}.get(rule.kind, rule.tolerance)
+    if rule.kind in ("absolute", "relative"):
+        ok = abs(measured - paper) <= bound
+        gap = abs(measured - paper)
+        return (PASS if ok else miss), f"|{measured:.4g} − {paper:.4g}| = {gap:.4g} {'≤' if ok else '>'} {bound:.4g}"
+    if rule.kind == "at_least":
+        ok = measured >= paper - bound
+        return (PASS if ok else miss), f"{measured:.4g} {'≥' if ok else '<'} {paper:.4g} − {bound:g}"
+    ok = measured <= paper + bound
+    return (PASS if ok else miss), f"{measured:.4g} {'≤' if ok else '>'} {paper:.4g} + {bound:g}"
+
+
+def judge(claim: Claim, view: RunView) -> Verdict:
+    base: dict[str, Any] = dict(claim_id=claim.id, paper_value=claim.paper_value, rule=claim.rule.describe(),
+                source=claim.source, statement=claim.statement, metric=claim.metric)
+    models = view.run_models_for(claim.models, claim.stand_ins)
+    if not models:
+        what = "(or a stand-in)" if claim.stand_ins else "(stand-ins do not count for this claim)"
+        return Verdict(outcome=NOT_RUN, measured=None, delta=None,
+                       explanation=f"this run has none of {', '.join(claim.models)} {what}", **base)
+    evidence: list = []
+    values, noise, missing = _per_model(claim, view, models, evidence)
+    if not values:
+        first = missing[models[0]]
+        return Verdict(outcome=first.outcome, measured=None, delta=None, explanation=first.reason,
+                       evidence=evidence, **base)
+    if claim.aggregate == "each":
+        judged = {m: apply_rule(claim, v, noise[m]) for m, v in values.items()}
+        order = [FAIL, DEVIATION, PASS]
+        worst_model = min(judged, key=lambda m: order.index(judged[m][0]))
+        outcome, why = judged[worst_model]
+        measured = values[worst_model]
+        explanation = f"worst of {len(values)} models is {worst_model}: {why}"
+    else:
+        finite = [v for v in values.values() if math.isfinite(v)]
+        measured = sum(finite) / len(finite) if len(finite) == len(values) else float("nan")
+        outcome, why = apply_rule(claim, measured, _mean_noise(list(noise.values())))
+        explanation = f"mean over {', '.join(values)}: {why}"
+    delta = measured - claim.paper_value if measured is not None and math.isfinite(measured) else None
+    if any(paired_ratio(view.records.get(k), claim.metric) is not None for k in evidence):
+        explanation += " (time ratios from windows paired with the fp32 baseline)"
+    if missing:  # judged on the models that were measured; the others are named, never hidden
+        explanation += "; left out: " + "; ".join(f"{m} ({e.outcome}: {e.reason})" for m, e in missing.items())
+    if outcome != PASS and claim.notes:
+        explanation += f" — known: {claim.notes}"
+    evidence = sorted(set(evidence))
+    return Verdict(outcome=outcome, measured=measured, delta=delta, explanation=explanation,
+                   models=values, evidence=evidence, flags=measurement_flags(view, evidence, claim.metric), **base)
+
+
+def _mean_noise(noises: list) -> float | None:
+    """Noise of a mean of independent per-model numbers: √(Σ σ²) / k (None if any is unknown)."""
+    if not noises or any(n is None for n in noises):
+        return None
+    return math.sqrt(sum(n * n for n in noises)) / len(noises)
+
+
+def measurement_flags(view: RunView, evidence: list, metric: str) -> list:
+    """Quality flags (non-converged timing, sensor errors, throttling, ...) of the judged measurements."""
+    flags = []
+    for key in evidence:
+        measurement = view.records[key].measurements.get(metric) if key in view.records else None
+        flags += [f"{key}: {flag}" for flag in (measurement.flags if measurement is not None else [])]
+    return flags
+
+
+def summarize(verdicts: list) -> dict:
+    counts = {o: 0 for o in OUTCOMES}
+    for v in verdicts:
+        counts[v.outcome] += 1
+    return counts

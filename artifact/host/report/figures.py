@@ -1,0 +1,495 @@
+"""The paper's figures regenerated from a run's records: data in, matplotlib Figure out.
+
+Each function takes a `pandas.DataFrame` of summarised records (`records_frame`) and returns a
+Figure, or None when the run has nothing for it. No file I/O here.
+"""
+import math
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from artifact.core.metrics import METRICS  # noqa: E402
+from artifact.core.profiles import setting_slug  # noqa: E402
+
+# Panel specs: (kind, metrics, title). Kinds: "ratio" = grouped bars per model, % of the same run's fp32
+# baseline, one bar per setting; "accuracy" = values per model with the fp32 bar in grey, top-1 (top-5 as a
+# lighter bar behind it) or BLEU for NMT models; "prf" = precision/recall/F1 of the classification models.
+PAPER_PANELS = [  # Figs 13 and 20, in the paper's order (Section IV)
+    ("ratio", ("storage_bytes",), "(a) model size, % of fp32"),
+    ("ratio", ("inference_time_s",), "(b) inference time, % of fp32"),
+    ("accuracy", ("top1", "top5", "bleu"), "(c) accuracy, %: top-1 (top-5 lighter), BLEU for NMT"),
+    ("ratio", ("power_peak_w",), "(d) peak power, % of fp32"),
+    ("ratio", ("energy_j",), "(e) energy per inference, % of fp32"),
+    ("prf", ("precision", "recall", "f1"), "(f) precision / recall / F1, %"),
+]
+RATIO_PANELS = PAPER_PANELS  # the name earlier versions used
+
+COMBINED_PANELS = [  # Fig 41: 8-bit quantization + pruning
+    ("ratio", ("storage_bytes",), "(a) model size, % of fp32"),
+    ("ratio", ("inference_time_s",), "(b) inference time, % of fp32"),
+    ("ratio", ("energy_j",), "(c) energy per inference, % of fp32"),
+    ("accuracy", ("top1",), "(d) top-1 accuracy, %"),
+]
+
+SPARSITY_PANELS = [  # beyond the paper: zeros in a dense model show in the gzipped size only
+    ("ratio", ("storage_bytes",), "(a) file size, % of fp32"),
+    ("ratio", ("storage_gzip_bytes",), "(b) file size gzipped, % of fp32 gzipped"),
+    ("ratio", ("inference_time_s",), "(c) inference time, % of fp32"),
+    ("ratio", ("params",), "(d) parameters, % of fp32"),
+    ("accuracy", ("top1", "top5"), "(e) top-1 accuracy, % (top-5 lighter)"),
+    ("prf", ("precision", "recall", "f1"), "(f) precision / recall / F1, %"),
+]
+
+LABELS = {"top1": "top-1", "top5": "top-5", "bleu": "BLEU", "precision": "precision", "recall": "recall",
+          "f1": "F1", "power_peak_w": "peak power", "energy_j": "energy"}
+SKIP_COLOUR = "#a33"
+
+
+def records_frame(records: dict) -> pd.DataFrame:
+    rows = []
+    for record in records.values():
+        row = {"model": record.cell["model"], "technique": record.cell["technique"],
+               "setting": setting_slug(record.cell["technique"], record.cell["setting"]),
+               **{f"setting.{k}": v for k, v in record.cell["setting"].items()}}
+        for metric, measurement in record.measurements.items():
+            row[metric] = record.value(metric)
+            if any("EMULATED" in flag for flag in measurement.flags):
+                row[f"emulated.{metric}"] = True
+        for metric, reason in record.skipped.items():
+            row[f"skipped.{metric}"] = reason
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for metric in METRICS:  # every metric has a column (NaN where not measured or skipped)
+        if metric not in frame:
+            frame[metric] = math.nan
+    return frame
+
+
+def _with_ratio(df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    base = df[df.technique == "baseline"].set_index("model")[metric]
+    out = df.copy()
+    out[metric + ".ratio"] = [row[metric] / base.get(row["model"], math.nan) * 100
+                              if pd.notna(row[metric]) else math.nan
+                              for _, row in out.iterrows()]
+    return out
+
+
+def _skip_reason(df, metric):
+    col = f"skipped.{metric}"
+    return df[col].dropna().iloc[0] if col in df and df[col].notna().any() else None
+
+
+def _skip_note(ax, df, metrics):
+    """Write SKIPPED and the records' reason(s) across an empty panel (metrics: a name or a sequence)."""
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    reasons = {}
+    for metric in metrics:
+        reason = _skip_reason(df, metric)
+        if reason:
+            reasons.setdefault(reason, []).append(LABELS.get(metric, metric))
+    if not reasons:
+        text = "not measured in this run"
+    elif len(reasons) == 1:
+        text = _wrap(next(iter(reasons)))
+    else:
+        text = "\n".join(_wrap(f"{'/'.join(names)}: {reason}", limit=220) for reason, names in reasons.items())
+    ax.text(0.5, 0.5, "SKIPPED\n" + text, ha="center", va="center", fontsize=7,
+            transform=ax.transAxes, color=SKIP_COLOUR)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _wrap(text, width=40, limit=300):
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + len(word) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += word + " "
+    wrapped = "\n".join([*lines, line.rstrip()])
+    return wrapped if len(wrapped) <= limit else wrapped[:limit - 1].rstrip() + "\u2026"
+
+
+def _natural(text):
+    """Sort key putting bits-6 before bits-8 before bits-16."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def _scale(metric):
+    """Fractions are drawn as %, BLEU as it is."""
+    return 100.0 if metric in METRICS and METRICS[metric].unit == "fraction" else 1.0
+
+
+def _colour(setting, settings):
+    return "0.6" if setting == "fp32" else f"C{settings.index(setting) % 10}"
+
+
+def _bar_rows(rows, setting):
+    """The rows of one bar: the fp32 baseline, or a compressed variant's setting."""
+    if setting == "fp32":
+        return rows[rows.technique == "baseline"]
+    return rows[(rows.technique != "baseline") & (rows.setting == setting)]
+
+
+def _offsets(n, width):
+    return [(i - (n - 1) / 2) * width for i in range(n)]
+
+
+def _model_ticks(ax, labels):
+    ax.set_xticks(range(len(labels)), labels, rotation=20 if len(labels) <= 5 else 40, ha="right",
+                  rotation_mode="anchor", fontsize=7)
+
+
+def _ratio_panel(ax, sub, metric, models, settings):
+    """Grouped bars per model, one per setting, % of the same run's fp32 baseline; False if nothing to draw."""
+    data = _with_ratio(sub, metric)
+    col = metric + ".ratio"
+    variants = data[data.technique != "baseline"]
+    if variants[col].notna().sum() == 0:
+        return False
+    width = 0.8 / len(settings)
+    for setting, offset in zip(settings, _offsets(len(settings), width)):
+        rows = _bar_rows(data, setting)
+        vals = [rows.loc[rows.model == m, col].mean() for m in models]
+        ax.bar([j + offset for j in range(len(models))], vals, width, color=_colour(setting, settings))
+    ax.axhline(100, color="k", lw=0.6)
+    _model_ticks(ax, models)
+    _missing_note(ax, sub, [metric], [m for m in models if variants.loc[variants.model == m, col].notna().sum() == 0])
+    if f"emulated.{metric}" in sub and sub[f"emulated.{metric}"].fillna(False).astype(bool).any():
+        ax.text(0.5, 0.5, "EMULATED sensor:\nplumbing check, not a measurement", transform=ax.transAxes,
+                ha="center", va="center", fontsize=11, color=SKIP_COLOUR, alpha=0.6, rotation=20)
+    return True
+
+
+def _accuracy_panel(ax, sub, metrics, models, settings):
+    """Values per model, fp32 bar in grey then one bar per setting: top-1 (top-5 as a lighter bar behind it
+    when the panel lists top5), or the first other metric the model has (BLEU for NMT)."""
+    primary = [m for m in metrics if m != "top5"]
+    overlay = "top5" if "top5" in metrics else None
+    bars = ["fp32", *settings]
+    width = 0.8 / len(bars)
+    labels, unmeasured, drawn = [], [], set()
+    for j, model in enumerate(models):
+        rows = sub[sub.model == model]
+        metric = next((m for m in primary if rows[m].notna().any()), None)
+        if metric is None:
+            labels.append(model)
+            unmeasured.append(model)
+            continue
+        labels.append(model if metric == primary[0] else f"{model} ({LABELS.get(metric, metric)})")
+        for setting, offset in zip(bars, _offsets(len(bars), width)):
+            cell = _bar_rows(rows, setting)
+            colour = _colour(setting, settings)
+            if overlay and metric == "top1" and cell[overlay].notna().any():
+                ax.bar(j + offset, cell[overlay].mean() * _scale(overlay), width, color=colour, alpha=0.35)
+                drawn.add(overlay)
+            value = cell[metric].mean()
+            if pd.notna(value):
+                ax.bar(j + offset, value * _scale(metric), width, color=colour)
+                drawn.add(metric)
+    if not drawn:
+        return False
+    _model_ticks(ax, labels)
+    _missing_note(ax, sub, [m for m in metrics if m not in drawn], unmeasured)
+    return drawn
+
+
+def _prf_panel(ax, sub, metrics, models, settings):
+    """One group per metric (precision, recall, F1), one bar per setting (fp32 grey): the mean over the
+    classification models that have the metric for every bar; dots are the single models."""
+    bars = ["fp32", *settings]
+    width = 0.8 / len(bars)
+    counted, drawn = set(), []
+    for k, metric in enumerate(metrics):
+        table = {s: _bar_rows(sub, s).groupby("model")[metric].mean() for s in bars}
+        common = [m for m in models if all(pd.notna(table[s].get(m)) for s in bars)]
+        if not common:
+            continue
+        drawn.append(metric)
+        counted.update(common)
+        for setting, offset in zip(bars, _offsets(len(bars), width)):
+            vals = table[setting][common] * _scale(metric)
+            ax.bar(k + offset, vals.mean(), width, color=_colour(setting, settings))
+            ax.plot([k + offset] * len(vals), vals, ".", color="k", ms=2.5)
+    if not drawn:
+        return False
+    ax.set_xticks(range(len(metrics)), [LABELS.get(m, m) for m in metrics], fontsize=8)
+    ax.set_xlabel(f"mean of {len(counted)} classification model(s); dots: each model", fontsize=7)
+    skipped = [m for m in metrics if m not in drawn]
+    if skipped:
+        _missing_note(ax, sub, skipped, [])
+    return True
+
+
+def _missing_note(ax, sub, metrics, models):
+    """Under a drawn panel: the metrics or models it lacks, with the records' skip reason."""
+    notes = []
+    for metric in metrics:
+        reason = _skip_reason(sub, metric)
+        if reason:
+            notes.append(f"{LABELS.get(metric, metric)} SKIPPED: {reason}")
+    if models:
+        notes.append("not measured: " + ", ".join(models))
+    if notes:
+        text = "\n".join(_wrap(note, width=70, limit=140) for note in notes)
+        label = ax.get_xlabel()
+        ax.set_xlabel((label + "\n" if label else "") + text, fontsize=6, color=SKIP_COLOUR)
+
+
+def technique_panels(df: pd.DataFrame, techniques: list, title: str, panels=None):
+    """Figs 13/20 (six panels, (a)-(f)), Fig 41 (four, (a)-(d)): each panel a metric of the paper's form;
+    a panel whose metric this run skipped is drawn with the reason, so every panel letter is there."""
+    panels = panels or PAPER_PANELS
+    variants = df[df.technique.isin(techniques)]
+    if variants.empty:
+        return None
+    models = sorted(variants.model.unique())
+    settings = sorted(variants.setting.unique(), key=_natural)
+    sub = df[df.model.isin(models) & df.technique.isin(["baseline", *techniques])]
+    ncols = 3 if len(panels) == 6 else len(panels)
+    nrows = math.ceil(len(panels) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(min(4.8 * ncols, 17), 3.9 * nrows + 0.6), squeeze=False)
+    top5_drawn = values_drawn = False
+    for ax, (kind, metrics, panel) in zip(axes.flat, panels):
+        if kind == "ratio":
+            drawn = _ratio_panel(ax, sub, metrics[0], models, settings)
+        elif kind == "accuracy":
+            drawn = _accuracy_panel(ax, sub, metrics, models, settings)
+            top5_drawn = top5_drawn or (bool(drawn) and "top5" in drawn)
+        else:
+            drawn = _prf_panel(ax, sub, metrics, models, settings)
+        if not drawn:
+            _skip_note(ax, sub, metrics)
+        values_drawn = values_drawn or (bool(drawn) and kind != "ratio")
+        ax.set_title(panel, fontsize=9)
+        ax.tick_params(axis="y", labelsize=7)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    handles = [Patch(color="0.6", label="fp32 (value panels)")] if values_drawn else []
+    handles += [Patch(color=_colour(s, settings), label=s) for s in settings]
+    if top5_drawn:
+        handles.append(Patch(color="0.6", alpha=0.35, label="top-5 (lighter bar behind top-1)"))
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.07 if nrows == 1 else 0.04, 1, 1))
+    return fig
+
+
+def threshold_sweep(df: pd.DataFrame):
+    """Fig 24: time and accuracy against the pruning threshold."""
+    sub = df[df.technique == "prune"]
+    if sub.empty or "setting.threshold" not in sub:
+        return None
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    timed = _with_ratio(df, "inference_time_s")
+    accuracy_drawn = False
+    for model in sorted(sub.model.unique()):
+        rows = timed[(timed.model == model) & (timed.technique == "prune")].sort_values("setting.threshold")
+        left.plot(rows["setting.threshold"] * 100, rows["inference_time_s.ratio"], "o-", label=model)
+        metric = "bleu" if rows["bleu"].notna().any() else "top1"
+        if rows[metric].notna().any():
+            scale = 1 if metric == "bleu" else 100
+            right.plot(rows["setting.threshold"] * 100, rows[metric] * scale, "o-", label=f"{model} ({metric})")
+            accuracy_drawn = True
+    if not accuracy_drawn:
+        _skip_note(right, sub, "top1")
+    left.set(xlabel="pruning threshold (%)", ylabel="inference time, % of fp32", title="(a) time")
+    right.set(xlabel="pruning threshold (%)", ylabel="top-1 % / BLEU", title="(b) accuracy")
+    left.legend(fontsize=7)
+    if accuracy_drawn:
+        right.legend(fontsize=7)
+    fig.suptitle("Fig 24: pruning thresholds")
+    fig.tight_layout()
+    return fig
+
+
+def memory_footprint(df: pd.DataFrame):
+    """Fig 27: peak memory of each variant, % of its fp32 model."""
+    data = _with_ratio(df, "memory_peak_bytes")
+    data = data[data.technique != "baseline"].dropna(subset=["memory_peak_bytes.ratio"])
+    if data.empty:
+        return None
+    pivot = data.pivot_table(index="model", columns="setting", values="memory_peak_bytes.ratio")
+    ax = pivot.plot.bar(figsize=(9, 3.8), rot=15)
+    ax.axhline(100, color="k", lw=0.6)
+    ax.set(ylabel="memory footprint, % of fp32", title="Fig 27: runtime memory footprint")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def dequantize_share(df: pd.DataFrame):
+    """Fig 28: share of inference time spent in dequantization."""
+    if df["dequantize_share"].notna().sum() == 0:
+        return None
+    pivot = df.dropna(subset=["dequantize_share"]).pivot_table(
+        index="model", columns="setting", values="dequantize_share") * 100
+    ax = pivot.plot.bar(figsize=(8, 3.8), rot=15)
+    ax.set(ylabel="% of inference time", title="Fig 28: dequantization share (op trace)")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def op_heatmap(records: dict):
+    """Fig 6: share of inference time per op type (ops >= 1%), fp32 models."""
+    rows = {}
+    for record in records.values():
+        m = record.measurements.get("op_shares")
+        if m is not None and record.cell["technique"] == "baseline":
+            rows[record.cell["model"]] = dict(zip(m.notes.get("op_types", []), m.samples))
+    if not rows:
+        return None
+    table = pd.DataFrame(rows).T.fillna(0) * 100
+    table = table[table.sum().sort_values(ascending=False).index]
+    fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(table.columns)), 0.5 * len(table) + 1.8))
+    im = ax.imshow(table.values, cmap="YlOrRd", aspect="auto")
+    ax.set_xticks(range(len(table.columns)), table.columns, rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(len(table.index)), table.index, fontsize=8)
+    for i in range(len(table.index)):
+        for j in range(len(table.columns)):
+            if table.values[i, j] >= 1:
+                ax.text(j, i, f"{table.values[i, j]:.0f}", ha="center", va="center", fontsize=6)
+    fig.colorbar(im, ax=ax, label="% of inference time")
+    ax.set_title("Fig 6: operation breakdown (ops >= 1%)")
+    fig.tight_layout()
+    return fig
+
+
+def _annotate_apart(ax, points):
+    """Label (x, y, text) points in data coordinates, right or left of the point and nudged up or down until
+    its text overlaps no earlier label (else the least overlapping place); a nudged label gets a leader line."""
+    ax.figure.canvas.draw()  # settles the data limits: the boxes below are measured in display coordinates
+    renderer = ax.figure.canvas.get_renderer()
+    places = [(dx, sign * 7 * k + 2) for k in range(7) for sign in (1, -1) for dx in (5, -5)
+              if k or sign == 1]
+    placed = []
+    for x, y, text in sorted(points, key=lambda p: (-p[1], p[0])):
+        best = None
+        for dx, dy in places:
+            label = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=6,
+                                va="bottom", ha="left" if dx > 0 else "right")
+            label.update_positions(renderer)
+            box = Text.get_window_extent(label, renderer)  # the text alone, without a leader line
+            label.remove()
+            clashes = sum(box.overlaps(other) for other in placed)
+            if best is None or clashes < best[0]:
+                best = (clashes, dx, dy, box)
+            if not clashes:
+                break
+        _, dx, dy, box = best
+        ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=6, color="0.15",
+                    va="bottom", ha="left" if dx > 0 else "right",
+                    arrowprops=dict(arrowstyle="-", color="0.6", lw=0.5) if dy != 2 else None)
+        placed.append(box)
+
+
+def bubble(df: pd.DataFrame, technique: str, title: str):
+    """Figs 32/36: x = inference time, y = top-1 (BLEU for NMT), both % of fp32; bubble area proportional to
+    the fp32 model's parameters; one colour per setting; every bubble carries its model's name (nudged apart,
+    with a grey leader line when moved). Without accuracy in this run, y is the storage size, and the axis
+    label and title say so."""
+    data = df
+    for metric in ("inference_time_s", "top1", "bleu", "storage_bytes"):
+        data = _with_ratio(data, metric)
+    data = data[data.technique == technique].dropna(subset=["inference_time_s.ratio"])
+    if data.empty:
+        return None
+    data = data.assign(**{"accuracy.ratio": data["top1.ratio"].fillna(data["bleu.ratio"])})
+    if data["accuracy.ratio"].notna().any():
+        ycol, ylabel, note = "accuracy.ratio", "top-1, % of fp32 (BLEU for NMT)", ""
+    else:
+        ycol, note = "storage_bytes.ratio", "(top-1 not measured in this run: y is storage)"
+        ylabel = "storage size, % of fp32\n" + note
+    left_out = sorted(set(data.model) - set(data.dropna(subset=[ycol]).model))
+    data = data.dropna(subset=[ycol])
+    if data.empty:
+        return None
+    params = df[df.technique == "baseline"].groupby("model")["params"].mean()
+    biggest = params.max() if params.notna().any() else math.nan
+
+    def area(model):  # proportional to parameters, with a floor so that the smallest stays visible
+        p = params.get(model, math.nan)
+        return max(12.0, 1800 * p / biggest) if pd.notna(p) and biggest > 0 else 12.0
+
+    settings = sorted(data.setting.unique(), key=_natural)
+    fig, ax = plt.subplots(figsize=(8.5, 5.6))
+    labels = [(row["inference_time_s.ratio"], row[ycol],
+               row.model + (" (BLEU)" if ycol == "accuracy.ratio" and pd.isna(row["top1.ratio"]) else ""))
+              for _, row in data.iterrows()]
+    for setting, rows in data.groupby("setting"):
+        colour = _colour(setting, settings)
+        ax.scatter(rows["inference_time_s.ratio"], rows[ycol], s=[area(m) for m in rows.model], alpha=0.45,
+                   color=colour, edgecolors=colour, linewidths=0.8, zorder=2)
+    ax.axvline(100, color="k", lw=0.5)
+    ax.axhline(100, color="k", lw=0.5)
+    ax.margins(0.12)
+    xlabel = "inference time, % of fp32"
+    if left_out:
+        what = "accuracy" if ycol == "accuracy.ratio" else "storage"
+        xlabel += f"\nnot shown ({what} not measured): " + ", ".join(left_out)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel, fontsize=9 if note else 10)
+    ax.set_title(title + ("\n" + note if note else ""), fontsize=10)
+    handles = [Line2D([], [], marker="o", ls="", color=_colour(s, settings), alpha=0.6, label=s) for s in settings]
+    handles.append(Line2D([], [], ls="", label="bubble area: parameters"))
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    fig.tight_layout()
+    _annotate_apart(ax, labels)
+    return fig
+
+
+def motivation(df: pd.DataFrame, stands_for: dict):
+    """Fig 5: VGG_16 and ResNet_50 (or their stand-ins), 8-bit quantization vs 5% pruning."""
+    wanted = [m for m, paper in stands_for.items() if {"vgg_16", "resnet_v1_50"} & set(paper)]
+    wanted = wanted or [m for m in ("vgg_16", "resnet_v1_50") if m in set(df.model)]
+    sub = df[df.model.isin(wanted) & df.setting.isin(["fp32", "bits-8", "threshold-0.05"])]
+    if sub.empty:
+        return None
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.3))
+    for ax, metric in zip(axes, ["storage_bytes", "inference_time_s", "energy_j", "top1"]):
+        data = _with_ratio(sub, metric)
+        col = metric + ".ratio"
+        if col not in data or data[col].notna().sum() == 0:
+            _skip_note(ax, sub, metric)
+        else:
+            pivot = data[data.technique != "baseline"].pivot_table(index="model", columns="technique", values=col)
+            pivot.plot.bar(ax=ax, rot=0)
+            ax.axhline(100, color="k", lw=0.6)
+            ax.legend(fontsize=7)
+        ax.set_title(f"{metric}, % of fp32", fontsize=9)
+    fig.suptitle("Fig 5: motivation — quantization (8-bit) vs pruning (5%)")
+    fig.tight_layout()
+    return fig
+
+
+def all_figures(records: dict, stands_for: dict) -> dict:
+    """Every figure the run can support, by file stem."""
+    df = records_frame(records)
+    if df.empty:
+        return {}
+    five_percent = df[df.setting.isin(["fp32", "threshold-0.05"])]  # the paper's pruning setting
+    figures = {
+        "fig05_motivation": motivation(df, stands_for),
+        "fig06_operations": op_heatmap(records),
+        "fig13_quantization": technique_panels(df, ["quantize"], "Fig 13: data quantization"),
+        "fig20_pruning": technique_panels(five_percent, ["prune"], "Fig 20: pruning (5% threshold)"),
+        "fig24_thresholds": threshold_sweep(df),
+        "fig27_memory": memory_footprint(df),
+        "fig28_dequantization": dequantize_share(df),
+        "fig32_bubble_quantization": bubble(df, "quantize", "Fig 32: quantization, by model size"),
+        "fig36_bubble_pruning": bubble(five_percent, "prune", "Fig 36: pruning (5% threshold), by model size"),
+        "fig41_combined": technique_panels(df, ["quantize_prune"], "Fig 41: 8-bit quantization + pruning",
+                                           COMBINED_PANELS),
+        "beyond_unstructured_pruning": technique_panels(
+            df, ["magnitude_prune"], "Contrast: TF-MOT unstructured magnitude pruning (zeros in a dense model)",
+            SPARSITY_PANELS),
+        "beyond_litert": technique_panels(df, ["litert"], "Beyond the paper: LiteRT (ai-edge-litert) "
+                                                          "post-training quantization, % of the TF fp32 model"),
+    }
+    return {k: v for k, v in figures.items() if v is not None}

@@ -1,0 +1,266 @@
+"""`invoke report` / `make figures`: the artifact-evaluation report from stored files only.
+
+Reads run.json, records/ and verdicts.json of a results directory and writes report/:
+index.html (self-contained, figures embedded), report.md, summary.json and figures/*.png.
+"""
+
+import base64
+import html
+import json
+import os
+
+from tabulate import tabulate
+
+from artifact.core.catalog import TABLE_I
+from artifact.core.errors import FormatError
+from artifact.core.jsonfile import write_json_atomic
+from artifact.core.paths import INCONSISTENCIES
+from artifact.core.results import ResultsDir
+from artifact.core.tomlfile import load_toml
+from artifact.host.judge.check import load_run_info, load_verdicts
+from artifact.host.judge.verdicts import OUTCOMES
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+THREATS = [
+    "The paper ran TensorFlow 1.6 on a Jetson TX2 (CUDA 8, cuDNN 6); this run used the TensorFlow named in the "
+    "environment table. Grappler's constant folding differs: our quantized models keep their weights as integer "
+    "variables so dequantization runs on every inference, as the paper's did.",
+    "The 'embedded' profile measures stand-in models (the mini-zoo, trained here on scikit-learn digits and a "
+    "num2words corpus): their numbers are not the paper's models' numbers. The 'paper' profile measures the real "
+    "Table I architectures; without --checkpoints/--imagenet/--nmt their weights are initialised, so accuracy is "
+    "SKIPPED and only weight-independent figures (parameters, depth, storage, memory, time ratios) are judged.",
+    "Power readings depend on the sensor: INA3221 rails update at their conversion rate (repeated values at 1 kHz "
+    "on a TX2); RAPL covers the CPU package only. Without a sensor, power and energy are SKIPPED, never 0.",
+    "Memory footprint is measured in a fresh process per variant: the peak RSS while it runs minus the RSS before "
+    "loading, plus TensorFlow's GPU allocator peak when a GPU runs it. On a Jetson, CPU and GPU share DRAM; the "
+    "system-wide MemAvailable drop and NvMapMemUsed growth are recorded beside it but move with other processes.",
+    "Timing follows the paper's rule (repeat until the 95% CI half-width is within 5% of the mean) on a shared "
+    "machine: differences of a few percent between variants are within run-to-run noise. A measurement that did "
+    "not converge, or saw sensor errors or throttling, carries a flag shown next to its verdict.",
+    "Pruning removes filters/neurons by L1 norm; the mini-zoo is fine-tuned for a few epochs on its training split, "
+    "the Table I models are not retrained here (that needs ImageNet/WMT training data; each record's provenance "
+    "says so). The paper's retraining schedule is not given.",
+]
+
+
+def _fmt(value, unit=""):
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        text = f"{value:.4g}"
+    else:
+        text = str(value)
+    return text + (f" {unit}" if unit else "")
+
+
+def claim_rows(verdicts, results_dir):
+    """One row per claim, columns as HEADERS."""
+    return [
+        [
+            v.claim_id,
+            v.source,
+            v.statement,
+            _fmt(v.paper_value),
+            _fmt(v.measured),
+            _fmt(v.delta),
+            v.rule,
+            v.outcome,
+            v.explanation,
+            _flags_cell(v.flags),
+            ", ".join(os.path.join("records", e + ".json") for e in v.evidence[:4]),
+        ]
+        for v in verdicts
+    ]
+
+
+MODEL_HEADERS = ["model", "weights", "data", "TF-Slim params", "measured params", "Table I params",
+                 "measured depth", "Table I depth", "notes"]
+
+
+def model_rows(records):
+    """One row per model of the run: provenance, and for Table I models TF-Slim vs measured vs Table I."""
+    rows = []
+    for record in sorted(records.values(), key=lambda r: r.cell["model"]):
+        if record.cell["technique"] != "baseline":
+            continue
+        name = record.cell["model"]
+        info = TABLE_I.get(name)
+        params, depth = record.value("params"), record.value("depth")
+        rows.append([
+            name, record.provenance.get("weights", "—"), record.provenance.get("data", "—"),
+            _fmt(info.slim_params if info and info.slim_params else None),
+            _fmt(int(params) if params is not None else None),
+            _fmt(info.paper_params if info else None),
+            _fmt(int(depth) if depth is not None else None), _fmt(info.paper_depth if info else None),
+            info.notes if info else "stand-in (mini-zoo); not a paper model",
+        ])
+    return rows
+
+
+HEADERS = ["claim", "source", "statement", "paper", "measured", "delta", "rule", "verdict", "why", "flags",
+           "evidence"]
+
+
+def _flags_cell(flags, shown=3):
+    """Measurement-quality flags of a verdict (non-converged timing, sensor errors, throttling, ...)."""
+    if not flags:
+        return ""
+    more = f" (+{len(flags) - shown} more)" if len(flags) > shown else ""
+    return "⚑ " + "; ".join(flags[:shown]) + more
+
+
+QUALITY_HEADERS = ["record", "metric", "flag"]
+
+
+def quality_rows(records, limit=300):
+    """Every measurement-quality flag of the run, record by record (the first `limit`)."""
+    rows = [[key, metric, flag] for key, record in sorted(records.items())
+            for metric, m in sorted(record.measurements.items()) for flag in m.flags]
+    return rows[:limit] + ([["…", "", f"{len(rows) - limit} more in the records"]] if len(rows) > limit else [])
+
+
+def load_inconsistencies(path=INCONSISTENCIES):
+    if not os.path.exists(path):
+        return []
+    return load_toml(path, "inconsistencies", FormatError).get("inconsistency", [])
+
+
+def render_report(results_dir: str) -> dict:
+    info = load_run_info(results_dir)
+    verdict_data, verdicts = load_verdicts(results_dir)
+    results = ResultsDir(results_dir)
+    records = results.load_records()
+    out_dir = results.report
+    fig_dir = os.path.join(out_dir, "figures")
+    os.makedirs(fig_dir, exist_ok=True)
+    figure_files = write_figures(records, info.get("stands_for", {}), fig_dir)
+    counts = verdict_data["counts"]
+    summary = {
+        "profile": info.get("profile"),
+        "counts": counts,
+        "verdict_line": verdict_line(counts, verdict_data.get("flagged", 0)),
+        "figures": sorted(figure_files),
+        "environment": info.get("environment", {}),
+        "steps": info.get("steps", {}),
+        "claims": [v.to_dict() for v in verdicts],
+    }
+    rows = claim_rows(verdicts, results_dir)
+    summary["models"] = [dict(zip(MODEL_HEADERS, row)) for row in model_rows(records)]
+    summary["quality_flags"] = [dict(zip(QUALITY_HEADERS, row)) for row in quality_rows(records)]
+    write_json_atomic(os.path.join(out_dir, "summary.json"), summary)
+    inconsistencies = load_inconsistencies()
+    md = markdown(info, summary, rows, figure_files, inconsistencies)
+    with open(os.path.join(out_dir, "report.md"), "w") as handle:
+        handle.write(md)
+    with open(os.path.join(out_dir, "index.html"), "w") as handle:
+        handle.write(page(info, summary, rows, figure_files, fig_dir, inconsistencies))
+    return summary
+
+
+def write_figures(records, stands_for, fig_dir):
+    from artifact.host.report.figures import all_figures, plt
+
+    files = {}
+    for stem, fig in all_figures(records, stands_for).items():
+        path = os.path.join(fig_dir, stem + ".png")
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        files[stem] = path
+    return files
+
+
+def verdict_line(counts: dict, flagged: int = 0) -> str:
+    """'21 PASS, 14 DEVIATION, 4 FAIL, 0 NOT-RUN, 31 SKIPPED; 4 flagged ...', outcomes in a fixed order."""
+    order = [o for o in OUTCOMES if o in counts] + sorted(set(counts) - set(OUTCOMES))
+    line = ", ".join(f"{counts[k]} {k}" for k in order)
+    return line + (f"; {flagged} flagged (measurement-quality flags in the claim table)" if flagged else "")
+
+
+def markdown(info, summary, rows, figure_files, inconsistencies):
+    env = summary["environment"]
+    parts = [
+        f"# Artifact evaluation report — profile `{info.get('profile')}`",
+        "",
+        f"**Verdicts:** {summary['verdict_line']}",
+        "",
+        info.get("description", ""),
+        "",
+        "## Claims",
+        "",
+        tabulate(rows, HEADERS, tablefmt="github"),
+        "",
+        "## Models, weights and data",
+        "",
+        tabulate([list(m.values()) for m in summary["models"]], MODEL_HEADERS, tablefmt="github"),
+        "",
+        "## Measurement-quality flags",
+        "",
+        tabulate([list(q.values()) for q in summary["quality_flags"]], QUALITY_HEADERS, tablefmt="github")
+        if summary["quality_flags"] else "None: every timing converged, no sensor errors, no throttling seen.",
+        "",
+        "## Figures",
+        "",
+        *[f"### {stem}\n\n![{stem}](figures/{os.path.basename(p)})\n" for stem, p in sorted(figure_files.items())],
+        "## Environment",
+        "",
+        tabulate(sorted((k, str(v)) for k, v in env.items()), ["key", "value"], tablefmt="github"),
+        "",
+        "## Time of each step",
+        "",
+        tabulate([(k, f"{v:.1f} s") for k, v in summary["steps"].items()], ["step", "time"], tablefmt="github"),
+        "",
+        "## Threats to validity",
+        "",
+        *[f"- {t}" for t in THREATS],
+        "",
+        "## Inconsistencies in the paper",
+        "",
+        *[f"- **{i['where']}**: {i['what']}" for i in inconsistencies],
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def _table_html(headers, rows):
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = []
+        for h, cell in zip(headers, row):
+            cls = f' class="v-{html.escape(str(cell))}"' if h == "verdict" else ""
+            cells.append(f"<td{cls}>{html.escape(str(cell))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse;font-size:12px}
+td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}th{background:#eee}
+.v-PASS{background:#c8f0c8}.v-FAIL{background:#f5b5b5}.v-DEVIATION{background:#fbe3a8}
+.v-SKIPPED{background:#ddd}.v-NOT-RUN{background:#eee;color:#777}img{max-width:100%;border:1px solid #ddd}
+.summary{font-size:18px;padding:.5em;background:#f4f4f4}"""
+
+
+def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
+    figs = []
+    for stem, path in sorted(figure_files.items()):
+        with open(path, "rb") as handle:
+            data = base64.b64encode(handle.read()).decode()
+        figs.append(f'<h3>{html.escape(stem)}</h3><img alt="{html.escape(stem)}" src="data:image/png;base64,{data}">')
+    env_rows = sorted((k, str(v)) for k, v in summary["environment"].items())
+    steps = [(k, f"{v:.1f} s") for k, v in summary["steps"].items()]
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Artifact report: {html.escape(str(info.get("profile")))}</title>
+<style>{STYLE}</style></head><body>
+<h1>Artifact evaluation report — profile <code>{html.escape(str(info.get("profile")))}</code></h1>
+<p class="summary" id="verdicts"><b>Verdicts:</b> {html.escape(summary["verdict_line"])}</p>
+<p>{html.escape(info.get("description", ""))}</p>
+<h2>Claims</h2>{_table_html(HEADERS, rows)}
+<h2>Models, weights and data</h2>{_table_html(MODEL_HEADERS, [list(m.values()) for m in summary["models"]])}
+<h2>Measurement-quality flags</h2>{_table_html(QUALITY_HEADERS, [list(q.values()) for q in summary["quality_flags"]])
+  if summary["quality_flags"] else "<p>None: every timing converged, no sensor errors, no throttling seen.</p>"}
+<h2>Figures</h2>{"".join(figs)}
+<h2>Environment</h2>{_table_html(["key", "value"], env_rows)}
+<h2>Time of each step</h2>{_table_html(["step", "time"], steps)}
+<h2>Threats to validity</h2><ul>{"".join(f"<li>{html.escape(t)}</li>" for t in THREATS)}</ul>
+<h2>Inconsistencies in the paper</h2><ul>{"".join(f"<li><b>{html.escape(i['where'])}</b>: {html.escape(i['what'])}</li>" for i in inconsistencies)}</ul>
+<script type="application/json" id="summary">{html.escape(json.dumps(summary["counts"]))}</script>
+</body></html>"""
