@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce test figures lint bench emulate clean
+.PHONY: reproduce test test-twins twins figures lint bench emulate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ reproduce: $(STAMP)  ## set up, then run every experiment (embedded + paper prof
 
 test: $(STAMP)  ## set up, then lint and run the test suite
 	$(BIN)/invoke lint test
+
+twins:  ## software twins of the boards' stacks in .twins/ (tx2: CPython 3.6 + TF 2.6; xavier: 3.8 + TF 2.11; orin: 3.10 + TF 2.14)
+	.ci/board-twins .twins
+
+test-twins: $(STAMP) twins  ## the smoke profile run by each twin, judged and reported by this Python
+	ARTIFACT_REQUIRE_TWINS=1 $(BIN)/python -m pytest -q -m twins
 
 figures: $(STAMP)  ## regenerate the report and figures from stored results (no re-run)
 	$(BIN)/invoke figures

@@ -49,4 +49,22 @@ if _tf_version() >= (2, 16):
 else:  # pragma: no cover - exercised on the Jetson images
     keras = tf.keras
 
-__all__ = ["keras", "tf"]
+
+
+def set_random_seed(seed):
+    # type: (int) -> None
+    """Seed Python, NumPy and TensorFlow: `keras.utils.set_random_seed` where it exists (Keras >= 2.7),
+    the same three calls below (TF 2.6, the newest PyPI TensorFlow for the TX2's Python 3.6)."""
+    if hasattr(keras.utils, "set_random_seed"):
+        keras.utils.set_random_seed(seed)
+        return
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.random.set_seed(seed)
+
+
+__all__ = ["keras", "set_random_seed", "tf"]

@@ -37,7 +37,7 @@ from typing import Any, Dict, List, Optional, Tuple  # noqa: F401 (names of the 
 import numpy as np
 
 from artifact.core.errors import ConfigError, MissingInputError, UnsupportedError
-from artifact.device.compat import keras, tf
+from artifact.device.compat import keras, set_random_seed, tf
 
 SEED = 1234  # artifact.device.models.data.bundled.SEED
 KERNEL_NAMES = ("kernel", "recurrent_kernel", "depthwise_kernel", "pointwise_kernel", "embeddings")
@@ -125,7 +125,7 @@ def pruning_plan(model):
 
 
 def _seed(seed):
-    keras.utils.set_random_seed(seed)
+    set_random_seed(seed)
     try:
         tf.config.experimental.enable_op_determinism()
     except AttributeError:  # pragma: no cover - TF < 2.8 (Jetson TX2): best effort

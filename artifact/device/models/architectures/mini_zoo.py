@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict  # noqa: F401 (names of the type comments
 
 import numpy as np
 
-from artifact.device.compat import keras, tf
+from artifact.device.compat import keras, set_random_seed, tf
 from artifact.device.models.data.bundled import IMAGE_SIZE, SEED
 
 L = keras.layers
@@ -116,7 +116,7 @@ EPOCHS = {"mini_vgg": 12, "mini_resnet": 12, "mini_inception": 20, "mini_mobilen
 
 
 def seed_everything(seed=SEED):
-    keras.utils.set_random_seed(seed)
+    set_random_seed(seed)
     try:
         tf.config.experimental.enable_op_determinism()
     except AttributeError:  # pragma: no cover - TF < 2.8 (Jetson TX2): best effort

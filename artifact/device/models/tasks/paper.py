@@ -20,7 +20,7 @@ import zlib
 from typing import Any, Dict, List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import MissingInputError
-from artifact.device.compat import keras, tf
+from artifact.device.compat import set_random_seed, tf
 from artifact.device.models.architectures.paper_architectures import PAPER_MODELS, build_paper_model
 
 SEED = 0
@@ -29,7 +29,7 @@ NMT_MAX_LENGTH_FACTOR = 2  # nmt's default decoding limit: 2 target tokens per s
 
 
 def _seed():
-    keras.utils.set_random_seed(SEED)
+    set_random_seed(SEED)
 
 
 class PaperClassificationTask(object):

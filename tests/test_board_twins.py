@@ -1,0 +1,65 @@
+"""The device side on the boards' own software: software twins of the Jetson stacks (`.ci/board-twins`).
+
+    tx2     CPython 3.6  + tensorflow-cpu 2.6.2   (JetPack 4.6: Python 3.6 + TF 2.7)
+    xavier  CPython 3.8  + tensorflow-cpu 2.11.1  (L4T R35: Python 3.8 + TF 2.11)
+    orin    CPython 3.10 + tensorflow-cpu 2.14.1  (L4T R36 l4t-tensorflow: Python 3.10 + TF 2.14)
+
+Each twin runs `python -m artifact run --profile smoke` against an EMULATED board of its kind; then
+this Python (>= 3.10, the host) runs `check --against` the committed smoke reference and `report`.
+Skipped when the twins are not built (`make twins`), except where ARTIFACT_REQUIRE_TWINS=1 (CI).
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TWINS = os.environ.get("ARTIFACT_TWINS_DIR", os.path.join(ROOT, ".twins"))
+BOARDS = {"tx2": ("3.6", "tx2"), "xavier": ("3.8", "orin"), "orin": ("3.10", "orin")}  # python, emulated board
+
+
+def _twin_python(board):
+    python = os.path.join(TWINS, board, "bin", "python")
+    if not os.path.exists(os.path.join(TWINS, board, ".installed")):
+        message = "no {} twin in {}: build it with `make twins` (.ci/board-twins)".format(board, TWINS)
+        if os.environ.get("ARTIFACT_REQUIRE_TWINS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return python
+
+
+@pytest.mark.twins
+@pytest.mark.parametrize("board", sorted(BOARDS))
+def test_the_smoke_profile_runs_on_the_board_twin_and_the_host_judges_it(board, tmp_path):
+    python = _twin_python(board)
+    version, emulated = BOARDS[board]
+    out = subprocess.run([python, "-c", "import sys, tensorflow as tf; print(sys.version_info[:2], tf.__version__)"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith("({}, {})".format(*version.split("."))), out
+    sysfs, results = tmp_path / "board", tmp_path / "smoke"
+    env = dict(os.environ, ARTIFACT_SYSFS_ROOT=str(sysfs), PYTHONPATH=ROOT)
+    emulator = subprocess.Popen([python, "-m", "artifact.device.measure.emulate", emulated, str(sysfs)], cwd=ROOT,
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):  # the tree is written before the sensors start moving
+            if (sysfs / "etc").exists():
+                break
+            time.sleep(0.05)
+        run = subprocess.run([python, "-m", "artifact", "run", "--profile", "smoke", "--results", str(results)],
+                             cwd=ROOT, env=env, capture_output=True, text=True)
+    finally:
+        emulator.send_signal(signal.SIGTERM)
+        emulator.wait(timeout=30)
+    logs = "".join(p.read_text() for p in (results / "logs").glob("*.log")) if (results / "logs").exists() else ""
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:] + logs[-4000:]
+    assert len(list((results / "records").glob("*.json"))) == 3
+    assert (results / "run.json").exists()
+    reference = os.path.join(ROOT, "expected_results", "reference", "smoke")
+    for command in (["check", "--against", reference], ["report"]):
+        host = subprocess.run([sys.executable, "-m", "artifact", command[0], "--profile", "smoke",
+                               "--results", str(results)] + command[1:], cwd=ROOT, capture_output=True, text=True)
+        assert host.returncode == 0, host.stdout[-3000:] + host.stderr[-2000:]
+    assert (results / "report" / "index.html").exists()
