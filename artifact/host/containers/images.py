@@ -7,10 +7,10 @@ import sys
 from collections import deque
 
 import docker.errors
-import tomllib
 
 from artifact import __version__
 from artifact.core.paths import PROJECT_ROOT
+from artifact.core.tomlfile import load_toml
 from artifact.host.containers import ContainerError
 from artifact.host.containers.engine import engine_arch
 from artifact.host.containers.settings import check_target
@@ -36,8 +36,7 @@ def wheelhouse_dir(target: str, root: str = REPO_ROOT) -> str:
 
 
 def load_bases(path: str = BASES_FILE) -> dict:
-    with open(path, "rb") as handle:
-        return tomllib.load(handle)
+    return load_toml(path, "base images", ContainerError)
 
 
 def base_entry(target: str, base: str, path: str = BASES_FILE) -> dict:
@@ -181,8 +180,7 @@ def buildx_build(target, tag, platform, args, labels, engine_url, out) -> str:
 # -- wheelhouses --------------------------------------------------------------------------------
 
 def project_requirements(pyproject: str = os.path.join(REPO_ROOT, "pyproject.toml")) -> list:
-    with open(pyproject, "rb") as handle:
-        data = tomllib.load(handle)
+    data = load_toml(pyproject, "pyproject", ContainerError)
     return list(data["project"]["dependencies"]) + list(SERVER_BUILD_REQUIREMENTS)
 
 

@@ -9,6 +9,8 @@ from typing import Dict, List, Sequence, Tuple  # noqa: F401 (names of the type 
 
 import numpy as np
 
+from artifact.device.models.data.vocabulary import Vocabulary
+
 SEED = 1234
 IMAGE_SIZE = 16
 PAD, START, END = "<pad>", "<s>", "</s>"
@@ -49,30 +51,29 @@ def detokenize(tokens):
     return re.sub(r" ([-,]) ?", lambda m: "-" if m.group(1) == "-" else ", ", " ".join(tokens)).strip()
 
 
-class Vocabulary(object):
-    def __init__(self, tokens):
-        # type: (Sequence[str]) -> None
-        self.itos = [PAD, START, END] + sorted(set(tokens) - {PAD, START, END})
-        self.stoi = {t: i for i, t in enumerate(self.itos)}
+def corpus_vocabulary(tokens):
+    # type: (Sequence[str]) -> Vocabulary
+    """The vocabulary of a side of the corpus: <pad> (id 0, also the unknown slot), <s>, </s>, then the tokens."""
+    return Vocabulary([PAD, START, END] + sorted(set(tokens) - {PAD, START, END}), unk=PAD, sos=START, eos=END)
 
-    def __len__(self):
-        return len(self.itos)
 
-    def encode(self, tokens, length, start=False):
-        # type: (Sequence[str], int, bool) -> List[int]
-        ids = ([self.stoi[START]] if start else []) + [self.stoi[t] for t in tokens] + [self.stoi[END]]
-        return (ids + [0] * length)[:length]
+def encode(vocab, tokens, length, start=False):
+    # type: (Vocabulary, Sequence[str], int, bool) -> List[int]
+    """Ids of a sentence, </s>-terminated, padded or cut to `length` (with <s> first for decoder inputs)."""
+    ids = ([vocab.sos_id] if start else []) + vocab.ids(list(tokens)) + [vocab.eos_id]
+    return (ids + [0] * length)[:length]
 
-    def decode(self, ids):
-        # type: (Sequence[int]) -> List[str]
-        out = []
-        for i in ids:
-            token = self.itos[int(i)]
-            if token == END:
-                break
-            if token not in (PAD, START):
-                out.append(token)
-        return out
+
+def decode(vocab, ids):
+    # type: (Vocabulary, Sequence[int]) -> List[str]
+    """Tokens up to the first </s>, without <pad> and <s>."""
+    out = []
+    for token in vocab.tokens(list(ids)):
+        if token == END:
+            break
+        if token not in (PAD, START):
+            out.append(token)
+    return out
 
 
 class ParallelCorpus(object):
@@ -87,9 +88,9 @@ class ParallelCorpus(object):
     def arrays(self, pairs):
         # type: (Sequence[Tuple[List[str], List[str]]]) -> Dict[str, np.ndarray]
         """Encoder ids, decoder inputs (start-shifted) and decoder targets."""
-        src = np.array([self.src_vocab.encode(s, self.src_len) for s, _ in pairs], np.int32)
-        dec_in = np.array([self.tgt_vocab.encode(t, self.tgt_len, start=True) for _, t in pairs], np.int32)
-        dec_out = np.array([self.tgt_vocab.encode(t, self.tgt_len) for _, t in pairs], np.int32)
+        src = np.array([encode(self.src_vocab, s, self.src_len) for s, _ in pairs], np.int32)
+        dec_in = np.array([encode(self.tgt_vocab, t, self.tgt_len, start=True) for _, t in pairs], np.int32)
+        dec_out = np.array([encode(self.tgt_vocab, t, self.tgt_len) for _, t in pairs], np.int32)
         return {"src": src, "dec_in": dec_in, "dec_out": dec_out}
 
 
@@ -102,8 +103,8 @@ def number_corpus(n_train=4000, n_test=400, max_number=10000, src_lang="en", tgt
     pairs = [(tokenize(num2words(int(n), lang=src_lang)), tokenize(num2words(int(n), lang=tgt_lang)))
              for n in numbers]
     train, test = pairs[:n_train], pairs[n_train:]
-    src_vocab = Vocabulary([t for s, _ in pairs for t in s])
-    tgt_vocab = Vocabulary([t for _, t in pairs for t in t])
+    src_vocab = corpus_vocabulary([t for s, _ in pairs for t in s])
+    tgt_vocab = corpus_vocabulary([t for _, t in pairs for t in t])
     src_len = max(len(s) for s, _ in pairs) + 1
     tgt_len = max(len(t) for _, t in pairs) + 1
     return ParallelCorpus(train, test, src_vocab, tgt_vocab, src_len, tgt_len,

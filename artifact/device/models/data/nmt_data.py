@@ -53,15 +53,11 @@ import re
 from typing import List, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import ConfigError, FormatError, MissingInputError
+from artifact.core.tomlfile import load_toml
+from artifact.device.measure.accuracy import bleu  # noqa: F401 (the one BLEU; NmtData.bleu and callers use it from here)
+from artifact.device.models.data.vocabulary import EOS, SOS, UNK, UNK_ID, Vocabulary  # noqa: F401 (re-exported)
 
-try:
-    import tomllib as _toml  # novermin (Python >= 3.11; tomli below)
-except ImportError:  # pragma: no cover - Python 3.6 to 3.10 (Jetson images)
-    import tomli as _toml
-
-UNK, SOS, EOS = "<unk>", "<s>", "</s>"
-UNK_ID = 0
-"""nmt's `vocab_utils.UNK_ID`: the id of every word that is not in the vocabulary."""
+# the vocabulary (one class for every translation model) and the special tokens live in vocabulary.py
 
 HPARAMS_FILE = "hparams"
 OVERRIDES_FILE = "nmt.toml"
@@ -98,53 +94,6 @@ STANDARD_HPARAMS = {
 
 
 # --------------------------------------------------------------------------- vocabulary
-
-
-class Vocabulary(object):
-    """Token <-> id table of one side, as nmt's lookup tables build it from a vocab file."""
-
-    def __init__(self, words, path=None, prepended=False, unk=UNK, sos=SOS, eos=EOS):
-        # type: (List[str], Optional[str], bool, str, str, str) -> None
-        self.words = list(words)
-        self.path = path
-        self.prepended = prepended  # True when <unk> <s> </s> were not the first three lines
-        self.unk, self.sos, self.eos = unk, sos, eos
-        self._index = {}
-        for i, word in enumerate(self.words):
-            if word in self._index:
-                raise FormatError("{}: line {} repeats the token {!r} (first on line {}); nmt's "
-                                  "vocabulary table needs unique tokens, remove the duplicate".format(
-                                      path or "vocabulary", i + 1 - (3 if prepended else 0), word,
-                                      self._index[word] + 1 - (3 if prepended else 0)))
-            self._index[word] = i
-        for token in (sos, eos):
-            if token not in self._index:
-                raise FormatError("{}: the token {!r} is missing; a vocabulary needs {}, {} and {} "
-                                  "(load it with load_vocabulary, which prepends them)".format(
-                                      path or "vocabulary", token, unk, sos, eos))
-        self.sos_id = self._index[sos]
-        self.eos_id = self._index[eos]
-        self.unk_id = UNK_ID
-
-    def __len__(self):
-        return len(self.words)
-
-    def __contains__(self, token):
-        return token in self._index
-
-    def ids(self, tokens):
-        # type: (List[str]) -> List[int]
-        """Ids of `tokens`; unknown words get `UNK_ID` (0) as in nmt."""
-        return [self._index.get(token, UNK_ID) for token in tokens]
-
-    def tokens(self, ids):
-        # type: (List[int]) -> List[str]
-        """Tokens of `ids`; ids outside the table give ``<unk>`` as in nmt."""
-        n = len(self.words)
-        return [self.words[int(i)] if 0 <= int(i) < n else self.unk for i in ids]
-
-    def __repr__(self):
-        return "Vocabulary({} tokens from {})".format(len(self.words), self.path)
 
 
 def load_vocabulary(path, unk=UNK, sos=SOS, eos=EOS):
@@ -246,31 +195,6 @@ def tokens_to_text(tokens, subword_option="bpe"):
     return " ".join(tokens)
 
 
-def bleu(hypotheses, references):
-    # type: (List[object], List[object]) -> float
-    """Corpus BLEU (0-100) of tokenized, BPE-merged text, comparable with nmt's reported BLEU.
-
-    Items are strings or token lists (joined with spaces); one reference per hypothesis. Computed
-    as ``sacrebleu.corpus_bleu(hypotheses, [references], tokenize="none", smooth_method="none")``:
-    the text is scored as given (nmt's `compute_bleu` splits on spaces and does not re-tokenize)
-    and without smoothing (nmt calls it with smooth=False).
-    """
-    if len(hypotheses) != len(references):
-        raise ConfigError("bleu: {} hypotheses but {} references; give one reference per "
-                          "hypothesis".format(len(hypotheses), len(references)))
-    try:
-        import sacrebleu
-    except ImportError:  # pragma: no cover - the Jetson images install it
-        raise MissingInputError("Python package sacrebleu is not installed; pip install sacrebleu")
-
-    def text(item):
-        return item if isinstance(item, str) else " ".join(item)
-
-    result = sacrebleu.corpus_bleu([text(h) for h in hypotheses], [[text(r) for r in references]],
-                                   tokenize="none", smooth_method="none")
-    return float(result.score)
-
-
 # --------------------------------------------------------------------------- discovery
 
 
@@ -290,11 +214,7 @@ def _load_hparams(path):
 
 def _load_overrides(path):
     # type: (str) -> dict
-    try:
-        with open(path, "rb") as handle:
-            data = _toml.load(handle)
-    except _toml.TOMLDecodeError as exc:
-        raise ConfigError("{}: not valid TOML ({}); fix the syntax".format(path, exc))
+    data = load_toml(path, "nmt.toml", ConfigError)
     for key, value in data.items():
         if key not in OVERRIDE_KEYS:
             raise ConfigError("{}: unknown key {!r}; valid keys: {}".format(

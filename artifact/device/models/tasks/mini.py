@@ -97,7 +97,7 @@ class TranslationTask(object):
     def predict_fn(self, model):
         """Greedy decoding of a batch of source sentences, unrolled over the target length."""
         length = self.corpus.tgt_len
-        start = self.corpus.tgt_vocab.stoi[datasets.START]
+        start = self.corpus.tgt_vocab.sos_id
 
         @tf.function
         def translate(src):
@@ -112,12 +112,12 @@ class TranslationTask(object):
         return translate
 
     def evaluate(self, model, limit=0):
-        from artifact.device.measure.accuracy import bleu_score
+        from artifact.device.measure.accuracy import bleu
 
         n = limit or len(self.corpus.test_pairs)
         translate = self.predict_fn(model)
         ids = translate(tf.constant(self.test_arrays["src"][:n])).numpy()
         vocab = self.corpus.tgt_vocab
-        hyps = [datasets.detokenize(vocab.decode(row)) for row in ids]
-        refs = [datasets.detokenize(t) for _, t in self.corpus.test_pairs[:n]]
-        return {"bleu": bleu_score(hyps, refs), "scored": len(refs)}
+        hyps = [datasets.decode(vocab, row) for row in ids]
+        refs = [t for _, t in self.corpus.test_pairs[:n]]
+        return {"bleu": bleu(hyps, refs), "scored": len(refs)}
