@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce test test-twins twins figures lint bench emulate clean
+.PHONY: reproduce test test-loaded test-twins twins figures lint bench emulate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ reproduce: $(STAMP)  ## set up, then run every experiment (embedded + paper prof
 
 test: $(STAMP)  ## set up, then lint and run the test suite
 	$(BIN)/invoke lint test
+
+test-loaded: $(STAMP)  ## the suite 5 times in a row beside two busy processes (scheduler-dependent tests fail here)
+	.ci/test-loaded 5
 
 twins:  ## software twins of the boards' stacks in .twins/ (tx2: CPython 3.6 + TF 2.6; xavier: 3.8 + TF 2.11; orin: 3.10 + TF 2.14)
 	.ci/board-twins .twins

@@ -21,11 +21,12 @@ INPUT_HELP = {
     "checkpoints": "directory of TF-Slim checkpoints (vgg_16.ckpt, resnet_v1_50.ckpt, ...)",
     "nmt": "tensorflow/nmt model directory (hparams, vocabularies, newstest, checkpoint)",
     "eval_samples": "score on the first N images/sentences only (quick run)",
+    "allow_busy": "measure even when other processes use the CPU (timings are flagged 'busy machine')",
 }
 
 
-def _inputs(imagenet="", checkpoints="", nmt="", eval_samples=0):
-    out = ""
+def _inputs(imagenet="", checkpoints="", nmt="", eval_samples=0, allow_busy=False):
+    out = " --allow-busy" if allow_busy else ""
     for flag, value in (("--imagenet", imagenet), ("--checkpoints", checkpoints), ("--nmt", nmt)):
         if value:
             out += f" {flag} {value}"
@@ -60,9 +61,10 @@ def _each(c, command, profiles, results, gate=False, extra="", only_measured=Fal
 
 
 @task(help=dict(INPUT_HELP, profile=PROFILE_HELP, results="results directory (default results/<profile>)"))
-def run(c, profile=DEFAULT_PROFILES, results="", imagenet="", checkpoints="", nmt="", eval_samples=0):
+def run(c, profile=DEFAULT_PROFILES, results="", imagenet="", checkpoints="", nmt="", eval_samples=0,
+        allow_busy=False):
     """Measure every cell of a profile that has no record yet (resumable)."""
-    _each(c, "run", profile, results, extra=_inputs(imagenet, checkpoints, nmt, eval_samples))
+    _each(c, "run", profile, results, extra=_inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))
 
 
 @task(help={"gate": "exit non-zero when any claim FAILs"})
@@ -88,7 +90,7 @@ def figures(c, profile=DEFAULT_PROFILES, results=""):
                                                 "then check and report here",
                                       datasets="--in-docker: directory mounted read-only at /datasets"))
 def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet="", checkpoints="", nmt="",
-                  eval_samples=0, in_docker=False, datasets=""):
+                  eval_samples=0, in_docker=False, datasets="", allow_busy=False):
     """Run, check and report every profile: the reviewer's one command (embedded + paper by default).
 
     With --in-docker, `python -m artifact run --profile P --results /results/P` runs in a container
@@ -101,7 +103,8 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
     docker.profile_roles.<profile>: server. Inputs (--imagenet etc.) must lie under --datasets.
     """
     if not in_docker:
-        _each(c, "reproduce", profile, results, gate, extra=_inputs(imagenet, checkpoints, nmt, eval_samples))
+        _each(c, "reproduce", profile, results, gate,
+              extra=_inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))
         return
     from artifact.host.containers.run import path_in_container
 
@@ -115,6 +118,7 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
                 raise SystemExit(f"{flag} {value} is not under --datasets: give --datasets DIR holding it")
             extra += f" {flag} {inside}"
     extra += f" --eval-samples {eval_samples}" if eval_samples else ""
+    extra += " --allow-busy" if allow_busy else ""
     for name in names:
         role = _containers_call(settings.role_for_profile, name)
         host_results = results or os.path.join("results", name)

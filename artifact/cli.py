@@ -40,6 +40,8 @@ def cmd_run(args):
     todo = pending_cells(profile, results)
     print("profile {}: {} cells, {} already measured in {}".format(
         profile.name, len(profile.cells), len(profile.cells) - len(todo), results.path))
+    if todo:
+        _refuse_a_busy_machine(args.allow_busy)
     start = time.perf_counter()
     with tqdm(total=len(todo), unit="cell", dynamic_ncols=True, disable=None) as bar:
         def progress(model, what, seconds):
@@ -59,6 +61,21 @@ def cmd_run(args):
     return 0
 
 
+def _refuse_a_busy_machine(allow_busy):
+    # type: (bool) -> None
+    """A second of watching before measuring: a busy machine stops `run` unless --allow-busy (then a warning)."""
+    from artifact.core.errors import ConfigError
+    from artifact.device.measure.busy import ADVICE, check_now, describe
+
+    load = check_now(1.0)
+    if not load["busy"]:
+        return
+    if not allow_busy:
+        raise ConfigError("{}; {}".format(describe(load), ADVICE))
+    print("warning: {}; measuring anyway (--allow-busy): timings will be flagged".format(describe(load)),
+          file=sys.stderr)
+
+
 # ---- host side: check, report, reproduce, list. Imports artifact.host only, never artifact.device.
 def cmd_check(args):
     # type: (argparse.Namespace) -> int
@@ -69,14 +86,21 @@ def cmd_check(args):
     start = time.perf_counter()
     data = check(results.path, args.claims) if args.claims else check(results.path)
     results.update_run_info(steps={"check": time.perf_counter() - start})
-    line = verdict_line(data["counts"], data.get("flagged", 0))
+    line = verdict_line(data["counts"], data.get("flagged", 0), data.get("busy", 0))
     print("check: {} -> {}".format(line, results.verdicts_json))
     if getattr(args, "against", None):  # `reproduce` has no --against
-        from artifact.host.judge.agreement import disagreements_with
+        from artifact.host.judge.agreement import disagreements_with, timing_disagreements
 
         problems = disagreements_with(data, args.against)
         for problem in problems:
             print("  differs from {}: {}".format(args.against, problem))
+        timing = timing_disagreements(results.load_records(), ResultsDir(args.against).load_records())
+        for problem in timing:
+            print("  timing differs from {}: {}".format(args.against, problem))
+        if timing:
+            print("check: {} of the cells timed in both runs differ beyond their paired intervals{}".format(
+                len(timing), "" if args.strict_timing else " (not failed: give --strict-timing to fail on them)"))
+        problems = problems + (timing if args.strict_timing else [])
         print("check: {} {}".format("agrees with" if not problems else "{} disagreement(s) with".format(len(problems)),
                                     args.against))
         if problems:
@@ -112,7 +136,8 @@ def cmd_reproduce(args):
     data = results.read_verdicts()
     print("steps: " + ", ".join("{} {:.1f} s".format(n, s) for n, s in steps))
     print("report: {}".format(os.path.join(results.report, "index.html")))
-    print("verdicts ({}): {}".format(args.profile, verdict_line(data["counts"], data.get("flagged", 0))))
+    line = verdict_line(data["counts"], data.get("flagged", 0), data.get("busy", 0))
+    print("verdicts ({}): {}".format(args.profile, line))
     return 1 if data["counts"]["FAIL"] and args.gate else 0
 
 
@@ -132,6 +157,7 @@ def cmd_list(args):
 
 def cmd_doctor(args):
     # type: (argparse.Namespace) -> int
+    from artifact.device.measure.busy import ADVICE, check_now, describe
     from artifact.device.measure.environment import collect_environment, sysfs_root
     from artifact.device.measure.power import discover_power_sensor
 
@@ -139,6 +165,8 @@ def cmd_doctor(args):
         print(f"{key:>20}: {value}")
     sensor, reason = discover_power_sensor(sysfs_root())
     print(f"{'power sensor':>20}: {sensor.name if sensor else reason}")
+    load = check_now(1.0)
+    print(f"{'machine load':>20}: {describe(load)}" + (f"; {ADVICE}" if load["busy"] else ""))
     for key, value in _inputs(args).items():
         if key == "jetson":
             print(f"{'on a Jetson':>20}: {'yes (/etc/nv_tegra_release)' if value else 'no'}")
@@ -177,6 +205,9 @@ def build_parser():
         p.add_argument("--claims", default=None, help="claims directory (default: expected_results/claims)")
         p.add_argument("--gate", action="store_true", help="exit 1 when any claim FAILs")
         if name == "check":
+            p.add_argument("--strict-timing", action="store_true",
+                           help="with --against: also exit 1 when a paired time ratio differs from DIR's beyond "
+                                "both runs' 95%% intervals (same machine, same load only)")
             p.add_argument("--against", default=None, metavar="DIR",
                            help="also exit 1 unless the verdicts agree with DIR's (a frozen reference run, "
                                 "e.g. expected_results/reference/<profile>): nothing lost, exact metrics equal")
@@ -185,6 +216,8 @@ def build_parser():
         p.add_argument("--nmt", default=os.environ.get("ARTIFACT_NMT"), help="NMT data and checkpoint dir")
         p.add_argument("--eval-samples", type=_count, default=os.environ.get("ARTIFACT_EVAL_SAMPLES"),
                        metavar="N", help="score on the first N evaluation images/sentences (quick run)")
+        p.add_argument("--allow-busy", action="store_true", default=os.environ.get("ARTIFACT_ALLOW_BUSY") == "1",
+                       help="measure even when other processes use the CPU (timings are flagged 'busy machine')")
     return parser
 
 

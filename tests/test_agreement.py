@@ -51,3 +51,39 @@ def test_check_against_a_reference_exits_1_on_disagreement(tmp_path, capsys):
                  "--against", os.path.join(reference, "embedded")]) == 1
     assert "NOT-RUN here" in capsys.readouterr().out
     assert main(["check", "--profile", "smoke", "--results", str(results), "--against", str(tmp_path)]) == 2
+
+
+def _with_paired_ratio(results, key, ratio, ci):
+    import json
+
+    path = results / "records" / (key + ".json")
+    data = json.loads(path.read_text())
+    data["measurements"]["inference_time_s"]["notes"].update(paired_ratio=ratio, paired_ratio_ci95_relative=ci)
+    path.write_text(json.dumps(data))
+
+
+def test_paired_time_ratios_beyond_both_intervals_are_timing_disagreements(tmp_path, capsys):
+    import os
+    import shutil
+
+    from artifact.cli import main
+    from artifact.core.results import ResultsDir
+    from artifact.host.judge.agreement import timing_disagreements
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    reference = os.path.join(root, "expected_results", "reference", "smoke")
+    here, there = tmp_path / "here", tmp_path / "there"
+    shutil.copytree(reference, here)
+    shutil.copytree(reference, there)
+    key = "mini_vgg__quantize__bits-8"
+    _with_paired_ratio(here, key, 1.25, 0.03)
+    _with_paired_ratio(there, key, 1.27, 0.03)   # 0.02 apart, intervals 0.0375 and 0.038: agree
+    assert timing_disagreements(ResultsDir(str(here)).load_records(), ResultsDir(str(there)).load_records()) == []
+    _with_paired_ratio(there, key, 1.02, 0.03)   # 0.23 apart: a 1.25x slowdown is not a 1.02x one
+    found = timing_disagreements(ResultsDir(str(here)).load_records(), ResultsDir(str(there)).load_records())
+    assert len(found) == 1 and found[0].startswith(key + ": paired time ratio 1.250 here, 1.020 in the reference")
+    args = ["check", "--profile", "smoke", "--results", str(here), "--against", str(there)]
+    assert main(args) == 0   # printed, not failed: two machines time differently
+    out = capsys.readouterr().out
+    assert "timing differs from" in out and "give --strict-timing to fail on them" in out
+    assert main(args + ["--strict-timing"]) == 1

@@ -4,7 +4,7 @@
     xavier  CPython 3.8  + tensorflow-cpu 2.11.1  (L4T R35: Python 3.8 + TF 2.11)
     orin    CPython 3.10 + tensorflow-cpu 2.14.1  (L4T R36 l4t-tensorflow: Python 3.10 + TF 2.14)
 
-Each twin runs `python -m artifact run --profile smoke` against an EMULATED board of its kind; then
+Each twin runs `python -m artifact doctor`, then `run --profile smoke` against an EMULATED board of its kind; then
 this Python (>= 3.10, the host) runs `check --against` the committed smoke reference and `report`.
 Skipped when the twins are not built (`make twins`), except where ARTIFACT_REQUIRE_TWINS=1 (CI).
 """
@@ -48,6 +48,9 @@ def test_the_smoke_profile_runs_on_the_board_twin_and_the_host_judges_it(board, 
             if (sysfs / "etc").exists():
                 break
             time.sleep(0.05)
+        doctor = subprocess.run([python, "-m", "artifact", "doctor"], cwd=ROOT, env=env, capture_output=True,
+                                text=True)
+        assert doctor.returncode == 0 and "power sensor" in doctor.stdout, doctor.stdout + doctor.stderr[-2000:]
         run = subprocess.run([python, "-m", "artifact", "run", "--profile", "smoke", "--results", str(results)],
                              cwd=ROOT, env=env, capture_output=True, text=True)
     finally:

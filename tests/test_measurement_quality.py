@@ -117,24 +117,51 @@ def test_a_sensor_reading_garbage_skips_power_with_the_reason_and_keeps_the_time
         assert "garbage value 'not-a-number'" in record.skipped[metric]
 
 
+def _glitching(path, start_s, length_s, end_value=5000):
+    """An inference function that makes the sensor file read garbage from `start_s` after its first call for
+    `length_s` (by the clock, not by the number of calls, so a loaded machine moves nothing)."""
+    state = {"t0": None}
+
+    def fn(_):
+        now = time.perf_counter()
+        if state["t0"] is None:
+            state["t0"] = now
+        glitch = start_s <= now - state["t0"] < start_s + length_s
+        emu.write_value(path, "garbage" if glitch else end_value)
+        time.sleep(0.001)
+
+    return fn
+
+
 def test_a_sensor_failing_mid_run_is_flagged_not_zeroed(tmp_path):
     tree = emu.make_tx2_r32_tree(str(tmp_path))
     measurer = _measurer(tree.root)
-    path = tree.path("VDD_IN", "mW")
-    state = {"calls": 0}
-
-    def fn(_):   # a glitch for a few inferences in the middle of the timed run
-        state["calls"] += 1
-        emu.write_value(path, "garbage" if 40 <= state["calls"] < 60 else 5000)
-        time.sleep(0.001)
-
+    # at least 3 warm-up + 10 timed windows of 20 ms: the run lasts >= 260 ms, so a glitch from 40 to 140 ms
+    # lies inside it with valid readings on both sides, however slowly the machine runs
+    measurer.settings.update(min_window_s=0.02, warmup_windows=3, min_windows=10)
     record = _record()
-    _time_and_power(measurer, record, fn)
+    _time_and_power(measurer, record, _glitching(tree.path("VDD_IN", "mW"), 0.04, 0.10))
+    assert "power_mean_w" in record.measurements, record.skipped
     power = record.measurements["power_mean_w"]
     assert all(4.0 < w < 6.0 for w in power.samples)   # no zeros from the failed reads
     assert any("power-sensor read errors" in f for f in power.flags)
     assert any("EMULATED" in f for f in power.flags)
     assert power.notes["sensor"]["backend"] == "jetson-ina3221-r32"
+
+
+def test_a_sensor_failing_until_the_end_leaves_out_the_uncovered_windows_and_says_so(tmp_path):
+    """Garbage from 300 ms on until the run ends (>= 460 ms): windows after the last valid reading cannot be
+    integrated. They are left out and flagged; the windows before keep their power (not a SKIP of everything)."""
+    tree = emu.make_tx2_r32_tree(str(tmp_path))
+    measurer = _measurer(tree.root)
+    measurer.settings.update(min_window_s=0.02, warmup_windows=3, min_windows=20, time_budget_s=2.0)
+    record = _record()
+    _time_and_power(measurer, record, _glitching(tree.path("VDD_IN", "mW"), 0.30, 3600.0))
+    assert "power_mean_w" in record.measurements, record.skipped
+    power = record.measurements["power_mean_w"]
+    assert all(4.0 < w < 6.0 for w in power.samples)
+    assert len(power.samples) < len(record.measurements["inference_time_s"].samples)
+    assert any("had no valid power readings around them and were left out" in f for f in power.flags)
 
 
 def test_no_sensor_skips_power_with_what_was_looked_for(tmp_path):

@@ -21,6 +21,10 @@ CI95_RELATIVE = "ci95_relative"  # 95% CI half-width of the windows' mean, relat
 SCORED = "scored"  # how many evaluation samples an accuracy was computed on (binomial SE)
 NOTE_KEYS = (PAIRED_RATIO, PAIRED_RATIO_CI, CI95_RELATIVE, SCORED)
 
+# How a measurement-quality flag starts when other processes took the CPU during the measurement
+# (artifact.device.measure.busy writes it; the judge and report count verdicts that carry it).
+BUSY_MACHINE = "busy machine"
+
 _TIME_NOTES = (PAIRED_RATIO, PAIRED_RATIO_CI, CI95_RELATIVE)
 _SCORE_NOTES = (SCORED,)
 

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from typing import Any  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Any, List  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.metrics import in_group
 from artifact.core.records import Measurement
@@ -58,6 +58,7 @@ def measure_time_and_power(measurer, deployed, record, wanted):
     with a sensor, sample power over the same windows and deduct the idle power measured just before;
     watch the board (clocks, temperatures) meanwhile."""
     from artifact.device.measure.board_state import BoardMonitor, throttling_flags
+    from artifact.device.measure.busy import BusyWatch, describe
     from artifact.device.measure.timing import time_inference
 
     settings = measurer.settings
@@ -80,6 +81,7 @@ def measure_time_and_power(measurer, deployed, record, wanted):
             sampler.start()
     monitor = BoardMonitor(measurer.sysfs_root)
     monitor.start()
+    watch = BusyWatch().start()
     try:
         timing = time_inference(deployed.fn, measurer.task.timing_inputs(), settings, reference=reference)
     finally:
@@ -87,21 +89,22 @@ def measure_time_and_power(measurer, deployed, record, wanted):
             time.sleep(0.05)  # let the trace run past the end of the last window
         trace = sampler.stop() if sampler is not None else None
         board = monitor.stop()
+        load = watch.stop()
     del reference
-    throttled = throttling_flags(board)
-    notes = dict(timing.notes(), board=board)
+    disturbed = throttling_flags(board) + ([describe(load)] if load["busy"] else [])  # both disturb time and power
+    notes = dict(timing.notes(), board=board, machine_load=load)
     if deployed.litert:
         notes["litert_ops_in_model"] = deployed.model.op_summary()
     record.add(Measurement("inference_time_s", timing.samples, warmup=timing.warmup, converged=timing.converged,
-                           notes=notes, flags=timing.flags(settings["ci_target"]) + throttled))
+                           notes=notes, flags=timing.flags(settings["ci_target"]) + disturbed))
     if no_power is not None:
         for metric in power_wanted:
             record.skip(metric, no_power)
     elif trace is not None:
-        _power_from_trace(measurer, record, trace, timing, idle, wanted, throttled)
+        _power_from_trace(measurer, record, trace, timing, idle, wanted, disturbed)
 
 
-def _power_from_trace(measurer, record, trace, timing, idle, wanted, throttled):
+def _power_from_trace(measurer, record, trace, timing, idle, wanted, disturbed):
     from artifact.device.measure.power import energy_joules, mean_power, peak_power, trace_flags
 
     notes = {"idle_w": idle, "sensor": measurer.sensor.describe(), "achieved_rate_hz": trace.achieved_rate_hz,
@@ -109,16 +112,26 @@ def _power_from_trace(measurer, record, trace, timing, idle, wanted, throttled):
              "n_samples": len(trace.watts), "sampler_cpu_fraction": trace.sampler_cpu_fraction,
              "sensor_errors": trace.errors[:20], "what": "energy per inference: trapezoid over the raw "
              "timestamps of each timing window, minus idle power x window time, over the inferences in it"}
-    try:
-        energy = [energy_joules(trace, a, b, idle) / timing.per_window for a, b in timing.windows]
-        means = [mean_power(trace, a, b) for a, b in timing.windows]
-        peaks = [peak_power(trace, a, b) for a, b in timing.windows]
-    except ValueError as exc:
+    energy, means, peaks, uncovered = [], [], [], []  # type: List[float], List[float], List[float], List[str]
+    for a, b in timing.windows:  # a window the trace cannot cover is left out and said, not fatal to the rest
+        try:
+            window = (energy_joules(trace, a, b, idle) / timing.per_window, mean_power(trace, a, b),
+                      peak_power(trace, a, b))
+        except ValueError as exc:
+            uncovered.append(str(exc))
+            continue
+        energy.append(window[0])
+        means.append(window[1])
+        peaks.append(window[2])
+    if not energy:
         for metric in POWER_METRICS:
             if metric in wanted:
-                record.skip(metric, "power trace unusable: {}".format(exc))
+                record.skip(metric, "power trace unusable: {}".format(uncovered[0]))
         return
-    flags = trace_flags(trace, timing.windows) + throttled
+    flags = trace_flags(trace, timing.windows) + disturbed
+    if uncovered:
+        flags.append("{} of {} timing windows had no valid power readings around them and were left out "
+                     "(first: {})".format(len(uncovered), len(timing.windows), uncovered[0]))
     negative = sum(1 for e in energy if e <= 0)
     noise = "{} of {} windows drew no more than the idle power ({:.3f} W): the model's energy is within the " \
             "sensor's noise".format(negative, len(energy), idle)

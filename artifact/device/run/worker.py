@@ -27,6 +27,7 @@ class CellMeasurer(object):
 
     def __init__(self, profile, model_name, results):
         # type: (Any, str, Any) -> None
+        from artifact.device.measure.busy import load_average
         from artifact.device.measure.environment import collect_environment, sysfs_root
         from artifact.device.measure.power import discover_power_sensor
         from artifact.device.models.tasks import task_for
@@ -39,6 +40,7 @@ class CellMeasurer(object):
         self.settings = dict(profile.measurement, eval_samples=eval_samples)
         self.task = task_for(model_name, inputs, eval_samples)
         self.environment = collect_environment()
+        self.environment["load_average_at_start"] = str(load_average())
         self.sysfs_root = sysfs_root()  # an emulated tree in tests
         self.sensor, self.no_sensor_reason = discover_power_sensor(self.sysfs_root)
         if self.sensor is not None:

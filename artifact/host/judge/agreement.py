@@ -9,12 +9,19 @@ machine) and must be shown to do the same work. Two verdict files agree when
 - nothing new is judged that the reference could not judge, unless it is an added claim.
 Noisy metrics (time, power, energy, memory, accuracy after training) may move between PASS,
 DEVIATION and FAIL: their tolerance is the claim's own rule, judged by `check`, not here.
+
+`timing_disagreements` compares what both runs timed in windows paired with the fp32 baseline: a
+variant's paired time ratio differs when the two ratios are further apart than the 95% interval of
+their difference (the half-widths in quadrature). These count as disagreements with
+`check --against DIR --strict-timing`; without it they are printed, not failed, because two
+machines (or a container and its host) legitimately time differently and the paired intervals,
+computed within one run, understate run-to-run noise.
 """
 import math
 import os
 
 from artifact.core.errors import MissingInputError
-from artifact.core.metrics import exact_metrics
+from artifact.core.metrics import PAIRED_RATIO, PAIRED_RATIO_CI, exact_metrics
 from artifact.core.results import ResultsDir
 from artifact.host.judge.verdicts import DEVIATION, FAIL, PASS
 
@@ -50,6 +57,28 @@ def disagreements(verdicts: dict, reference: dict) -> list[str]:
                 new["outcome"] != old["outcome"] or not _close(new["measured"], old["measured"])):
             problems.append(f"{cid}: exact metric {new['metric']} moved: {old['outcome']} {old['measured']} "
                             f"-> {new['outcome']} {new['measured']}")
+    return problems
+
+
+def timing_disagreements(records: dict, reference_records: dict) -> list[str]:
+    """One line per cell whose paired time ratio differs from the reference's beyond both intervals."""
+    problems = []
+    for key in sorted(set(records) & set(reference_records)):
+        pairs = []
+        for record in (records[key], reference_records[key]):
+            m = record.measurements.get("inference_time_s")
+            notes = m.notes if m is not None else {}
+            ratio, ci = notes.get(PAIRED_RATIO), notes.get(PAIRED_RATIO_CI)
+            if not all(isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in (ratio, ci)):
+                break
+            pairs.append((ratio, ci * ratio))
+        if len(pairs) != 2:
+            continue
+        (new, h_new), (old, h_old) = pairs
+        bound = math.hypot(h_new, h_old)
+        if abs(new - old) > bound:
+            problems.append(f"{key}: paired time ratio {new:.3f} here, {old:.3f} in the reference: "
+                            f"|difference| {abs(new - old):.3f} > {bound:.3f} (95% intervals in quadrature)")
     return problems
 
 

@@ -2,6 +2,7 @@
 import os
 
 from artifact.core.errors import FormatError
+from artifact.core.metrics import BUSY_MACHINE
 from artifact.core.results import ResultsDir, timestamp
 from artifact.host.judge.claims import CLAIMS_DIR, load_claims
 from artifact.host.judge.verdicts import RunView, Verdict, judge, summarize
@@ -18,6 +19,7 @@ def check(results_dir: str, claims_dir: str = CLAIMS_DIR) -> dict:
     verdicts = [judge(claim, view) for claim in load_claims(claims_dir)]
     data = {"profile": info.get("profile"), "checked_at": timestamp(), "claims_dir": os.path.relpath(claims_dir),
             "counts": summarize(verdicts), "flagged": sum(1 for v in verdicts if v.flags),
+            "busy": sum(1 for v in verdicts if any(BUSY_MACHINE in f for f in v.flags)),
             "verdicts": [v.to_dict() for v in verdicts]}
     return results.write_verdicts(data)
 

@@ -138,7 +138,7 @@ def render_report(results_dir: str) -> dict:
     summary = {
         "profile": info.get("profile"),
         "counts": counts,
-        "verdict_line": verdict_line(counts, verdict_data.get("flagged", 0)),
+        "verdict_line": verdict_line(counts, verdict_data.get("flagged", 0), verdict_data.get("busy", 0)),
         "figures": sorted(figure_files),
         "environment": info.get("environment", {}),
         "steps": info.get("steps", {}),
@@ -169,11 +169,13 @@ def write_figures(records, stands_for, fig_dir):
     return files
 
 
-def verdict_line(counts: dict, flagged: int = 0) -> str:
-    """'21 PASS, 14 DEVIATION, 4 FAIL, 0 NOT-RUN, 31 SKIPPED; 4 flagged ...', outcomes in a fixed order."""
+def verdict_line(counts: dict, flagged: int = 0, busy: int = 0) -> str:
+    """'21 PASS, 14 DEVIATION, 4 FAIL, 0 NOT-RUN, 31 SKIPPED; 4 flagged ...', outcomes in a fixed order;
+    `busy`: how many verdicts rest on measurements taken while other processes used the CPU."""
     order = [o for o in OUTCOMES if o in counts] + sorted(set(counts) - set(OUTCOMES))
     line = ", ".join(f"{counts[k]} {k}" for k in order)
-    return line + (f"; {flagged} flagged (measurement-quality flags in the claim table)" if flagged else "")
+    line += f"; {flagged} flagged (measurement-quality flags in the claim table)" if flagged else ""
+    return line + (f"; {busy} measured on a busy machine (other processes used the CPU)" if busy else "")
 
 
 def markdown(info, summary, rows, figure_files, inconsistencies):
