@@ -37,23 +37,23 @@ def cmd_run(args):
     profile = load_profile(args.profile)
     check_required(profile, _inputs(args))
     results = results_for(args)
-    todo = pending_cells(profile, results)
-    print("profile {}: {} cells, {} already measured in {}".format(
-        profile.name, len(profile.cells), len(profile.cells) - len(todo), results.path))
-    if todo:
-        _refuse_a_busy_machine(args.allow_busy)
-    start = time.perf_counter()
-    with tqdm(total=len(todo), unit="cell", dynamic_ncols=True, disable=None) as bar:
-        def progress(model, what, seconds):
-            if seconds is None:
-                bar.set_postfix_str(what)
-            else:
-                bar.set_postfix_str("{} ({:.1f} s)".format(what, seconds))
-                bar.update(1)
+    with results.writer("artifact run --profile {}".format(args.profile)):
+        todo = pending_cells(profile, results, set_aside=True)
+        print("profile {}: {} cells, {} already measured in {}".format(
+            profile.name, len(profile.cells), len(profile.cells) - len(todo), results.path))
+        start = time.perf_counter()
+        with tqdm(total=len(todo), unit="cell", dynamic_ncols=True, disable=None) as bar:
+            def progress(model, what, seconds):
+                if seconds is None:
+                    bar.set_postfix_str(what)
+                else:
+                    bar.set_postfix_str("{} ({:.1f} s)".format(what, seconds))
+                    bar.update(1)
 
-        _, failures = run_profile(profile, results, _inputs(args), progress)
-    elapsed = time.perf_counter() - start
-    results.update_run_info(profile, {"run": elapsed} if todo else {})
+            _, failures = run_profile(profile, results, _inputs(args), progress,
+                                      before_workers=lambda: _refuse_a_busy_machine(args.allow_busy))
+        elapsed = time.perf_counter() - start
+        results.update_run_info(profile, {"run": elapsed} if todo else {})
     print("run: {} cells measured in {:.1f} s".format(len(todo), elapsed))
     if failures:
         print("error: measurement failed for " + "; ".join(failures), file=sys.stderr)
@@ -84,8 +84,9 @@ def cmd_check(args):
 
     results = results_for(args)
     start = time.perf_counter()
-    data = check(results.path, args.claims) if args.claims else check(results.path)
-    results.update_run_info(steps={"check": time.perf_counter() - start})
+    with results.writer("artifact check --profile {}".format(args.profile)):
+        data = check(results.path, args.claims) if args.claims else check(results.path)
+        results.update_run_info(steps={"check": time.perf_counter() - start})
     line = verdict_line(data["counts"], data.get("flagged", 0), data.get("busy", 0))
     print("check: {} -> {}".format(line, results.verdicts_json))
     if getattr(args, "against", None):  # `reproduce` has no --against
@@ -114,8 +115,9 @@ def cmd_report(args):
 
     results = results_for(args)
     start = time.perf_counter()
-    summary = render_report(results.path)
-    results.update_run_info(steps={"report": time.perf_counter() - start})
+    with results.writer("artifact report --profile {}".format(args.profile)):
+        summary = render_report(results.path)
+        results.update_run_info(steps={"report": time.perf_counter() - start})
     print("report: {} (+ report.md, summary.json, {} figures)".format(
         os.path.join(results.report, "index.html"), len(summary["figures"])))
     return 0

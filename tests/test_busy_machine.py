@@ -86,7 +86,8 @@ def load():
         p.wait()
 
 
-def test_real_busy_processes_are_seen(load):
+def test_real_busy_processes_are_seen(load, monkeypatch):
+    monkeypatch.setattr(busy, "TOP", 10)   # on a machine already loaded (make test-loaded), ours may not be the top 3
     summary = busy.check_now(0.5)
     assert summary["busy"] and summary["other_cores"] > 1.0
     assert set(load) <= {p["pid"] for p in summary["top"]}
@@ -112,7 +113,8 @@ def _time(settings=None):
     return record.measurements["inference_time_s"]
 
 
-def test_a_timing_run_on_a_busy_machine_is_flagged_and_says_by_what(load):
+def test_a_timing_run_on_a_busy_machine_is_flagged_and_says_by_what(load, monkeypatch):
+    monkeypatch.setattr(busy, "TOP", 10)
     timing = _time()
     assert any(f.startswith("busy machine: other processes used") for f in timing.flags), timing.flags
     assert timing.notes["machine_load"]["busy"] is True

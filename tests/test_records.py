@@ -1,4 +1,5 @@
 import json
+import os
 
 import pytest
 
@@ -33,7 +34,7 @@ def test_unknown_version_is_refused_with_what_to_do(tmp_path):
     data["format_version"] = 99
     with open(path, "w") as handle:
         json.dump(data, handle)
-    with pytest.raises(FormatError, match="format_version 99.*re-run `invoke run`"):
+    with pytest.raises(FormatError, match="format_version 99.*run `invoke run` again to measure the cell"):
         load_record(path)
 
 
@@ -56,10 +57,22 @@ def test_interrupted_write_leaves_old_file_and_no_partial(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
 
 
-def test_skip_needs_a_reason_and_nan_is_written_as_null(tmp_path):
+def test_skip_needs_a_reason_and_non_finite_samples_are_written_and_read_back(tmp_path):
+    import math
+
     record = make_record()
     with pytest.raises(ValueError):
         record.skip("top1", "")
     record.add(Measurement("top1", [float("nan")]))
+    record.add(Measurement("energy_j", [float("inf"), -float("inf"), 0.5]))
     path = save_record(str(tmp_path), record)
-    assert json.loads(open_text(path))["measurements"]["top1"]["samples"] == [None]
+    data = json.loads(open_text(path))
+    assert data["measurements"]["top1"]["samples"] == ["NaN"]   # the declared encoding (artifact.core.schema)
+    assert data["measurements"]["energy_j"]["samples"] == ["Infinity", "-Infinity", 0.5]
+    back = load_record(path)
+    assert math.isnan(back.value("top1")) and back.measurements["energy_j"].samples[:2] == [math.inf, -math.inf]
+    data["measurements"]["top1"]["samples"] = [None]   # what earlier versions wrote reads back as NaN
+    path_old = tmp_path / "old"
+    path_old.mkdir()
+    (path_old / os.path.basename(path)).write_text(json.dumps(data))
+    assert math.isnan(load_records(str(path_old))[record.key].value("top1"))

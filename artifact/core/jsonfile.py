@@ -5,7 +5,7 @@ import os
 import tempfile
 from typing import Any  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
-from artifact.core.errors import FormatError
+from artifact.core.errors import ConfigError, FormatError
 
 FORMAT_VERSION = 1  # of every JSON file the artifact writes (records, run, inputs, verdicts)
 
@@ -24,8 +24,12 @@ def write_json_atomic(path, data):
     # type: (str, Any) -> None
     """Write JSON so that readers see the old file or the whole new one, never a part."""
     directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
+    except OSError as exc:
+        raise ConfigError("{}: cannot write it ({}); give a results directory you can write to".format(
+            path, exc.strerror or exc))
     try:
         with os.fdopen(fd, "w") as handle:
             json.dump(_json_safe(data), handle, indent=1, sort_keys=True, allow_nan=False)

@@ -13,11 +13,15 @@ measured in, and the metrics that were skipped with the reason. Records are writ
      "skipped": {"energy_j": "no power sensor: ..."}}
 """
 import os
+import sys
 from typing import Any, Dict, List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
-from artifact.core.errors import FormatError
+from artifact.core.errors import ArtifactError, FormatError
 from artifact.core.jsonfile import FORMAT_VERSION, check_format, read_json, write_json_atomic
 from artifact.core.metrics import METRICS, metric, summarize
+from artifact.core.profiles import cell_key
+from artifact.core.schema import check, encode_number, field, known_keys, numbers_list
+from artifact.core.techniques import check_setting
 
 RECORD_KIND = "artifact-record"
 __all__ = ["FORMAT_VERSION", "METRICS", "Measurement", "RECORD_KIND", "Record", "check_format", "load_record",
@@ -59,14 +63,28 @@ class Measurement(object):
 
     def to_dict(self):
         # type: () -> Dict[str, Any]
-        return {"unit": self.unit, "samples": self.samples, "warmup": self.warmup, "n": self.n,
+        return {"unit": self.unit, "samples": [encode_number(x) for x in self.samples],
+                "warmup": [encode_number(x) for x in self.warmup], "n": self.n,
                 "converged": self.converged, "notes": self.notes, "flags": self.flags}
 
     @classmethod
-    def from_dict(cls, metric, data):
-        # type: (str, Dict[str, Any]) -> Measurement
-        return cls(metric, data["samples"], data.get("unit"), data.get("warmup"),
-                   data.get("converged"), data.get("notes"), data.get("flags"))
+    def from_dict(cls, name, data, where="measurement", fix=""):
+        # type: (str, Any, str, str) -> Measurement
+        """A measurement read back, every field checked against its declared type (artifact.core.schema)."""
+        check(data, "a table", where, fix)
+        known_keys(data, ("unit", "samples", "warmup", "n", "converged", "notes", "flags"), where, fix)
+        samples = numbers_list(field(data, "samples", "a list", where, fix), where + ".samples", fix)
+        unit = field(data, "unit", "a string", where, fix, required=False)
+        if unit is not None and unit != METRICS[name].unit:
+            raise FormatError("{}.unit: {!r}, but {} is measured in {!r}; {}".format(
+                where, unit, name, METRICS[name].unit, fix))
+        warmup = numbers_list(data.get("warmup") or [], where + ".warmup", fix)
+        converged = check(data.get("converged"), "true or false", where + ".converged", fix, optional=True)
+        notes = check(data.get("notes") or {}, "a table", where + ".notes", fix)
+        flags = check(data.get("flags") or [], "a list", where + ".flags", fix)
+        for i, flag in enumerate(flags):
+            check(flag, "a string", "{}.flags[{}]".format(where, i), fix)
+        return cls(name, samples, unit, warmup, converged, notes, flags)
 
 
 class Record(object):
@@ -119,15 +137,54 @@ class Record(object):
 
     @classmethod
     def from_dict(cls, data, source="<record>"):
-        # type: (Dict[str, Any], str) -> Record
-        check_format(data, RECORD_KIND, source, "re-run `invoke run` to measure it again")
-        try:
-            measurements = {k: Measurement.from_dict(k, v) for k, v in data["measurements"].items()}
-            return cls(data["cell"], data["environment"], measurements, data.get("skipped", {}),
-                       data.get("started_at", ""), data.get("duration_s", 0.0), data.get("provenance", {}))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise FormatError("{}: malformed record ({}: {}); delete it and re-run `invoke run`".format(
-                source, type(exc).__name__, exc))
+        # type: (Any, str) -> Record
+        """A record read back, every field checked: one line naming the file, the field's path and the fix."""
+        check_format(data, RECORD_KIND, source, REMEASURE)
+        known_keys(data, RECORD_FIELDS, source, REMEASURE)
+        cell = check_cell(field(data, "cell", "a table", source, REMEASURE), source + ": cell")
+        environment = field(data, "environment", "a table", source, REMEASURE)
+        raw = field(data, "measurements", "a table", source, REMEASURE)
+        measurements = {}
+        for name, value in raw.items():
+            where = "{}: measurements.{}".format(source, name)
+            if name not in METRICS:
+                raise FormatError("{}: unknown metric (known: {}); {}".format(where, ", ".join(METRICS), REMEASURE))
+            measurements[name] = Measurement.from_dict(name, value, where, REMEASURE)
+        skipped = field(data, "skipped", "a table", source, REMEASURE, default={}, required=False)
+        for name, reason in skipped.items():
+            check(reason, "a string", "{}: skipped.{}".format(source, name), REMEASURE)
+        started_at = field(data, "started_at", "a string", source, REMEASURE, default="", required=False)
+        duration = field(data, "duration_s", "a number", source, REMEASURE, default=0.0, required=False)
+        provenance = field(data, "provenance", "a table", source, REMEASURE, default={}, required=False)
+        return cls(cell, environment, measurements, skipped, started_at, duration, provenance)
+
+
+RECORD_FIELDS = ("format_version", "kind", "cell", "environment", "started_at", "duration_s", "provenance",
+                 "measurements", "skipped")
+REMEASURE = "delete the file and run `invoke run` again to measure the cell (run also sets such files aside itself)"
+
+
+def check_cell(cell, where):
+    # type: (Dict[str, Any], str) -> Dict[str, Any]
+    """A record's cell: its fields typed, its technique and setting valid, its key the one they make."""
+    known_keys(cell, ("key", "model", "technique", "setting", "metrics"), where, REMEASURE)
+    key = field(cell, "key", "a string", where, REMEASURE)
+    model = field(cell, "model", "a string", where, REMEASURE)
+    technique = field(cell, "technique", "a string", where, REMEASURE)
+    setting = field(cell, "setting", "a table", where, REMEASURE)
+    metrics = field(cell, "metrics", "a list", where, REMEASURE)
+    for name in metrics:
+        if name not in METRICS:
+            raise FormatError("{}.metrics: unknown metric {!r}; {}".format(where, name, REMEASURE))
+    try:
+        check_setting(technique, setting, where)
+    except ArtifactError as exc:
+        raise FormatError("{}; {}".format(exc, REMEASURE))
+    expected = cell_key(model, technique, setting)
+    if key != expected:
+        raise FormatError("{}.key: {!r}, but its model, technique and setting make {!r}; {}".format(
+            where, key, expected, REMEASURE))
+    return cell
 
 
 def record_path(records_dir, cell_key):
@@ -147,14 +204,32 @@ def load_record(path):
     return Record.from_dict(read_json(path, "record"), source=path)
 
 
-def load_records(records_dir):
-    # type: (str) -> Dict[str, Record]
-    """All records in a directory by cell key; temporary files of an interrupted write are ignored."""
+def load_records(records_dir, set_aside=False):
+    # type: (str, bool) -> Dict[str, Record]
+    """All records in a directory by cell key; temporary files of an interrupted write are ignored.
+
+    A malformed record is an error naming it, or with `set_aside` (what `run` does: it measures the cell
+    again) is renamed to `<name>.broken` with a warning on stderr, so one bad file never blocks a directory."""
+    if os.path.exists(records_dir) and not os.path.isdir(records_dir):
+        raise FormatError("{}: is a file, not a records directory; remove it".format(records_dir))
     if not os.path.isdir(records_dir):
         return {}
-    out = {}
+    out = {}  # type: Dict[str, Record]
     for name in sorted(os.listdir(records_dir)):
-        if name.endswith(".json") and not name.startswith("."):
-            record = load_record(os.path.join(records_dir, name))
-            out[record.key] = record
+        if not name.endswith(".json") or name.startswith("."):
+            continue
+        path = os.path.join(records_dir, name)
+        try:
+            record = load_record(path)
+            if name != record.key + ".json":
+                raise FormatError("{}: holds the record of cell {!r}, whose file is {}.json; {}".format(
+                    path, record.key, record.key, REMEASURE))
+        except FormatError as exc:
+            if not set_aside:
+                raise
+            os.replace(path, path + ".broken")
+            sys.stderr.write("warning: {}; set aside as {}.broken, the cell is measured again\n".format(
+                exc, name))
+            continue
+        out[record.key] = record
     return out

@@ -12,17 +12,21 @@
 The device side writes inputs.json, records/, models/, logs/ and run.json; the host side writes
 verdicts.json and report/. Everything joins through these files.
 """
+import contextlib
+import fcntl
 import os
 import time
-from typing import Any, Dict, Mapping, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Any, Dict, Iterator, List, Mapping, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import ConfigError, FormatError
 from artifact.core.inputs import pinned
 from artifact.core.jsonfile import FORMAT_VERSION, check_format, read_json, write_json_atomic
 from artifact.core.records import load_records, record_path, save_record
+from artifact.core.schema import check, field
 from artifact.core.techniques import suffix_for
 
 DEFAULT_ROOT = "results"
+LOCK_FILE = ".lock"  # who writes into the directory now (ResultsDir.writer)
 RUN_KIND = "artifact-run"
 INPUTS_KIND = "artifact-inputs"
 VERDICTS_KIND = "artifact-verdicts"
@@ -101,10 +105,56 @@ class ResultsDir(object):
         # type: (str) -> str
         return os.path.relpath(path, self.path)
 
+    # ---- one writer at a time
+    @contextlib.contextmanager
+    def writer(self, command):
+        # type: (str) -> Iterator[None]
+        """Hold the directory's lock while `command` writes into it: a second writer gets one line naming
+        the holder. The lock is the kernel's (flock), so a killed holder leaves nothing stale behind; its
+        half-written temporary files are removed here."""
+        self.make()
+        path = os.path.join(self.path, LOCK_FILE)
+        try:
+            handle = open(path, "a+")  # noqa: SIM115 (closed by the with below, after the except)
+        except OSError as exc:
+            raise ConfigError("{}: cannot create the lock file ({}); give a results directory you can write "
+                              "to".format(path, exc.strerror))
+        with handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise ConfigError("{} is in use by {}; wait for it to finish (or stop it), or give --results "
+                                  "ANOTHER_DIR".format(self.path, holder))
+            handle.seek(0)
+            handle.truncate()
+            handle.write("pid {} (`{}`) since {}".format(os.getpid(), command, timestamp()))
+            handle.flush()
+            self.remove_leftovers()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def remove_leftovers(self):
+        # type: () -> List[str]
+        """Temporary files of writes a kill interrupted (`.tmp-*`): only ever removed under the lock."""
+        removed = []
+        for folder in (self.path, self.records):
+            if os.path.isdir(folder):
+                for name in os.listdir(folder):
+                    if name.startswith(".tmp-"):
+                        os.unlink(os.path.join(folder, name))
+                        removed.append(name)
+        return removed
+
     # ---- records
-    def load_records(self):
-        # type: () -> Dict[str, Any]
-        return load_records(self.records)
+    def load_records(self, set_aside=False):
+        # type: (bool) -> Dict[str, Any]
+        return load_records(self.records, set_aside)
 
     def save_record(self, record):
         # type: (Any) -> str
@@ -117,7 +167,9 @@ class ResultsDir(object):
         given = pinned(inputs)
         if os.path.exists(self.inputs_json):
             data = read_json(self.inputs_json, "inputs")
-            before = data.get("inputs", {}) if isinstance(data, dict) else {}
+            fix = "remove it, or give --results NEWDIR"
+            check_format(data, INPUTS_KIND, self.inputs_json, fix)
+            before = field(data, "inputs", "a table", self.inputs_json, fix)
             if before != given:
                 changed = sorted(k for k in set(before) | set(given) if before.get(k) != given.get(k))
                 raise ConfigError(
@@ -145,7 +197,13 @@ class ResultsDir(object):
             raise FormatError("{}: no run here; run `invoke run` (or `invoke reproduce-all`) first".format(
                 self.run_json))
         data = read_json(self.run_json, "run")
-        check_format(data, RUN_KIND, self.run_json, "re-run `invoke run`")
+        fix = "remove it and run `invoke run` again (finished cells are kept)"
+        check_format(data, RUN_KIND, self.run_json, fix)
+        for name, kind in (("profile", "a string"), ("stands_for", "a table"), ("steps", "a table"),
+                           ("environment", "a table")):
+            field(data, name, kind, self.run_json, fix, required=False)
+        for model, paper_models in (data.get("stands_for") or {}).items():
+            check(paper_models, "a list", "{}: stands_for.{}".format(self.run_json, model), fix)
         return data
 
     def update_run_info(self, profile=None, steps=None):

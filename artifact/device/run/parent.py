@@ -16,29 +16,33 @@ from artifact.core.results import as_results
 from artifact.device.run.inputs import check_required, open_inputs
 
 
-def pending_cells(profile, results):
-    # type: (Any, ResultsDir) -> List[Any]
+def pending_cells(profile, results, set_aside=False):
+    # type: (Any, ResultsDir, bool) -> List[Any]
     """Cells without a record, and cells whose technique could not be applied when they ran
-    (a newer version of the artifact may support it now)."""
-    done = as_results(results).load_records()
+    (a newer version of the artifact may support it now). With `set_aside` (the parent, under the
+    directory's lock), a malformed record is renamed `.broken` and its cell is pending again."""
+    done = as_results(results).load_records(set_aside)
     return [c for c in profile.cells
             if c.key not in done or done[c.key].provenance.get("technique_unsupported")]
 
 
-def run_profile(profile, results, inputs=None, progress=None, python=sys.executable):
-    # type: (Any, ResultsDir, Optional[Mapping[str, Any]], Optional[Callable[..., None]], str) -> Tuple[int, List[str]]
+def run_profile(profile, results, inputs=None, progress=None, python=sys.executable, before_workers=None):
+    # type: (Any, ResultsDir, Optional[Mapping[str, Any]], Optional[Callable[..., None]], str, Optional[Callable[[], None]]) -> Tuple[int, List[str]]  # noqa: E501
     """Measure every cell of the profile that has no record yet; returns (cells to do, failures).
 
     `profile` is a loaded Profile (or a name/path to load); `progress(model, what, seconds)` is
-    called per STEP (seconds None) and per finished CELL."""
+    called per STEP (seconds None) and per finished CELL; `before_workers()` once every input has been
+    checked and before the first worker starts (the busy-machine check), when there is work to do."""
     if isinstance(profile, str):
         profile = load_profile(profile)
     results = as_results(results)
     inputs = dict(inputs or {})
     check_required(profile, inputs)
-    todo = pending_cells(profile, results)
+    todo = pending_cells(profile, results, set_aside=True)
     open_inputs([c.model for c in todo], inputs)
     results.pin_inputs(inputs)
+    if todo and before_workers is not None:
+        before_workers()
     env = environment_for_worker(inputs)
     failures = []
     os.makedirs(results.logs, exist_ok=True)

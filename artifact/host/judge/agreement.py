@@ -64,14 +64,15 @@ def timing_disagreements(records: dict, reference_records: dict) -> list[str]:
     """One line per cell whose paired time ratio differs from the reference's beyond both intervals."""
     problems = []
     for key in sorted(set(records) & set(reference_records)):
-        pairs = []
+        pairs: list[tuple[float, float]] = []
         for record in (records[key], reference_records[key]):
             m = record.measurements.get("inference_time_s")
             notes = m.notes if m is not None else {}
             ratio, ci = notes.get(PAIRED_RATIO), notes.get(PAIRED_RATIO_CI)
-            if not all(isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in (ratio, ci)):
+            if not (isinstance(ratio, (int, float)) and isinstance(ci, (int, float))
+                    and all(math.isfinite(v) and v > 0 for v in (ratio, ci))):
                 break
-            pairs.append((ratio, ci * ratio))
+            pairs.append((float(ratio), float(ci) * float(ratio)))
         if len(pairs) != 2:
             continue
         (new, h_new), (old, h_old) = pairs
