@@ -161,12 +161,18 @@ def cmd_doctor(args):
     # type: (argparse.Namespace) -> int
     from artifact.device.measure.busy import ADVICE, check_now, describe
     from artifact.device.measure.environment import collect_environment, sysfs_root
-    from artifact.device.measure.power import discover_power_sensor
+    from artifact.device.measure.power import SensorReadError, discover_power_sensor
 
     for key, value in sorted(collect_environment().items()):
         print(f"{key:>20}: {value}")
     sensor, reason = discover_power_sensor(sysfs_root())
     print(f"{'power sensor':>20}: {sensor.name if sensor else reason}")
+    if sensor is not None:  # one real read, so a sensor that only looks present is caught before a run
+        try:
+            reading = f"{sensor.read_watts():.3f} W now ({sensor.notes.get('total', '+'.join(sensor.rails))})"
+        except SensorReadError as exc:
+            reading = f"unreadable: {exc}"
+        print(f"{'power reading':>20}: {reading}")
     load = check_now(1.0)
     print(f"{'machine load':>20}: {describe(load)}" + (f"; {ADVICE}" if load["busy"] else ""))
     for key, value in _inputs(args).items():

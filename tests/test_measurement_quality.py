@@ -1,4 +1,5 @@
 """Bad sensor input, non-converged timing and memory views: flagged or SKIPPED with a reason, never a crash."""
+import math
 import threading
 import time
 
@@ -117,9 +118,10 @@ def test_a_sensor_reading_garbage_skips_power_with_the_reason_and_keeps_the_time
         assert "garbage value 'not-a-number'" in record.skipped[metric]
 
 
-def _glitching(path, start_s, length_s, end_value=5000):
-    """An inference function that makes the sensor file read garbage from `start_s` after its first call for
-    `length_s` (by the clock, not by the number of calls, so a loaded machine moves nothing)."""
+def _glitching(path, start_s, length_s, bad="garbage"):
+    """An inference function that makes the sensor file read `bad` from `start_s` after its first call for
+    `length_s` (by the clock, not by the number of calls, so a loaded machine moves nothing); otherwise
+    about 5 W, moving by a few mW as a loaded rail does (a rail that never moves is a stuck sensor)."""
     state = {"t0": None}
 
     def fn(_):
@@ -127,7 +129,7 @@ def _glitching(path, start_s, length_s, end_value=5000):
         if state["t0"] is None:
             state["t0"] = now
         glitch = start_s <= now - state["t0"] < start_s + length_s
-        emu.write_value(path, "garbage" if glitch else end_value)
+        emu.write_value(path, bad if glitch else 5000 + int((now - state["t0"]) * 1000) % 50)
         time.sleep(0.001)
 
     return fn
@@ -222,7 +224,8 @@ def test_throttling_seen_during_the_run_flags_time_and_power(tmp_path):
         time.sleep(0.001)
 
     record = _record()
-    _time_and_power(measurer, record, fn)
+    with emu.WaveformWriter(tree, lambda t: 5.0 + 0.2 * math.sin(20.0 * t), update_hz=200.0):
+        _time_and_power(measurer, record, fn)
     timing = record.measurements["inference_time_s"]
     assert any("GPU frequency fell to 114750000 Hz" in f for f in timing.flags)
     assert any("GPU-therm reached 97.5 C" in f for f in timing.flags)
@@ -255,3 +258,50 @@ def test_gpu_allocator_peak_is_read_and_reset_when_a_gpu_is_there(monkeypatch):
     device, _ = memory.gpu_allocator()
     memory.reset_gpu_peak(device)
     assert device == "GPU:0" and calls == ["GPU:0"] and memory.gpu_peak_bytes(device) == 7 << 20
+
+
+def test_an_implausible_reading_is_dropped_as_a_read_error_never_a_sample(tmp_path):
+    """10^9 mW from a TX2 rail (a megawatt): outside what the sensor can read, so not a sample."""
+    tree = emu.make_tx2_r32_tree(str(tmp_path))
+    measurer = _measurer(tree.root)
+    measurer.settings.update(min_window_s=0.02, warmup_windows=3, min_windows=10)
+    record = _record()
+    _time_and_power(measurer, record, _glitching(tree.path("VDD_IN", "mW"), 0.04, 0.10, bad=10 ** 9))
+    power = record.measurements["power_peak_w"]
+    assert max(power.samples) < 6.0   # the peak never sees the megawatt
+    assert any("implausible reading 1e+06 W" in f for f in power.flags)
+
+
+def test_a_sensor_that_only_reads_implausible_values_skips_power(tmp_path):
+    tree = emu.make_tx2_r32_tree(str(tmp_path))
+    emu.write_value(tree.path("VDD_IN", "mW"), 10 ** 9)
+    measurer = _measurer(tree.root)
+    record = _record()
+    _time_and_power(measurer, record, lambda _: time.sleep(0.001))
+    assert "inference_time_s" in record.measurements and "energy_j" not in record.measurements
+    assert "implausible reading" in record.skipped["energy_j"]
+
+
+def test_a_stuck_sensor_skips_power_with_the_reason(tmp_path):
+    """The rail holds one value for over a second while the model runs: no power number reaches a verdict."""
+    tree = emu.make_tx2_r32_tree(str(tmp_path))
+    measurer = _measurer(tree.root)
+    measurer.settings.update(min_window_s=0.05, min_windows=30, time_budget_s=3.0)   # >= 1.5 s of windows
+    record = _record()
+    with emu.WaveformWriter(tree, lambda t: 5.0 + 0.2 * math.sin(20.0 * t), update_hz=200.0) as writer:
+        time.sleep(0.3)
+        writer.stop()   # idle power saw a moving rail; then it freezes for the whole timing run
+        _time_and_power(measurer, record, lambda _: time.sleep(0.001))
+    assert "energy_j" not in record.measurements and "power_peak_w" not in record.measurements
+    assert record.skipped["energy_j"].startswith("power sensor stuck: the same reading")
+
+
+def test_stuck_reading_finds_the_longest_unchanged_run():
+    from artifact.device.measure.power import PowerTrace, stuck_reading
+
+    ts = [i * 0.01 for i in range(400)]
+    watts = [5.0 + (0.1 if i % 2 else 0.0) for i in range(100)] + [4.2] * 150 + [5.0 + 0.01 * i for i in range(150)]
+    trace = PowerTrace(ts, watts, 100.0)
+    assert stuck_reading(trace, 0.0, 4.0) == (4.2, pytest.approx(1.49))
+    assert stuck_reading(trace, 0.0, 4.0, min_s=2.0) is None
+    assert stuck_reading(trace, 1.5, 4.0) is None   # only the tail of the run falls in the windows

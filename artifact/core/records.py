@@ -28,6 +28,12 @@ __all__ = ["FORMAT_VERSION", "METRICS", "Measurement", "RECORD_KIND", "Record", 
            "load_records", "read_json", "record_path", "save_record", "write_json_atomic"]
 
 
+def _or(value, default):
+    # type: (Any, Any) -> Any
+    """`default` for an absent (None) field; any other value, even an empty one of the wrong type, is checked."""
+    return default if value is None else value
+
+
 class Measurement(object):
     """Raw samples of one metric of one cell; summaries are computed, never stored alone."""
 
@@ -78,10 +84,10 @@ class Measurement(object):
         if unit is not None and unit != METRICS[name].unit:
             raise FormatError("{}.unit: {!r}, but {} is measured in {!r}; {}".format(
                 where, unit, name, METRICS[name].unit, fix))
-        warmup = numbers_list(data.get("warmup") or [], where + ".warmup", fix)
+        warmup = numbers_list(_or(data.get("warmup"), []), where + ".warmup", fix)
         converged = check(data.get("converged"), "true or false", where + ".converged", fix, optional=True)
-        notes = check(data.get("notes") or {}, "a table", where + ".notes", fix)
-        flags = check(data.get("flags") or [], "a list", where + ".flags", fix)
+        notes = check(_or(data.get("notes"), {}), "a table", where + ".notes", fix)
+        flags = check(_or(data.get("flags"), []), "a list", where + ".flags", fix)
         for i, flag in enumerate(flags):
             check(flag, "a string", "{}.flags[{}]".format(where, i), fix)
         return cls(name, samples, unit, warmup, converged, notes, flags)

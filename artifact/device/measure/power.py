@@ -33,6 +33,7 @@ BACKENDS = ("jetson-ina3221-r32", "jetson-ina3221-r28", "jetson-ina3221-hwmon", 
 TOTAL_RAIL_LABELS = ("VDD_IN", "POM_5V_IN", "5V_IN")
 EMULATED_MARKER = "EMULATED_SENSORS"   # file at the top of a tree built by emulated_sensors
 MAX_ERRORS_KEPT = 100                  # error messages kept per trace; all are counted
+STUCK_S = 1.0                          # one unchanged reading this long while a model runs: a stuck sensor
 _JETSON = {  # backend -> (folder globs, release, units)
     "jetson-ina3221-r32": (["sys/bus/i2c/drivers/ina3221x/*/iio:device*"], "L4T R32 ina3221x iio:device", "mW"),
     "jetson-ina3221-r28": (["sys/devices/*/i2c-*/*/iio_device", "sys/bus/i2c/drivers/ina3221x/*/iio_device"],
@@ -97,6 +98,9 @@ class PowerSensor:
 
     name = "abstract"
     interval_average = False
+    # the physical range of a reading of this backend, in watts: outside it a reading is a read error, not a
+    # sample (a Jetson module draws at most ~60 W: AGX Orin 64GB; a CPU package a few hundred; a GPU ~1 kW)
+    plausible_w = (0.0, 1000.0)
 
     def __init__(self) -> None:
         self.rails: List[str] = []
@@ -123,7 +127,15 @@ class PowerSensor:
                 raise SensorReadError(f"{self.name}: no new reading within 0.5 s")
             time.sleep(0.005)
             got = self.sample()
-        return got[1]
+        return self.plausible(got[1])
+
+    def plausible(self, watts: float) -> float:
+        """`watts`, or a SensorReadError when it lies outside what this kind of sensor can physically read."""
+        low, high = self.plausible_w
+        if not low <= watts <= high:
+            raise SensorReadError(f"{self.name}: implausible reading {watts:.6g} W (outside [{low:g}, {high:g}] W "
+                                  "for this sensor): dropped")
+        return watts
 
     def describe(self) -> Dict[str, str]:
         """Backend, rails, paths, units, release and sensor settings, all strings, for the record."""
@@ -141,7 +153,13 @@ class PowerSensor:
 
 
 class JetsonINA3221Sensor(PowerSensor):
-    """INA3221 rails of a Jetson; ``channels`` maps label -> (mW file,) or (mV file, mA file)."""
+    """INA3221 rails of a Jetson; ``channels`` maps label -> (mW file,) or (mV file, mA file).
+
+    Total power: the module's input rail (VDD_IN on TX2/Xavier/Orin; POM_5V_IN, 5V_IN on older
+    releases) where the board has one, since every other rail is inside it; otherwise the sum of
+    every rail (said in the record's sensor notes, `total`)."""
+
+    plausible_w = (0.0, 100.0)
 
     def __init__(self, name: str, channels: Dict[str, Tuple[str, ...]], total: List[str],
                  notes: Dict[str, str], keep_open: bool = False) -> None:
@@ -211,6 +229,8 @@ class RaplSensor(PowerSensor):
 
 
 class NvmlSensor(PowerSensor):
+    plausible_w = (0.0, 2000.0)
+
     """Sum of nvmlDeviceGetPowerUsage (mW) over the GPUs; a 1 s average on Ampere+ (NVML docs)."""
 
     name = "nvml"
@@ -422,6 +442,8 @@ class PowerSampler:
             self._reads += 1
             try:
                 got = self.sensor.sample()
+                if got is not None:
+                    self.sensor.plausible(got[1])  # an impossible number is a read error, never a sample
             except SensorReadError as exc:
                 self._error(str(exc))
             except Exception as exc:  # noqa: BLE001 - a sensor bug must not kill the measurement run
@@ -516,6 +538,25 @@ def idle_power(sensor: PowerSensor, seconds: float = 1.0, rate_hz: float = 1000.
     if len(trace.timestamps) < 2:
         _pieces(trace, 0.0, 1.0)  # raises ValueError naming the read errors
     return mean_power(trace, trace.timestamps[0], trace.timestamps[-1]), trace
+
+
+def stuck_reading(trace: PowerTrace, t0: float, t1: float, min_s: float = STUCK_S) -> Optional[Tuple[float, float]]:
+    """(reading, seconds) of the longest run of one unchanged value inside [t0, t1] if it lasts `min_s` or more.
+
+    A rail under load moves with every conversion (a TX2's INA3221 every few ms, or every averaging
+    period): a value that holds for a second while a model runs is a frozen driver or a rail that does not
+    carry the load. Energy-counter sensors (RAPL) never repeat a value: they report only changes."""
+    best, start = None, None
+    for i, (t, w) in enumerate(zip(trace.timestamps, trace.watts)):
+        if not t0 <= t <= t1:
+            start = None
+            continue
+        if start is None or w != trace.watts[start]:
+            start = i
+        length = t - trace.timestamps[start]
+        if length >= min_s and (best is None or length > best[1]):
+            best = (w, length)
+    return best
 
 
 def trace_flags(trace: PowerTrace, windows: List[Tuple[float, float]]) -> List[str]:

@@ -9,6 +9,23 @@ from artifact.core.catalog import TABLE_I
 from artifact.core.errors import MissingInputError
 from artifact.core.inputs import INPUTS
 
+DECODE_FIRST = 32  # ImageNet images decoded before any worker starts (all of them are listed and checked)
+
+
+def readable_checkpoint(path):
+    # type: (str) -> str
+    """`path` if TensorFlow can list its variables (a truncated or corrupt file is one line naming it)."""
+    from artifact.device.compat import tf
+
+    try:
+        if not tf.train.list_variables(path):
+            raise ValueError("no variables in it")
+    except (tf.errors.OpError, ValueError, OSError) as exc:
+        text = " ".join(str(getattr(exc, "message", exc)).split())[:200]
+        raise MissingInputError("{}: not a readable TensorFlow checkpoint ({}); download and extract the "
+                                "model's TF-Slim tarball again".format(path, text))
+    return path
+
 
 def check_required(profile, inputs):
     # type: (Any, Mapping[str, Any]) -> None
@@ -29,11 +46,13 @@ def open_inputs(models, inputs):
         from artifact.device.models.checkpoints.slim_checkpoint import find_slim_checkpoint
 
         for model in cnns:
-            find_slim_checkpoint(inputs["slim_checkpoints"], model)
+            readable_checkpoint(find_slim_checkpoint(inputs["slim_checkpoints"], model))
     if inputs.get("imagenet") and cnns:
-        from artifact.device.models.data.imagenet import ImageNetVal
+        from artifact.device.models.data.imagenet import ImageNetVal, load_image
 
-        ImageNetVal(inputs["imagenet"], limit=limit)
+        val = ImageNetVal(inputs["imagenet"], limit=limit)
+        for path in val.paths[:DECODE_FIRST]:  # a garbage JPEG is one line now, not a worker failure later
+            load_image(path)
     if inputs.get("nmt_data") and "nmt" in paper:
         from artifact.device.models.data.nmt_data import NmtData
 

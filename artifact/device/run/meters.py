@@ -105,7 +105,15 @@ def measure_time_and_power(measurer, deployed, record, wanted):
 
 
 def _power_from_trace(measurer, record, trace, timing, idle, wanted, disturbed):
-    from artifact.device.measure.power import energy_joules, mean_power, peak_power, trace_flags
+    from artifact.device.measure.power import energy_joules, mean_power, peak_power, stuck_reading, trace_flags
+
+    stuck = stuck_reading(trace, timing.windows[0][0], timing.windows[-1][1]) if timing.windows else None
+    if stuck is not None:  # a number from a frozen sensor must never reach a verdict
+        for metric in POWER_METRICS:
+            if metric in wanted:
+                record.skip(metric, "power sensor stuck: the same reading ({:.3f} W) for {:.1f} s while the model "
+                                    "ran (a frozen driver, or a rail that does not carry the load)".format(*stuck))
+        return
 
     notes = {"idle_w": idle, "sensor": measurer.sensor.describe(), "achieved_rate_hz": trace.achieved_rate_hz,
              "effective_update_hz": trace.effective_update_hz, "distinct_readings": trace.distinct_readings,

@@ -51,12 +51,16 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
         cmd = [python, "-m", "artifact.device.run.worker", profile.source, model, results.path]
         with open(log_path, "a") as log:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True, env=env)
+            failed_cells = []
             for line in proc.stdout:
                 if line.startswith("CELL ") and progress is not None:
                     progress(model, line.split()[1], float(line.split()[2]))
                 elif line.startswith("STEP ") and progress is not None:
                     progress(model, line[5:].strip(), None)
+                elif line.startswith("FAILED "):
+                    failed_cells.append(line[7:].strip())
             code = proc.wait()
-        if code != 0:
+        failures.extend("{} (see {})".format(cell, log_path) for cell in failed_cells)
+        if code != 0 and not failed_cells:
             failures.append("{} (exit {}; see {})".format(model, code, log_path))
     return len(todo), failures

@@ -10,6 +10,7 @@ import gc
 import os
 import sys
 import time
+import traceback
 from typing import Any, Dict, List  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import ArtifactError, UnsupportedError
@@ -120,13 +121,23 @@ def worker_main(argv):
     results = as_results(results_path)
     measurer = CellMeasurer(profile, model_name, results)
     pending = {c.key for c in pending_cells(profile, results)}
+    failed = 0
     for cell in profile.cells_of(model_name):
         if cell.key not in pending:
             continue
-        record = measurer.measure(cell)
+        try:
+            record = measurer.measure(cell)
+        except ArtifactError:
+            raise  # a user's mistake (a missing input): the same for every cell, one line from __main__
+        except Exception as exc:  # one cell's failure never stops the model's other cells
+            traceback.print_exc()  # into the log the parent names
+            print("FAILED {} {}: {}".format(cell.key, type(exc).__name__, str(exc).splitlines()[0][:300] if str(exc)
+                                             else "no message"), flush=True)
+            failed += 1
+            continue
         results.save_record(record)
         print("CELL {} {:.2f}".format(cell.key, record.duration_s), flush=True)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

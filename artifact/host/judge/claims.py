@@ -25,10 +25,13 @@ n scored samples (the record's `scored` note).
 An ordering claim compares two configurations instead: `lhs = {technique, setting}`, `rhs = {...}`,
 `rule = {kind = "ordering", relation = "<"}` (is stat(lhs)/stat(rhs) < 1?).
 """
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from artifact.core import schema
+from artifact.core.catalog import check_model
 from artifact.core.errors import ArtifactError, FormatError
 from artifact.core.jsonfile import FORMAT_VERSION
 from artifact.core.metrics import METRICS
@@ -93,6 +96,13 @@ class Claim:
     notes: str = ""
 
 
+CLAIM_FIELDS = ("id", "source", "statement", "metric", "models", "technique", "setting", "lhs", "rhs", "statistic",
+                "aggregate", "paper_value", "rule", "unit", "stand_ins", "notes")
+RULE_FIELDS = ("kind", "tolerance", "on_miss", "relation", "why")
+CONFIG_FIELDS = ("technique", "setting")
+FIX = "fix the claim (format: artifact/host/judge/claims.py, expected_results/claims/README.md)"
+
+
 def _need(entry: dict, name: str, kind: Any, where: str) -> Any:
     if name not in entry:
         raise FormatError(f"{where}: missing field {name!r}")
@@ -110,7 +120,9 @@ def _choice(value: str, allowed: tuple, where: str, name: str) -> str:
     return value
 
 
-def _config(entry: dict, where: str) -> Config:
+def _config(entry: dict, where: str, fields: tuple = CONFIG_FIELDS) -> Config:
+    if fields is CONFIG_FIELDS:
+        schema.known_keys(entry, CONFIG_FIELDS, where, FIX)
     technique = _choice(_need(entry, "technique", str, where), tuple(TECHNIQUES), where, "technique")
     try:
         setting = check_setting(technique, entry.get("setting", {}), where)
@@ -119,29 +131,48 @@ def _config(entry: dict, where: str) -> Config:
     return Config(technique, setting)
 
 
+def _rule(rule_data: dict, where: str) -> Rule:
+    where = where + " rule"
+    schema.known_keys(rule_data, RULE_FIELDS, where, FIX)
+    kind = _choice(_need(rule_data, "kind", str, where), RULE_KINDS, where, "rule kind")
+    tolerance = schema.field(rule_data, "tolerance", "a number", where, FIX, default=0.0, required=False)
+    if not math.isfinite(tolerance) or tolerance < 0:
+        raise FormatError(f"{where}.tolerance: {tolerance!r} must be a finite number >= 0; {FIX}")
+    return Rule(kind, float(tolerance), _choice(rule_data.get("on_miss", "fail"), ON_MISS, where, "on_miss"),
+                _choice(rule_data.get("relation", "<"), ("<", ">"), where, "relation"),
+                schema.field(rule_data, "why", "a string", where, FIX, default="", required=False))
+
+
 def parse_claim(entry: dict, path: str) -> Claim:
+    if not isinstance(entry, dict):
+        raise FormatError(f"{path}: a [[claim]] must be a table, got {entry!r}; {FIX}")
     where = f"{path}: claim {entry.get('id', '?')!r}"
     claim_id = _need(entry, "id", str, f"{path}: a claim")
+    schema.known_keys(entry, CLAIM_FIELDS, where, FIX)
     metric = _choice(_need(entry, "metric", str, where), tuple(METRICS), where, "metric")
-    rule_data = _need(entry, "rule", dict, where)
-    kind = _choice(_need(rule_data, "kind", str, where + " rule"), RULE_KINDS, where, "rule kind")
-    rule = Rule(kind, float(rule_data.get("tolerance", 0.0)),
-                _choice(rule_data.get("on_miss", "fail"), ON_MISS, where, "on_miss"),
-                _choice(rule_data.get("relation", "<"), ("<", ">"), where, "relation"),
-                rule_data.get("why", ""))
+    rule = _rule(_need(entry, "rule", dict, where), where)
+    kind = rule.kind
+    for name in ("unit", "notes"):
+        schema.field(entry, name, "a string", where, FIX, required=False)
+    schema.field(entry, "stand_ins", "true or false", where, FIX, required=False)
     lhs = rhs = None
     if kind == "ordering":
         lhs = _config(_need(entry, "lhs", dict, where), where + " lhs")
         rhs = _config(_need(entry, "rhs", dict, where), where + " rhs")
         config = lhs
     else:
-        config = _config(entry, where)
+        config = _config(entry, where, CLAIM_FIELDS)
     if kind == "binomial" and (entry.get("statistic") != "drop_pts" or METRICS[metric].unit != "fraction"):
         raise FormatError(f"{where}: a binomial rule judges statistic = \"drop_pts\" of a fraction metric "
                           f"(top1, top5, ...); use an absolute rule for {metric}")
     models = _need(entry, "models", list, where)
     if not models or not all(isinstance(m, str) for m in models):
         raise FormatError(f"{where}: models must be a non-empty list of model names")
+    for model in models:
+        try:
+            check_model(model, where)
+        except ArtifactError as exc:
+            raise FormatError(f"{exc}; {FIX}") from None
     return Claim(
         id=claim_id, source=_need(entry, "source", str, where),
         statement=_need(entry, "statement", str, where), metric=metric, models=tuple(models),
@@ -158,6 +189,7 @@ def load_claims_file(path: str) -> list[Claim]:
     if data.get("format_version") != FORMAT_VERSION:
         raise FormatError(f"{path}: format_version {data.get('format_version')!r}, this artifact reads "
                           f"{FORMAT_VERSION}; update the file")
+    schema.known_keys(data, ("format_version", "claim"), path, FIX)
     entries = data.get("claim")
     if not isinstance(entries, list) or not entries:
         raise FormatError(f"{path}: no [[claim]] tables")
@@ -171,6 +203,9 @@ def load_claims(directory: str = CLAIMS_DIR) -> list[Claim]:
     for name in sorted(os.listdir(directory)):
         if name.endswith(".toml"):
             claims.extend(load_claims_file(os.path.join(directory, name)))
+    if not claims:
+        raise FormatError(f"{directory}: no claims files (*.toml) there; give the directory that holds them "
+                          "(default expected_results/claims)")
     seen: set[str] = set()
     for claim in claims:
         if claim.id in seen:

@@ -1,0 +1,421 @@
+"""Nothing wrong passes silently: every bad input a user or a run can leave is one line, exit 2, no traceback,
+and changes no record. Profiles, claims, records, run/inputs/verdicts files, results directories.
+
+Each case writes a small bad file into a copy of a committed reference run (or a profile file) and calls the
+command line in-process, as a user would from the shell.
+"""
+import json
+import os
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from artifact.cli import main
+from artifact.core.errors import FormatError
+from artifact.core.records import load_record
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SMOKE = os.path.join(ROOT, "expected_results", "reference", "smoke")
+CLAIMS = os.path.join(ROOT, "expected_results", "claims")
+RECORD = "mini_vgg__quantize__bits-8"
+
+
+def _snapshot(folder):
+    out = {}
+    for base, _, files in os.walk(folder):
+        for name in files:
+            if name != ".lock":
+                with open(os.path.join(base, name), "rb") as handle:
+                    out[os.path.relpath(os.path.join(base, name), folder)] = handle.read()
+    return out
+
+
+def _one_line_error(argv, capsys, *names):
+    """Run the command; it must exit 2 with one line that names every one of `names`."""
+    code = main(argv)
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert code == 2, (code, captured.err[-2000:])
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err[-2000:]
+    assert "Traceback" not in captured.err
+    for name in names:
+        assert name in lines[0], (name, lines[0])
+    return lines[0]
+
+
+# --------------------------------------------------------------------------- profiles
+
+GOOD_GROUP = "[[group]]\ntechnique = 'baseline'\nmodels = ['mini_vgg']\nmetrics = ['params']\n"
+PROFILE_CASES = [
+    ("format_version = 1\nname = 'x'\n[[group]\n", "not valid TOML"),
+    ("format_version = 2\nname = 'x'\n" + GOOD_GROUP, "format_version 2"),
+    ("name = 'x'\n" + GOOD_GROUP, "format_version None"),
+    ("format_version = 1\n" + GOOD_GROUP, "missing field 'name'"),
+    ("format_version = 1\nname = 3\n" + GOOD_GROUP, "field 'name' must be"),
+    ("format_version = 1\nname = 'x'\n", "missing field 'group'"),
+    ("format_version = 1\nname = 'x'\ngroup = []\n", "no [[group]] tables"),
+    ("format_version = 1\nname = 'x'\ngroup = 'all'\n", "field 'group' must be"),
+    ("format_version = 1\nname = 'x'\nnmae = 'y'\n" + GOOD_GROUP, "'nmae' is not a profile field"),
+    ("format_version = 1\nname = 'x'\ndescription = 4\n" + GOOD_GROUP, "description must be a string"),
+    ("format_version = 1\nname = 'x'\nrequires = 'imagenet'\n" + GOOD_GROUP, "requires must be a list"),
+    ("format_version = 1\nname = 'x'\nrequires = ['imagnet']\n" + GOOD_GROUP, "'imagnet' is not a known input"),
+    ("format_version = 1\nname = 'x'\nstands_for = 'vgg'\n" + GOOD_GROUP, "[stands_for] must map"),
+    ("format_version = 1\nname = 'x'\n[stands_for]\nmini_vgg = 'vgg_16'\n" + GOOD_GROUP, "must be a non-empty list"),
+    ("format_version = 1\nname = 'x'\n[stands_for]\nmini_vgx = ['vgg_16']\n" + GOOD_GROUP, "model 'mini_vgx' unknown"),
+    ("format_version = 1\nname = 'x'\nmeasurement = 3\n" + GOOD_GROUP, "[measurement] must be a table"),
+    ("format_version = 1\nname = 'x'\n[measurement]\nrepeats = 3\n" + GOOD_GROUP, "'repeats' is not a setting"),
+    ("format_version = 1\nname = 'x'\n[measurement]\nmin_windows = 'six'\n" + GOOD_GROUP, "must be a number"),
+    ("format_version = 1\nname = 'x'\n[measurement]\nmin_windows = 0\n" + GOOD_GROUP, "must be above 0"),
+    ("format_version = 1\nname = 'x'\n[measurement]\nci_target = -0.1\n" + GOOD_GROUP, "must be above 0"),
+    ("format_version = 1\nname = 'x'\n[measurement]\neval_samples = -5\n" + GOOD_GROUP, "must be at least 0"),
+    ("format_version = 1\nname = 'x'\n[measurement]\nkeep_model_files = 'no'\n" + GOOD_GROUP, "true or false"),
+    ("format_version = 1\nname = 'x'\n[measurement]\nmax_windows = 2.5\n" + GOOD_GROUP, "whole number"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'zip'\nmodels = ['mini_vgg']\nmetrics = ['params']\n",
+     "technique 'zip' unknown"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 4\nmodels = ['mini_vgg']\nmetrics = ['params']\n",
+     "field 'technique' must be"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'baseline'\nmodels = ['mini_vgg']\nmetrics = []\n",
+     "metrics must be a non-empty list"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'baseline'\nmodels = ['mini_vgg']\nmetrics = ['fps']\n",
+     "metric 'fps' unknown"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'baseline'\nmodels = []\nmetrics = ['params']\n",
+     "models must be a non-empty list"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'baseline'\nmodels = ['vgg16']\nmetrics = ['params']\n",
+     "model 'vgg16' unknown"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'quantize'\nmodels = ['mini_vgg']\n"
+     "settings = [{bit = 8}]\nmetrics = ['params']\n", "quantize has no setting 'bit'"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'quantize'\nmodels = ['mini_vgg']\n"
+     "settings = [{bits = 33}]\nmetrics = ['params']\n", "bits = 33 is not valid"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'quantize'\nmodels = ['mini_vgg']\n"
+     "settings = [{bits = '8'}]\nmetrics = ['params']\n", "bits = '8' is not valid"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'quantize'\nmodels = ['mini_vgg']\n"
+     "settings = {bits = 8}\nmetrics = ['params']\n", "settings must be a non-empty list of tables"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'quantize'\nmodels = ['mini_vgg']\n"
+     "settings = ['bits=8']\nmetrics = ['params']\n", "must be a table like {bits = 8}"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'prune'\nmodels = ['mini_vgg']\n"
+     "metrics = ['params']\n", "prune needs setting 'threshold'"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'prune'\nmodels = ['mini_vgg']\n"
+     "settings = [{threshold = 0}]\nmetrics = ['params']\n", "threshold = 0 is not valid"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'magnitude_prune'\nmodels = ['mini_vgg']\n"
+     "settings = [{sparsity = 1.0}]\nmetrics = ['params']\n", "sparsity = 1.0 is not valid"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'litert'\nmodels = ['mini_vgg']\n"
+     "settings = [{mode = 'int4'}]\nmetrics = ['params']\n", "mode = 'int4' is not valid"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'baseline'\nmodels = ['mini_vgg']\n"
+     "settings = [{bits = 8}]\nmetrics = ['params']\n", "baseline has no setting 'bits'"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'baseline'\nmodel = ['mini_vgg']\n"
+     "metrics = ['params']\n", "'model' is not a group field"),
+    ("format_version = 1\nname = 'x'\n" + GOOD_GROUP + GOOD_GROUP, "appears twice"),
+    ("format_version = 1\nname = 'x'\n[[group]]\ntechnique = 'quantize'\nmodels = ['mini_vgg']\n"
+     "settings = [{bits = 8}, {bits = 8}]\nmetrics = ['params']\n", "appears twice"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), PROFILE_CASES)
+def test_a_bad_profile_is_one_line_before_anything_runs(tmp_path, capsys, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    _one_line_error(["run", "--profile", str(path), "--results", str(tmp_path / "out")], capsys, str(path), message)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_profile_in_latin1_is_one_line(tmp_path, capsys):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b"format_version = 1\nname = 'caf\xe9'\n")
+    _one_line_error(["run", "--profile", str(path)], capsys, str(path), "not UTF-8")
+
+
+def test_a_profile_that_is_a_directory_is_one_line(tmp_path, capsys):
+    (tmp_path / "p.toml").mkdir()
+    _one_line_error(["run", "--profile", str(tmp_path / "p.toml")], capsys, "is a directory")
+
+
+def test_an_unknown_profile_name_is_one_line(capsys):
+    _one_line_error(["run", "--profile", "embeded"], capsys, "unknown profile 'embeded'", "embedded")
+
+
+# --------------------------------------------------------------------------- claims
+
+CLAIM = """format_version = 1
+[[claim]]
+id = "x/storage"
+source = "§IV-C"
+statement = "8-bit quantization cuts storage by 75%"
+metric = "storage_bytes"
+models = ["vgg_16"]
+technique = "quantize"
+setting = {bits = 8}
+statistic = "reduction_pct"
+paper_value = 75.0
+rule = {kind = "absolute", tolerance = 2.0, why = "sizes are exact"}
+"""
+CLAIM_CASES = [
+    (CLAIM.replace("tolerance = 2.0", 'tolerance = "two"'), "tolerance: must be a number"),
+    (CLAIM.replace("tolerance = 2.0", "tolerence = 2.0"), "unknown field 'tolerence'"),
+    (CLAIM.replace("tolerance = 2.0", "tolerance = -1.0"), "must be a finite number >= 0"),
+    (CLAIM.replace("setting = {bits = 8}", 'setting = "bits=8"'), "must be a table like {bits = 8}"),
+    (CLAIM.replace("setting = {bits = 8}", "setting = {bit = 8}"), "quantize has no setting 'bit'"),
+    (CLAIM.replace("setting = {bits = 8}", "setting = {bits = 33}"), "bits = 33 is not valid"),
+    (CLAIM.replace('metric = "storage_bytes"', 'metric = "size"'), "metric 'size' is not one of"),
+    (CLAIM.replace('technique = "quantize"', 'technique = "quantise"'), "technique 'quantise' is not one of"),
+    (CLAIM.replace('models = ["vgg_16"]', 'models = ["vgg16"]'), "model 'vgg16' unknown"),
+    (CLAIM.replace('models = ["vgg_16"]', "models = []"), "models must be a non-empty list"),
+    (CLAIM.replace('models = ["vgg_16"]', 'models = "vgg_16"'), "field 'models' must be list"),
+    (CLAIM.replace('kind = "absolute"', 'kind = "roughly"'), "rule kind 'roughly' is not one of"),
+    (CLAIM.replace('why = "sizes are exact"', 'on_miss = "shrug"'), "on_miss 'shrug' is not one of"),
+    (CLAIM.replace('why = "sizes are exact"', 'relation = "<="'), "relation '<=' is not one of"),
+    (CLAIM.replace("paper_value = 75.0", 'paper_value = "75"'), "field 'paper_value' must be float"),
+    (CLAIM.replace('id = "x/storage"\n', ""), "missing field 'id'"),
+    (CLAIM.replace('statistic = "reduction_pct"', 'statistic = "percent"'), "statistic 'percent' is not one of"),
+    (CLAIM.replace("rule = {", 'stand_ins = "yes"\nrule = {'), "stand_ins: must be true or false"),
+    (CLAIM.replace("rule = {", 'colour = "red"\nrule = {'), "unknown field 'colour'"),
+    (CLAIM.replace('kind = "absolute"', 'kind = "binomial"'), "a binomial rule judges"),
+    (CLAIM.replace("format_version = 1", "format_version = 2"), "format_version 2"),
+    (CLAIM.replace("[[claim]]", "[[claims]]"), "unknown field 'claims'"),
+    (CLAIM + CLAIM.replace("format_version = 1\n", ""), "defined twice"),
+    (CLAIM.replace("rule = {", "rule = 3\n#"), "field 'rule' must be dict"),
+    (CLAIM.replace("[[claim]]", "[[claim]\n"), "not valid TOML"),
+]
+
+
+@pytest.fixture
+def smoke_run(tmp_path):
+    results = tmp_path / "smoke"
+    shutil.copytree(SMOKE, results)
+    return results
+
+
+@pytest.mark.parametrize(("text", "message"), CLAIM_CASES)
+def test_a_bad_claims_file_is_one_line(smoke_run, tmp_path, capsys, text, message):
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    (claims / "bad.toml").write_text(text)
+    before = _snapshot(str(smoke_run))
+    _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run), "--claims", str(claims)], capsys,
+                    "bad.toml", message)
+    assert _snapshot(str(smoke_run)) == before
+
+
+def test_an_empty_claims_directory_is_one_line_not_a_silent_pass(smoke_run, tmp_path, capsys):
+    (tmp_path / "claims").mkdir()
+    _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run), "--claims", str(tmp_path / "claims")],
+                    capsys, "no claims files")
+
+
+def test_a_claims_file_in_latin1_is_one_line(smoke_run, tmp_path, capsys):
+    (tmp_path / "claims").mkdir()
+    (tmp_path / "claims" / "bad.toml").write_bytes(CLAIM.replace("§", "\xa7").encode("latin-1"))
+    _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run), "--claims", str(tmp_path / "claims")],
+                    capsys, "bad.toml", "not UTF-8")
+
+
+# --------------------------------------------------------------------------- records
+
+def _edit(record):
+    def edit(data):
+        record(data)
+        return data
+    return edit
+
+
+RECORD_CASES = [
+    (lambda d: d.update(measurements=[]), "measurements: must be a table"),
+    (lambda d: d["cell"].pop("key"), "missing field 'key'"),
+    (lambda d: d["cell"].update(setting="bits-8"), "cell.setting: must be a table"),
+    (lambda d: d["cell"].update(setting={"bits": 33}), "bits = 33 is not valid"),
+    (lambda d: d["cell"].update(technique="quantise"), "technique 'quantise' unknown"),
+    (lambda d: d["cell"].update(metrics=["fps"]), "unknown metric 'fps'"),
+    (lambda d: d["cell"].update(key="mini_vgg__quantize__bits-6"), "its model, technique and setting make"),
+    (lambda d: d["measurements"]["storage_bytes"].update(samples="409893"), "samples: must be a list"),
+    (lambda d: d["measurements"]["storage_bytes"].update(samples=[1, "x"]), "samples[1]: must be a number"),
+    (lambda d: d["measurements"]["storage_bytes"].update(samples=[True]), "samples[0]: must be a number"),
+    (lambda d: d["measurements"]["storage_bytes"].update(unit="MB"), "storage_bytes is measured in 'bytes'"),
+    (lambda d: d["measurements"]["storage_bytes"].update(converged="yes"), "converged: must be true or false"),
+    (lambda d: d["measurements"]["storage_bytes"].update(notes=[]), "notes: must be a table"),
+    (lambda d: d["measurements"]["storage_bytes"].update(flags="bad"), "flags: must be a list"),
+    (lambda d: d["measurements"]["storage_bytes"].update(flags=[3]), "flags[0]: must be a string"),
+    (lambda d: d["measurements"]["storage_bytes"].update(sample=[1.0]), "unknown field 'sample'"),
+    (lambda d: d["measurements"]["storage_bytes"].pop("samples"), "missing field 'samples'"),
+    (lambda d: d["measurements"].update(fps={"samples": [1.0]}), "measurements.fps: unknown metric"),
+    (lambda d: d["measurements"].update(top1=3), "measurements.top1: must be a table"),
+    (lambda d: d.update(skipped={"energy_j": 5}), "skipped.energy_j: must be a string"),
+    (lambda d: d.update(duration_s="long"), "duration_s: must be a number"),
+    (lambda d: d.update(environment=[]), "environment: must be a table"),
+    (lambda d: d.update(provenance="here"), "provenance: must be a table"),
+    (lambda d: d.update(extra=1), "unknown field 'extra'"),
+    (lambda d: d.update(format_version=2), "format_version 2"),
+    (lambda d: d.update(kind="artifact-verdicts"), "not an artifact-record file"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), RECORD_CASES)
+def test_a_malformed_record_is_one_line_naming_file_and_field(smoke_run, capsys, change, message):
+    path = smoke_run / "records" / (RECORD + ".json")
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+    before = _snapshot(str(smoke_run / "records"))
+    _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run)], capsys, RECORD + ".json", message)
+    assert _snapshot(str(smoke_run / "records")) == before
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"{not json", "not valid JSON"),
+    (b"", "not valid JSON"),
+    (b"[1, 2]", "not an artifact-record file"),
+    (b'{"kind": "artifact-record", "format_version": 1, "cell": "x"}', "cell: must be a table"),
+    ("{\"kind\": \"caf\xe9\"}".encode("latin-1"), "not UTF-8"),
+])
+def test_a_record_file_that_is_not_a_record_is_one_line(smoke_run, capsys, content, message):
+    (smoke_run / "records" / (RECORD + ".json")).write_bytes(content)
+    _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run)], capsys, RECORD + ".json", message)
+
+
+def test_a_record_under_another_cells_file_name_is_one_line(smoke_run, capsys):
+    """Two files cannot claim one cell: the file name must be the cell key (no silent last-writer-wins)."""
+    records = smoke_run / "records"
+    shutil.copy(records / (RECORD + ".json"), records / "copy.json")
+    _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run)], capsys, "copy.json",
+                    "holds the record of cell 'mini_vgg__quantize__bits-8'")
+
+
+def test_run_sets_a_malformed_record_aside_instead_of_looping(smoke_run, capsys):
+    """The advice for a bad record is `run`; run must then not refuse the same file (it used to)."""
+    from artifact.core.profiles import load_profile
+    from artifact.device.run.parent import pending_cells
+
+    path = smoke_run / "records" / (RECORD + ".json")
+    data = json.loads(path.read_text())
+    data["format_version"] = 2
+    path.write_text(json.dumps(data))
+    todo = pending_cells(load_profile("smoke"), str(smoke_run), set_aside=True)
+    assert [c.key for c in todo] == [RECORD]
+    assert (smoke_run / "records" / (RECORD + ".json.broken")).exists() and not path.exists()
+    assert "set aside as" in capsys.readouterr().err
+
+
+def test_non_finite_samples_are_read_back_and_judged_not_refused(smoke_run, capsys):
+    path = smoke_run / "records" / (RECORD + ".json")
+    data = json.loads(path.read_text())
+    data["measurements"]["storage_bytes"]["samples"] = ["NaN"]
+    path.write_text(json.dumps(data))
+    assert main(["check", "--profile", "smoke", "--results", str(smoke_run)]) in (0, 1)
+    verdicts = json.loads((smoke_run / "verdicts.json").read_text())["verdicts"]
+    judged = [v for v in verdicts if v["metric"] == "storage_bytes" and RECORD in v["evidence"]]
+    assert judged and all(v["outcome"] == "FAIL" and "measured value is undefined" in v["explanation"]
+                          for v in judged)
+
+
+# --------------------------------------------------------------------------- run, inputs and verdicts files, directories
+
+@pytest.mark.parametrize(("name", "content", "command", "message"), [
+    ("run.json", b"{", "check", "not valid JSON"),
+    ("run.json", b'{"kind": "artifact-verdicts", "format_version": 1}', "check", "not an artifact-run file"),
+    ("run.json", b'{"kind": "artifact-run", "format_version": 1, "stands_for": []}', "check",
+     "stands_for: must be a table"),
+    ("run.json", b'{"kind": "artifact-run", "format_version": 1, "stands_for": {"mini_vgg": "vgg_16"}}', "check",
+     "stands_for.mini_vgg: must be a list"),
+    ("verdicts.json", b'{"kind": "artifact-verdicts", "format_version": 1, "verdicts": [{"x": 1}]}', "report",
+     "malformed verdicts"),
+    ("verdicts.json", b"[]", "report", "not an artifact-verdicts file"),
+    ("inputs.json", b'{"kind": "artifact-inputs", "format_version": 1, "inputs": []}', "run",
+     "inputs: must be a table"),
+    ("inputs.json", b'{"kind": "artifact-run", "format_version": 1}', "run", "not an artifact-inputs file"),
+])
+def test_a_bad_run_inputs_or_verdicts_file_is_one_line(smoke_run, capsys, name, content, command, message):
+    (smoke_run / name).write_bytes(content)
+    if command == "run":  # a cell left to measure, so run reads inputs.json
+        os.remove(smoke_run / "records" / (RECORD + ".json"))
+    before = _snapshot(str(smoke_run / "records"))
+    _one_line_error([command, "--profile", "smoke", "--results", str(smoke_run)], capsys, name, message)
+    assert _snapshot(str(smoke_run / "records")) == before
+
+
+def test_results_that_are_a_file_are_one_line(tmp_path, capsys):
+    (tmp_path / "results").write_text("x")
+    _one_line_error(["run", "--profile", "smoke", "--results", str(tmp_path / "results")], capsys,
+                    "is a file, not a directory")
+
+
+def test_records_that_are_a_file_are_one_line(smoke_run, capsys):
+    shutil.rmtree(smoke_run / "records")
+    (smoke_run / "records").write_text("x")
+    _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run)], capsys, "records",
+                    "not a records directory")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_read_only_results_are_one_line(smoke_run, capsys):  # pragma: no cover - CI runs as root
+    os.chmod(smoke_run, 0o555)
+    try:
+        _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run)], capsys, "writ")
+    finally:
+        os.chmod(smoke_run, 0o755)
+
+
+def test_a_second_writer_is_refused_naming_the_first(smoke_run, capsys):
+    from artifact.core.results import ResultsDir
+
+    with ResultsDir(str(smoke_run)).writer("artifact run --profile smoke"):
+        line = _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run)], capsys,
+                               "is in use by pid {}".format(os.getpid()), "artifact run --profile smoke")
+    assert "wait for it" in line
+    assert main(["check", "--profile", "smoke", "--results", str(smoke_run)]) in (0, 1)  # released
+
+
+def test_a_lock_left_by_a_killed_process_is_taken_over(smoke_run):
+    import subprocess
+    import sys
+
+    code = ("import os, sys; from artifact.core.results import ResultsDir\n"
+            "with ResultsDir(sys.argv[1]).writer('killed'):\n    os.kill(os.getpid(), 9)")
+    subprocess.run([sys.executable, "-c", code, str(smoke_run)], cwd=ROOT)
+    (smoke_run / "records" / ".tmp-abc.json").write_text("{")   # a write the kill interrupted
+    assert main(["check", "--profile", "smoke", "--results", str(smoke_run)]) in (0, 1)
+    assert not (smoke_run / "records" / ".tmp-abc.json").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", "--profile", "smoke", "--results", "/nonexistent/smoke"],
+    ["report", "--profile", "smoke", "--results", "/nonexistent/smoke"],
+])
+def test_a_results_directory_that_does_not_exist_is_one_line(capsys, argv):
+    _one_line_error(argv, capsys, "/nonexistent/smoke")
+
+
+def test_against_a_directory_without_verdicts_is_one_line(smoke_run, tmp_path, capsys):
+    _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run), "--against", str(tmp_path)],
+                    capsys, "--against", "no verdicts.json")
+
+
+# --------------------------------------------------------------------------- property: any record mutation
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                   max_size=3), max_leaves=8)
+FIELDS = st.sampled_from(["cell", "measurements", "skipped", "environment", "provenance", "duration_s", "started_at",
+                          "format_version", "kind", "cell.key", "cell.setting", "cell.metrics", "cell.technique",
+                          "measurements.storage_bytes", "measurements.storage_bytes.samples",
+                          "measurements.storage_bytes.unit", "measurements.storage_bytes.notes"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=FIELDS, value=JSON)
+def test_any_mutation_of_a_record_loads_or_is_a_format_error(tmp_path, path, value):
+    """Whatever a field is replaced by, loading gives a record or a FormatError: never another exception."""
+    with open(os.path.join(SMOKE, "records", RECORD + ".json")) as handle:
+        data = json.load(handle)
+    target, *rest = path.split(".")
+    holder, key = data, target
+    for part in rest:
+        holder, key = holder[key], part
+    holder[key] = value
+    out = tmp_path / (RECORD + ".json")
+    out.write_text(json.dumps(data))
+    try:
+        record = load_record(str(out))
+    except FormatError as exc:
+        assert "\n" not in str(exc) and str(out) in str(exc)
+    else:
+        assert record.key == RECORD

@@ -1,0 +1,53 @@
+"""One cell's failure never stops the model's other cells; the parent names the cell, the cause and the log."""
+import os
+
+from artifact.core.profiles import load_profile
+from artifact.core.records import Record
+from artifact.device.run import worker
+
+
+class _Measurer:
+    def __init__(self, profile, model_name, results):
+        pass
+
+    def measure(self, cell):
+        if cell.technique == "quantize":
+            raise ValueError("weights went missing\nsecond line of the message")
+        record = Record(cell.to_dict(), {})
+        record.skip("params", "not measured in this test")
+        return record
+
+
+def test_a_failing_cell_is_named_and_the_next_cells_still_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(worker, "CellMeasurer", _Measurer)
+    assert worker.worker_main(["smoke", "mini_vgg", str(tmp_path)]) == 1
+    out = capsys.readouterr()
+    lines = out.out.splitlines()
+    assert "FAILED mini_vgg__quantize__bits-8 ValueError: weights went missing" in lines
+    assert any(line.startswith("CELL mini_vgg__prune__threshold-0.05 ") for line in lines)  # after the failure
+    assert "Traceback" in out.err   # the whole story goes to the log the parent names
+    assert sorted(os.listdir(tmp_path / "records")) == ["mini_vgg__baseline__fp32.json",
+                                                        "mini_vgg__prune__threshold-0.05.json"]
+
+
+def test_the_parent_reports_each_failed_cell_in_one_line(tmp_path, monkeypatch):
+    """The parent reads the worker's FAILED lines: one failure per cell, with the log to read."""
+    import subprocess
+
+    from artifact.device.run import parent
+
+    class _Proc:
+        stdout = iter(["CELL mini_vgg__baseline__fp32 0.1\n", "FAILED mini_vgg__quantize__bits-8 ValueError: x\n",
+                       "CELL mini_vgg__prune__threshold-0.05 0.1\n"])
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def wait(self):
+            return 1
+
+    monkeypatch.setattr(subprocess, "Popen", _Proc)
+    todo, failures = parent.run_profile(load_profile("smoke"), str(tmp_path), {})
+    assert todo == 3
+    assert failures == ["mini_vgg__quantize__bits-8 ValueError: x (see {})".format(
+        os.path.join(str(tmp_path), "logs", "mini_vgg.log"))]
