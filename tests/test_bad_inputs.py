@@ -307,7 +307,7 @@ def test_non_finite_samples_are_read_back_and_judged_not_refused(smoke_run, caps
                           for v in judged)
 
 
-# --------------------------------------------------------------------------- run, inputs and verdicts files, directories
+# ---------------------------------------------------------------- run, inputs and verdicts files, directories
 
 @pytest.mark.parametrize(("name", "content", "command", "message"), [
     ("run.json", b"{", "check", "not valid JSON"),
