@@ -419,3 +419,35 @@ def test_any_mutation_of_a_record_loads_or_is_a_format_error(tmp_path, path, val
         assert "\n" not in str(exc) and str(out) in str(exc)
     else:
         assert record.key == RECORD
+
+
+PROFILE_FIELDS = st.sampled_from(["name", "description", "requires", "stands_for", "measurement", "group",
+                                  "measurement.min_windows", "measurement.paired_timing", "stands_for.mini_vgg",
+                                  "group.0", "group.0.technique", "group.0.models", "group.0.settings",
+                                  "group.0.settings.0", "group.0.settings.0.bits", "group.0.metrics",
+                                  "group.0.metrics.0", "group.0.models.0"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=PROFILE_FIELDS, value=JSON)
+def test_any_mutation_of_a_profile_loads_or_is_a_config_error(path, value):
+    """Whatever a profile field is replaced by, parsing gives a profile or a one-line ConfigError."""
+    from artifact.core.errors import ConfigError
+    from artifact.core.profiles import parse_profile
+
+    data = {"format_version": 1, "name": "x", "description": "", "requires": [],
+            "stands_for": {"mini_vgg": ["vgg_16"]}, "measurement": {"min_windows": 5, "paired_timing": True},
+            "group": [{"technique": "quantize", "models": ["mini_vgg"], "settings": [{"bits": 8}],
+                       "metrics": ["params"]}]}
+    holder, key = None, None
+    node = data
+    for part in path.split("."):
+        holder, key = node, int(part) if part.isdigit() else part
+        node = holder[key]
+    holder[key] = value
+    try:
+        profile = parse_profile(data, "p.toml")
+    except ConfigError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("p.toml")
+    else:
+        assert profile.cells

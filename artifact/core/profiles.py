@@ -199,7 +199,7 @@ def parse_profile(data, path):
     if not isinstance(requires, list):
         raise ConfigError("{}: requires must be a list of inputs, got {!r}".format(path, requires))
     for need in requires:
-        if need not in INPUTS:
+        if not isinstance(need, str) or need not in INPUTS:
             raise ConfigError("{}: requires {!r} is not a known input; known: {}".format(
                 path, need, ", ".join(sorted(INPUTS))))
     stands_for = data.get("stands_for", {})

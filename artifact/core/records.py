@@ -179,7 +179,8 @@ def check_cell(cell, where):
     technique = field(cell, "technique", "a string", where, REMEASURE)
     setting = field(cell, "setting", "a table", where, REMEASURE)
     metrics = field(cell, "metrics", "a list", where, REMEASURE)
-    for name in metrics:
+    for i, name in enumerate(metrics):
+        check(name, "a string", "{}.metrics[{}]".format(where, i), REMEASURE)
         if name not in METRICS:
             raise FormatError("{}.metrics: unknown metric {!r}; {}".format(where, name, REMEASURE))
     try:
