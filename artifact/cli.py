@@ -177,7 +177,8 @@ def cmd_doctor(args):
     print(f"{'machine load':>20}: {describe(load)}" + (f"; {ADVICE}" if load["busy"] else ""))
     for key, value in _inputs(args).items():
         if key == "jetson":
-            print(f"{'on a Jetson':>20}: {'yes (/etc/nv_tegra_release)' if value else 'no'}")
+            where = os.path.join(sysfs_root(), "etc", "nv_tegra_release")
+            print(f"{'on a Jetson':>20}: {'yes (' + where + ')' if value else 'no (no ' + where + ')'}")
         else:
             print(f"{'input ' + key:>20}: {value or 'not given'}")
     return 0

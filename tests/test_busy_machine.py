@@ -106,6 +106,7 @@ def _time(settings=None):
     measurer = type("M", (), {})()
     measurer.settings = dict(DEFAULT_MEASUREMENT, min_window_s=0.01, time_budget_s=0.5, min_windows=5)
     measurer.task, measurer.sysfs_root, measurer.sensor, measurer.no_sensor_reason = _Task(), "/nonexistent", None, ""
+    measurer.environment = {}
     cell = Cell("m", "baseline", {}, ["inference_time_s"])
     record = Record(cell.to_dict(), {})
     measure_time_and_power(measurer, Deployed(cell, None, None, lambda _: time.sleep(0.001), False), record,

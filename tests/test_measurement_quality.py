@@ -86,6 +86,7 @@ def _measurer(sysfs_root):
     measurer.settings = dict(DEFAULT_MEASUREMENT, min_window_s=0.01, time_budget_s=1.0, idle_s=0.2)
     measurer.task, measurer.sysfs_root = _Task(), sysfs_root
     measurer.sensor, measurer.no_sensor_reason = discover_power_sensor(sysfs_root)
+    measurer.environment = {}
     return measurer
 
 
@@ -286,7 +287,7 @@ def test_a_stuck_sensor_skips_power_with_the_reason(tmp_path):
     """The rail holds one value for over a second while the model runs: no power number reaches a verdict."""
     tree = emu.make_tx2_r32_tree(str(tmp_path))
     measurer = _measurer(tree.root)
-    measurer.settings.update(min_window_s=0.05, min_windows=30, time_budget_s=3.0)   # >= 1.5 s of windows
+    measurer.settings.update(min_window_s=0.05, min_windows=60, time_budget_s=6.0)   # ~3 s of windows, 1 s is stuck
     record = _record()
     with emu.WaveformWriter(tree, lambda t: 5.0 + 0.2 * math.sin(20.0 * t), update_hz=200.0) as writer:
         time.sleep(0.3)
@@ -305,3 +306,28 @@ def test_stuck_reading_finds_the_longest_unchanged_run():
     assert stuck_reading(trace, 0.0, 4.0) == (4.2, pytest.approx(1.49))
     assert stuck_reading(trace, 0.0, 4.0, min_s=2.0) is None
     assert stuck_reading(trace, 1.5, 4.0) is None   # only the tail of the run falls in the windows
+
+
+def test_a_jetson_whose_clocks_float_flags_time_and_power(tmp_path):
+    """The paper's numbers need the power mode and clocks pinned; a run without them says so on every timing."""
+    from artifact.device.measure import emulated_board
+    from artifact.device.measure.board_state import read_board_state
+    from artifact.device.run.meters import unpinned_clocks_flags
+
+    emulated_board.make_tx2_board(str(tmp_path / "floating"), pinned=False)
+    emulated_board.make_tx2_board(str(tmp_path / "pinned"), pinned=True)
+    floating = read_board_state(str(tmp_path / "floating"))
+    assert floating["jetson_clocks"].startswith("not pinned")
+    flags = unpinned_clocks_flags(floating)
+    assert len(flags) == 1 and "sudo jetson_clocks" in flags[0] and "nvpmodel" in flags[0]
+    assert unpinned_clocks_flags(read_board_state(str(tmp_path / "pinned"))) == []
+    assert unpinned_clocks_flags({"cpu_model": "x86"}) == []   # not a Jetson: nothing to pin
+
+    tree = emu.make_tx2_r32_tree(str(tmp_path / "floating"))
+    measurer = _measurer(tree.root)
+    measurer.environment = floating
+    record = _record()
+    with emu.WaveformWriter(tree, lambda t: 5.0 + 0.2 * math.sin(20.0 * t), update_hz=200.0):
+        _time_and_power(measurer, record, lambda _: time.sleep(0.001))
+    for metric in ("inference_time_s", "energy_j"):
+        assert any(f.startswith("Jetson clocks not pinned") for f in record.measurements[metric].flags)

@@ -44,6 +44,14 @@ def pinned(inputs):
             for k, v in sorted(inputs.items()) if k in INPUT_ENV}
 
 
-def on_jetson(root="/"):
-    # type: (str) -> bool
-    return os.path.exists(os.path.join(root, "etc", "nv_tegra_release"))
+def sysfs_root():
+    # type: () -> str
+    """Where /sys, /proc and /etc are read from: "/" on a real machine, an emulated tree in tests
+    (ARTIFACT_SYSFS_ROOT; the jetson container sets /host, where the board's /sys and /etc are mounted)."""
+    return os.environ.get("ARTIFACT_SYSFS_ROOT", "/")
+
+
+def on_jetson(root=None):
+    # type: (Optional[str]) -> bool
+    """Is the board a Jetson? Read under the sysfs root, as every other board fact is."""
+    return os.path.exists(os.path.join(sysfs_root() if root is None else root, "etc", "nv_tegra_release"))

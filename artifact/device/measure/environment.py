@@ -11,13 +11,8 @@ import socket
 import subprocess
 from typing import Dict, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
+from artifact.core.inputs import sysfs_root  # noqa: F401 (re-exported: the device side reads it from here)
 from artifact.core.paths import PROJECT_ROOT
-
-
-def sysfs_root():
-    # type: () -> str
-    """Where /sys, /proc and /etc are read from: "/" on a real machine, an emulated tree in tests."""
-    return os.environ.get("ARTIFACT_SYSFS_ROOT", "/")
 
 
 def _run(args):

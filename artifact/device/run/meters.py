@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from typing import Any, List  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Any, List, Mapping  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.metrics import in_group
 from artifact.core.records import Measurement
@@ -92,6 +92,7 @@ def measure_time_and_power(measurer, deployed, record, wanted):
         load = watch.stop()
     del reference
     disturbed = throttling_flags(board) + ([describe(load)] if load["busy"] else [])  # both disturb time and power
+    disturbed += unpinned_clocks_flags(measurer.environment)
     notes = dict(timing.notes(), board=board, machine_load=load)
     if deployed.litert:
         notes["litert_ops_in_model"] = deployed.model.op_summary()
@@ -102,6 +103,17 @@ def measure_time_and_power(measurer, deployed, record, wanted):
             record.skip(metric, no_power)
     elif trace is not None:
         _power_from_trace(measurer, record, trace, timing, idle, wanted, disturbed)
+
+
+def unpinned_clocks_flags(environment):
+    # type: (Mapping[str, Any]) -> List[str]
+    """On a Jetson whose clocks float (no `sudo jetson_clocks`), the DVFS governor picks the speed a timing
+    gets: the paper's measurements need the power mode and clocks pinned (README, "On a Jetson")."""
+    state = str(environment.get("jetson_clocks") or "")
+    if not state.startswith("not pinned"):
+        return []
+    return ["Jetson clocks not pinned ({}; nvpmodel {}): run `sudo nvpmodel -m 0` and `sudo jetson_clocks` before "
+            "measuring".format(state, environment.get("nvpmodel") or "unknown")]
 
 
 def _power_from_trace(measurer, record, trace, timing, idle, wanted, disturbed):
