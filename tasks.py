@@ -131,6 +131,23 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
     _each(c, "report", profile, results)
 
 
+@task(help={"profile": "one profile (default embedded)", "results": "results directory (default results/<profile>)",
+            "model": "one model (default all)", "objective": "size | latency | energy (default latency)",
+            "max_size_mb": "constraint", "max_latency_ms": "constraint", "max_energy_mj": "constraint",
+            "max_top1_drop": "constraint (points)", "max_bleu_drop": "constraint (points)", "json": "JSON output"})
+def advise(c, profile="embedded", results="", model="", objective="latency", max_size_mb=None, max_latency_ms=None,
+           max_energy_mj=None, max_top1_drop=None, max_bleu_drop=None, json=False):
+    """The Pareto-optimal configurations of each model and the one to deploy under your constraints."""
+    opts = f"--profile {profile}" + (f" --results {results}" if results else "")
+    opts += f" --model {model}" if model else ""
+    opts += f" --objective {objective}" + (" --json" if json else "")
+    for name, value in (("max-size-mb", max_size_mb), ("max-latency-ms", max_latency_ms),
+                        ("max-energy-mj", max_energy_mj), ("max-top1-drop", max_top1_drop),
+                        ("max-bleu-drop", max_bleu_drop)):
+        opts += f" --{name} {value}" if value is not None else ""
+    c.run(f"{PY} -m artifact advise {opts}", pty=False)
+
+
 REFERENCE_DIR = os.path.join("expected_results", "reference")
 REFERENCE_FILES = ("run.json", "inputs.json", "verdicts.json")
 
@@ -288,5 +305,5 @@ def docker_wheelhouse(c, target="jetson", platform="", python_version="", requir
 
 docker_ns = Collection("docker", docker_build, docker_run, docker_wheelhouse)
 
-ns = Collection(run, check, report, figures, reproduce_all, freeze_reference, doctor, lint, test, bench)
+ns = Collection(run, check, report, figures, reproduce_all, freeze_reference, doctor, advise, lint, test, bench)
 ns.add_collection(docker_ns)

@@ -143,6 +143,47 @@ def cmd_reproduce(args):
     return 1 if data["counts"]["FAIL"] and args.gate else 0
 
 
+def cmd_advise(args):
+    # type: (argparse.Namespace) -> int
+    """The Pareto-optimal configurations of each model and the one to deploy under the constraints given."""
+    import json
+
+    from tabulate import tabulate
+
+    from artifact.core.errors import ConfigError
+    from artifact.host.advise.from_records import configs_by_model
+    from artifact.host.advise.pareto import CONSTRAINTS, LABELS, OBJECTIVES, advise
+
+    results = results_for(args)
+    configs = configs_by_model(results.load_records())
+    if not configs:
+        raise ConfigError("{}: no records; run `invoke run` (or give --results DIR of a run)".format(results.records))
+    if args.model and args.model not in configs:
+        raise ConfigError("--model {}: not in {}; models there: {}".format(
+            args.model, results.path, ", ".join(configs)))
+    objective = {"size": "size_mb", "latency": "latency_ms", "energy": "energy_mj"}[args.objective]
+    bounds = {o: getattr(args, c) for c, o in CONSTRAINTS.items() if getattr(args, c) is not None}
+    answers = [advise(configs[m], objective, bounds) for m in ([args.model] if args.model else configs)]
+    if args.json:
+        print(json.dumps([a.to_dict() for a in answers], indent=1, sort_keys=True))
+        return 0
+    for answer in answers:
+        shown = answer.front_objectives or list(OBJECTIVES)
+        rows = [[("→ " if c is answer.recommended else "  ") + c.name]
+                + ["—" if c.get(o) is None else "{:.4g}".format(c.get(o)) for o in shown] for c in answer.front]
+        print("\n{} — Pareto front over {}{}".format(answer.model, ", ".join(LABELS[o] for o in shown),
+              "; unknown here: " + ", ".join(LABELS[o] for o in answer.unknown_objectives)
+              if answer.unknown_objectives else ""))
+        print(tabulate(rows, headers=["configuration"] + [LABELS[o] for o in shown]))
+        choice = answer.recommended.name if answer.recommended else "none"
+        print("recommended: {} — {} (records: {})".format(
+            choice, answer.why, ", ".join(answer.recommended.evidence) if answer.recommended else "—"))
+        for config, relax in answer.nearest:
+            print("  nearest: {} if {}".format(config.name, ", ".join(
+                "{} ≤ {:g}".format(LABELS[o], v) for o, v in relax.items())))
+    return 0
+
+
 def cmd_list(args):
     # type: (argparse.Namespace) -> int
     from artifact.core.profiles import available_profiles, load_profile
@@ -204,6 +245,7 @@ def build_parser():
                 "check": (cmd_check, "judge the paper's claims against the records"),
                 "report": (cmd_report, "write the HTML/Markdown/JSON report and figures"),
                 "reproduce": (cmd_reproduce, "run, check and report"),
+                "advise": (cmd_advise, "Pareto-optimal configurations and a recommendation under constraints"),
                 "list": (cmd_list, "list profiles and claims"),
                 "doctor": (cmd_doctor, "show what this machine offers (GPU, sensors, inputs, versions)")}
     for name, (func, help_text) in commands.items():
@@ -213,6 +255,16 @@ def build_parser():
         p.add_argument("--results", default=None, help="results directory (default: results/<profile>)")
         p.add_argument("--claims", default=None, help="claims directory (default: expected_results/claims)")
         p.add_argument("--gate", action="store_true", help="exit 1 when any claim FAILs")
+        if name == "advise":
+            p.add_argument("--model", default=None, help="one model of the run (default: every model)")
+            p.add_argument("--objective", choices=("size", "latency", "energy"), default="latency",
+                           help="what to minimise within the constraints (default: latency)")
+            for option, what in (("--max-size-mb", "deployed file size, MB"), ("--max-latency-ms", "ms per inference"),
+                                 ("--max-energy-mj", "mJ per inference"),
+                                 ("--max-top1-drop", "top-1 points lost against fp32"),
+                                 ("--max-bleu-drop", "BLEU points lost against fp32")):
+                p.add_argument(option, type=float, default=None, help="constraint: " + what)
+            p.add_argument("--json", action="store_true", help="machine-readable output")
         if name == "check":
             p.add_argument("--strict-timing", action="store_true",
                            help="with --against: also exit 1 when a paired time ratio differs from DIR's beyond "

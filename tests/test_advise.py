@@ -1,0 +1,108 @@
+"""The advisor's Pareto and recommendation logic on synthetic configurations with a known answer, and the
+command on the committed reference runs (artifact/host/advise)."""
+import json
+
+import pytest
+
+from artifact.cli import main
+from artifact.host.advise.pareto import Config, advise, dominates, front, hypervolume_2d, known_objectives
+
+
+def C(name, size=None, latency=None, energy=None, top1=None, bleu=None):
+    return Config("m", name, {"size_mb": size, "latency_ms": latency, "energy_mj": energy, "top1_drop": top1,
+                              "bleu_drop": bleu}, [name])
+
+
+GRID = [C("fp32", 100, 10, top1=0.0), C("q16", 50, 12, top1=0.1), C("q8", 25, 14, top1=0.5),
+        C("q6", 19, 13, top1=3.0), C("p05", 80, 8, top1=1.0), C("p50", 60, 9, top1=6.0),
+        C("worse", 101, 15, top1=7.0)]
+
+
+def test_the_front_is_exactly_the_undominated_configurations():
+    names = [c.name for c in front(GRID)]
+    # worse is dominated by fp32 on all three; every other configuration is best at something or a trade-off
+    assert names == ["fp32", "q16", "q8", "q6", "p05", "p50"]
+    assert dominates(GRID[0], GRID[-1], ["size_mb", "latency_ms", "top1_drop"])
+    assert not dominates(GRID[0], GRID[1], ["size_mb", "latency_ms", "top1_drop"])
+
+
+def test_equal_configurations_are_both_on_the_front():
+    a, b, c = C("a", 1, 1), C("b", 1, 1), C("c", 2, 2)
+    assert [x.name for x in front([a, b, c])] == ["a", "b"]
+
+
+def test_an_objective_one_configuration_lacks_is_left_out_of_the_front_and_named():
+    configs = [C("a", 1, 5, energy=9), C("b", 2, 4), C("c", 3, 6, energy=1)]
+    assert known_objectives(configs) == ["size_mb", "latency_ms"]
+    answer = advise(configs, "size_mb", {})
+    assert [c.name for c in answer.front] == ["a", "b"] and "energy_mj" in answer.unknown_objectives
+
+
+def test_recommendation_under_constraints_names_the_binding_one():
+    answer = advise(GRID, "size_mb", {"top1_drop": 1.0})
+    assert answer.recommended.name == "q8"   # q6 is smaller but costs 3 points
+    assert answer.binding == ["top1_drop"] and "top-1 drop (points) ≤ 1" in answer.why
+
+
+def test_no_binding_constraint_is_said():
+    answer = advise(GRID, "latency_ms", {"size_mb": 90.0})
+    assert answer.recommended.name == "p05" and answer.binding == [] and "no constraint binds" in answer.why
+
+
+def test_ties_on_the_objective_break_on_the_other_objectives_then_the_name():
+    configs = [C("b", 10, 5, top1=1.0), C("a", 10, 5, top1=1.0), C("c", 10, 4, top1=1.0)]
+    assert advise(configs, "size_mb", {}).recommended.name == "c"   # same size: faster wins
+    assert advise(configs[:2], "size_mb", {}).recommended.name == "a"   # all equal: by name
+
+
+def test_infeasible_constraints_give_the_nearest_trade_offs_and_what_to_relax():
+    answer = advise(GRID, "latency_ms", {"size_mb": 20.0, "top1_drop": 0.5})
+    assert answer.recommended is None
+    # q6: size 19 fits, drop 3.0 > 0.5 (excess 5x); q8: size 25 (excess 0.25x), drop fits -> q8 is nearest
+    assert answer.nearest[0][0].name == "q8" and answer.nearest[0][1] == {"size_mb": 25.0}
+    assert "nearest: q8 if size (MB) ≤ 25" in answer.why
+
+
+def test_a_constraint_on_an_unmeasured_metric_is_unknown_never_assumed():
+    configs = [C("fp32", 100, 10), C("q8", 25, 14)]   # no accuracy measured (no trained weights)
+    answer = advise(configs, "size_mb", {"top1_drop": 1.0})
+    assert answer.recommended is None and [c.name for c in answer.unknown] == ["fp32", "q8"]
+    assert "top-1 drop (points) unknown for every configuration" in answer.why
+
+
+def test_an_unmeasured_metric_on_some_configurations_leaves_them_undecided():
+    configs = [C("fp32", 100, 10, top1=0.0), C("q8", 25, 14)]
+    answer = advise(configs, "size_mb", {"top1_drop": 1.0})
+    assert answer.recommended.name == "fp32" and [c.name for c in answer.unknown] == ["q8"]
+    assert "could not be checked" in answer.why
+
+
+def test_hypervolume_of_a_staircase():
+    assert hypervolume_2d([(1, 1)], (3, 3)) == 4
+    assert hypervolume_2d([(1, 2), (2, 1)], (3, 3)) == 3
+    assert hypervolume_2d([(1, 2), (2, 1), (2, 2), (5, 0)], (3, 3)) == 3   # dominated and outside points add nothing
+
+
+@pytest.mark.parametrize(("profile", "argv", "expected"), [
+    ("embedded", ["--model", "mini_vgg", "--objective", "size", "--max-top1-drop", "1"], "recommended: "),
+    ("embedded", ["--model", "mini_nmt", "--objective", "latency", "--max-bleu-drop", "1"], "recommended: "),
+    ("paper", ["--model", "vgg_16", "--objective", "size", "--max-top1-drop", "1"],
+     "top-1 drop (points) unknown for every configuration of vgg_16"),
+    ("paper", ["--model", "resnet_v1_50", "--objective", "latency", "--max-size-mb", "1"], "nearest:"),
+])
+def test_advise_answers_on_the_reference_runs(capsys, profile, argv, expected):
+    assert main(["advise", "--results", "expected_results/reference/" + profile] + argv) == 0
+    assert expected in capsys.readouterr().out
+
+
+def test_advise_json_names_the_records_it_rests_on(capsys):
+    main(["advise", "--results", "expected_results/reference/embedded", "--model", "mini_vgg", "--json",
+          "--max-top1-drop", "1", "--objective", "size"])
+    (answer,) = json.loads(capsys.readouterr().out)
+    assert answer["recommended"]["evidence"][0].startswith("mini_vgg__")
+    assert answer["constraints"] == {"top1_drop": 1.0}
+
+
+def test_advise_for_a_model_not_in_the_run_is_one_line(capsys):
+    assert main(["advise", "--results", "expected_results/reference/smoke", "--model", "vgg_16"]) == 2
+    assert "--model vgg_16: not in" in capsys.readouterr().err
