@@ -26,7 +26,7 @@ ALLOWED = {
                                "artifact.device.models"),
     "artifact.device.run": ("artifact.core", "artifact.device"),
     "artifact.host.judge": ("artifact.core", "artifact.host.judge"),
-    "artifact.host.report": ("artifact.core", "artifact.host.judge", "artifact.host.report"),
+    "artifact.host.report": ("artifact.core", "artifact.host.judge", "artifact.host.advise", "artifact.host.report"),
     "artifact.host.containers": ("artifact.core", "artifact.host.containers", "artifact"),
     "artifact.host.advise": ("artifact.core", "artifact.host.advise"),
     "artifact.cli": ("artifact.core", "artifact.device", "artifact.host"),

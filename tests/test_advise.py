@@ -106,3 +106,24 @@ def test_advise_json_names_the_records_it_rests_on(capsys):
 def test_advise_for_a_model_not_in_the_run_is_one_line(capsys):
     assert main(["advise", "--results", "expected_results/reference/smoke", "--model", "vgg_16"]) == 2
     assert "--model vgg_16: not in" in capsys.readouterr().err
+
+
+def test_the_lessons_table_answers_each_constraint_set_and_says_when_it_cannot():
+    from artifact.host.advise.lessons import lesson_rows
+
+    configs = [C("baseline", 100, 10, top1=0.0), C("quantize bits=8", 25, 14, top1=0.5),
+               C("prune threshold=0.5", 60, 6, top1=0.8), C("prune threshold=0.75", 30, 4, top1=4.0),
+               C("litert mode=int8", 24, 3, top1=0.2)]
+    rows = {row[1]: row for row in lesson_rows({"m": configs})}
+    assert rows["storage-bound"][3:6] == ["quantize bits=8", "yes", "litert mode=int8"]
+    assert rows["latency-bound"][3:6] == ["prune threshold=0.5", "yes", "litert mode=int8"]
+    assert "top-1 drop (points) ≤ 1" in rows["latency-bound"][6]   # the 75% prune is faster but costs 4 points
+    assert rows["energy-bound"][4] == "not testable here" and "energy (mJ) not measured" in rows["energy-bound"][6]
+
+
+def test_a_lesson_about_a_technique_the_run_did_not_measure_is_not_testable():
+    from artifact.host.advise.lessons import lesson_rows
+
+    rows = {row[1]: row for row in lesson_rows({"m": [C("baseline", 100, 10), C("quantize bits=8", 25, 14)]})}
+    assert rows["latency-bound"][4] == "not testable here (no prune or quantize_prune cell for m)"
+    assert "accuracy not measured in this run" in rows["latency-bound"][6]

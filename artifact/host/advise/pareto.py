@@ -17,6 +17,7 @@ same run's fp32 model (points). An objective a run did not measure is None: unkn
 """
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 OBJECTIVES = ("size_mb", "latency_ms", "energy_mj", "top1_drop", "bleu_drop")
 LABELS = {"size_mb": "size (MB)", "latency_ms": "latency (ms)", "energy_mj": "energy (mJ)",
@@ -114,14 +115,16 @@ def advise(configs: list[Config], objective: str, bounds: dict) -> Advice:
     states = {c.name: feasibility(c, bounds) for c in configs}
     feasible = [c for c in configs if states[c.name][0] == "feasible" and c.get(objective) is not None]
     undecided = [c for c in configs if states[c.name][0] == "unknown"]
-    base = dict(model=model, objective=objective, bounds=dict(bounds), front=front(configs, objectives),
+    base: dict[str, Any] = dict(model=model, objective=objective, bounds=dict(bounds), front=front(configs, objectives),
                 front_objectives=objectives, unknown_objectives=unknown_objectives, unknown=undecided)
     if objective in unknown_objectives and not feasible:
         return Advice(recommended=None, binding=[], nearest=[], why=f"{LABELS[objective]} was not measured for "
                       f"every configuration of {model}; nothing can be ranked on it", **base)
     if feasible:
         best = min(feasible, key=_rank(objective))
-        better = [c for c in configs if c.get(objective) is not None and c.get(objective) < best.get(objective)]
+        best_value = best.get(objective)
+        assert best_value is not None  # feasible configurations have the objective measured
+        better = [c for c in configs if (v := c.get(objective)) is not None and v < best_value]
         binding = sorted({o for c in better for o, e in states[c.name][1].items() if e > 0})
         if binding:
             why = (f"best {LABELS[objective]} within the constraints; better ones break "

@@ -17,10 +17,17 @@ from artifact.core.jsonfile import write_json_atomic
 from artifact.core.paths import INCONSISTENCIES
 from artifact.core.results import ResultsDir
 from artifact.core.tomlfile import load_toml
+from artifact.host.advise.from_records import configs_by_model
+from artifact.host.advise.lessons import HEADERS as ADVISOR_HEADERS
+from artifact.host.advise.lessons import lesson_rows
 from artifact.host.judge.check import load_run_info, load_verdicts
 from artifact.host.judge.verdicts import OUTCOMES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ADVISOR_TEXT = ("For each model, three typical constraint sets: the smallest file, the fastest inference and the least "
+                "energy, each within 1 point of top-1 (BLEU for translators) of the run's fp32 model. The paper's "
+                "lesson is judged among its own techniques; `python -m artifact advise` answers any constraints, "
+                "with the Pareto front of every model.")
 THREATS = [
     "The paper ran TensorFlow 1.6 on a Jetson TX2 (CUDA 8, cuDNN 6); this run used the TensorFlow named in the "
     "environment table. Grappler's constant folding differs: our quantized models keep their weights as integer "
@@ -147,6 +154,7 @@ def render_report(results_dir: str) -> dict:
     rows = claim_rows(verdicts, results_dir)
     summary["models"] = [dict(zip(MODEL_HEADERS, row)) for row in model_rows(records)]
     summary["quality_flags"] = [dict(zip(QUALITY_HEADERS, row)) for row in quality_rows(records)]
+    summary["advisor"] = [dict(zip(ADVISOR_HEADERS, row)) for row in lesson_rows(configs_by_model(records))]
     write_json_atomic(os.path.join(out_dir, "summary.json"), summary)
     inconsistencies = load_inconsistencies()
     md = markdown(info, summary, rows, figure_files, inconsistencies)
@@ -199,6 +207,12 @@ def markdown(info, summary, rows, figure_files, inconsistencies):
         "",
         tabulate([list(q.values()) for q in summary["quality_flags"]], QUALITY_HEADERS, tablefmt="github")
         if summary["quality_flags"] else "None: every timing converged, no sensor errors, no throttling seen.",
+        "",
+        "## Advisor: the paper's lessons against this run's evidence",
+        "",
+        ADVISOR_TEXT,
+        "",
+        tabulate([list(a.values()) for a in summary["advisor"]], ADVISOR_HEADERS, tablefmt="github"),
         "",
         "## Figures",
         "",
@@ -259,6 +273,7 @@ def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
 <h2>Models, weights and data</h2>{_table_html(MODEL_HEADERS, [list(m.values()) for m in summary["models"]])}
 <h2>Measurement-quality flags</h2>{_table_html(QUALITY_HEADERS, [list(q.values()) for q in summary["quality_flags"]])
   if summary["quality_flags"] else "<p>None: every timing converged, no sensor errors, no throttling seen.</p>"}
+<h2>Advisor: the paper's lessons against this run's evidence</h2><p>{html.escape(ADVISOR_TEXT)}</p>{_table_html(ADVISOR_HEADERS, [list(a.values()) for a in summary["advisor"]])}
 <h2>Figures</h2>{"".join(figs)}
 <h2>Environment</h2>{_table_html(["key", "value"], env_rows)}
 <h2>Time of each step</h2>{_table_html(["step", "time"], steps)}
