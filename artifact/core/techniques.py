@@ -22,6 +22,9 @@ BITS = Setting("bits", "int", 2, 16, False, None, "weight bit width, an integer 
 THRESHOLD = Setting("threshold", "float", 0.0, 1.0, True, None, "fraction of filters/neurons removed, in (0, 1)")
 SPARSITY = Setting("sparsity", "float", 0.0, 1.0, True, None, "fraction of weights zeroed, in (0, 1)")
 LITERT_MODES = ("fp32", "dynamic", "float16", "int8")
+LOW_BITS = Setting("low_bits", "int", 2, 16, False, None, "bit width of the least sensitive weights, 2 to 16")
+LOW_FRACTION = Setting("low_fraction", "float", 0.0, 1.0, True, None,
+                       "fraction of the quantizable weights (by count) stored at low_bits, in (0, 1)")
 MODE = Setting("mode", "choice", None, None, False, LITERT_MODES, "LiteRT conversion: " + ", ".join(LITERT_MODES))
 
 TECHNIQUES = collections.OrderedDict((t.name, t) for t in [
@@ -30,6 +33,8 @@ TECHNIQUES = collections.OrderedDict((t.name, t) for t in [
     Technique("prune", (THRESHOLD,), True, KERAS_FILE, "L1 filter/neuron removal, then fine-tuning"),
     Technique("quantize_prune", (BITS, THRESHOLD), True, KERAS_FILE,
               "k-bit quantization, pruning of the quantized weights, fine-tuning, stored in k bits"),
+    Technique("quantize_mixed", (BITS, LOW_BITS, LOW_FRACTION), False, KERAS_FILE,
+              "beyond the paper (its §V): mixed bit widths, the least sensitive layers at low_bits, the rest at bits"),
     Technique("magnitude_prune", (SPARSITY,), True, KERAS_FILE,
               "TF-MOT unstructured magnitude pruning (the zeros stay in a dense model)"),
     Technique("litert", (MODE,), False, LITERT_FILE, "beyond the paper: a LiteRT conversion run by its interpreter"),
@@ -77,7 +82,11 @@ def check_setting(name, setting, where="setting"):
     if missing:
         raise ConfigError("{}: {} needs setting {!r} ({}), e.g. {}".format(
             where, name, missing[0], known[missing[0]].help, example(row)))
-    return {key: check_value(known[key], value, where) for key, value in setting.items()}
+    checked = {key: check_value(known[key], value, where) for key, value in setting.items()}
+    rule = RULES.get(name)
+    if rule is not None and not rule[0](checked):
+        raise ConfigError("{}: {} setting {}: {}".format(where, name, checked, rule[1]))
+    return checked
 
 
 def example(row):
@@ -86,6 +95,12 @@ def example(row):
     parts = ["{} = {}".format(s.name, repr(s.choices[0]) if s.kind == "choice" else values[s.kind])
              for s in row.settings]
     return "{" + ", ".join(parts) + "}"
+
+
+# rules across a technique's settings: name -> (holds(setting), what to fix)
+RULES = {
+    "quantize_mixed": (lambda s: s["low_bits"] < s["bits"], "low_bits must be below bits"),
+}
 
 
 def retrains(name):

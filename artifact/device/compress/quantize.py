@@ -213,12 +213,15 @@ def _slots(layer):
     return [(layer.kernel_codes, layer.kernel_min, layer.kernel_scale)]
 
 
-def quantize_model(model, bits):
+def quantize_model(model, bits, layer_bits=None):
     """A new model whose large Conv2D/Depthwise/Dense kernels are k-bit codes; the input is untouched.
 
-    Returns (model, codes) where codes maps layer name -> (codes, min, scale) for the serializer.
+    `layer_bits` (layer name -> bits) gives some layers another width than `bits` (mixed widths).
     """
     check_bits(bits)
+    layer_bits = dict(layer_bits or {})
+    for width in layer_bits.values():
+        check_bits(width)
     config = model.get_config()
     chosen = {}  # type: Dict[str, List[Tuple[np.ndarray, float, float]]]
     for layer in model.layers:
@@ -234,10 +237,10 @@ def quantize_model(model, bits):
             continue
         kernels = [k.numpy() for k in kernels_of(layer)]
         if max(k.size for k in kernels) >= MIN_ELEMENTS:
-            chosen[layer.name] = [quantize_array(k, bits) for k in kernels]
+            chosen[layer.name] = [quantize_array(k, layer_bits.get(layer.name, bits)) for k in kernels]
     for entry in config["layers"]:
         if entry["config"]["name"] in chosen:
-            entry["config"]["bits"] = bits
+            entry["config"]["bits"] = layer_bits.get(entry["config"]["name"], bits)
             entry["class_name"] = QUANTIZED_LAYERS[entry["class_name"]].__name__
             entry.pop("module", None)  # Keras >= 2.13 serialization: resolve via custom_objects
             entry["registered_name"] = entry["class_name"]

@@ -27,8 +27,9 @@ from artifact.device.compress.quantize import (
 )
 
 RETRAIN_EPOCHS = 3
+SENSITIVITY_SAMPLES = 32  # calibration inputs the mixed-width technique measures each layer's sensitivity on
 # the techniques dispatched by apply_technique (tests/test_architecture.py: the same as artifact.core.techniques)
-DISPATCHED = ("baseline", "quantize", "prune", "quantize_prune", "magnitude_prune", "litert")
+DISPATCHED = ("baseline", "quantize", "prune", "quantize_prune", "quantize_mixed", "magnitude_prune", "litert")
 
 
 def _setting(setting, key, technique):
@@ -67,6 +68,11 @@ def apply_technique(technique, setting, model, task, retrain_epochs=RETRAIN_EPOC
         if retrain_epochs:
             pruned = task.finetune(pruned, retrain_epochs)
         return quantize_model(pruned, bits)
+    if technique == "quantize_mixed":
+        from artifact.device.compress.mixed import quantize_mixed
+
+        return quantize_mixed(model, setting["bits"], setting["low_bits"], setting["low_fraction"],
+                              task.calibration_inputs(SENSITIVITY_SAMPLES))
     if technique == "magnitude_prune":
         from artifact.device.compress.sparsity import check_sparsity, magnitude_prune
 
