@@ -148,6 +148,16 @@ def advise(c, profile="embedded", results="", model="", objective="latency", max
     c.run(f"{PY} -m artifact advise {opts}", pty=False)
 
 
+@task(help={"profile": "one profile (default embedded)", "results": "results directory (default results/<profile>)",
+            "model": "one model (default each in turn)", "trials": "completed trials per model (default: grid size)",
+            "minutes": "time budget", "seed": "sampler seed", "allow_busy": INPUT_HELP["allow_busy"]})
+def explore(c, profile="embedded", results="", model="", trials=0, minutes=30.0, seed=0, allow_busy=False):
+    """Search new configurations (Optuna, seeded); every trial is measured as an ordinary cell."""
+    opts = f"--profile {profile}" + (f" --results {results}" if results else "") + (f" --model {model}" if model else "")
+    opts += f" --trials {trials} --minutes {minutes} --seed {seed}" + (" --allow-busy" if allow_busy else "")
+    c.run(f"{PY} -m artifact explore {opts}", pty=False)
+
+
 REFERENCE_DIR = os.path.join("expected_results", "reference")
 REFERENCE_FILES = ("run.json", "inputs.json", "verdicts.json")
 
@@ -305,5 +315,6 @@ def docker_wheelhouse(c, target="jetson", platform="", python_version="", requir
 
 docker_ns = Collection("docker", docker_build, docker_run, docker_wheelhouse)
 
-ns = Collection(run, check, report, figures, reproduce_all, freeze_reference, doctor, advise, lint, test, bench)
+ns = Collection(run, check, report, figures, reproduce_all, freeze_reference, doctor, advise, explore, lint,
+                test, bench)
 ns.add_collection(docker_ns)

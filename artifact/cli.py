@@ -184,6 +184,51 @@ def cmd_advise(args):
     return 0
 
 
+def cmd_explore(args):
+    # type: (argparse.Namespace) -> int
+    """A seeded multi-objective search over techniques and settings; every trial is measured as a cell."""
+    import json
+
+    from tqdm import tqdm
+
+    from artifact.core.jsonfile import write_json_atomic
+    from artifact.host.explore.search import GRID_TECHNIQUES, Explorer
+
+    results = results_for(args)
+    models = [args.model] if args.model else None
+    techniques = tuple(t.strip() for t in args.techniques.split(",") if t.strip()) if args.techniques else None
+    summaries = []
+    for model in models or _profile_models(args.profile):
+        explorer = Explorer(args.profile, results, model, techniques, args.seed, args.batch, args.allow_busy)
+        grid = len([c for c in explorer.profile.cells_of(model) if c.technique in GRID_TECHNIQUES])
+        trials = args.trials or grid
+        with tqdm(total=trials, initial=min(len(explorer.completed()), trials), unit="trial", desc=model,
+                  disable=None) as bar:
+            def progress(summary, bar=bar, trials=trials):
+                bar.update(max(0, min(summary["trials"], trials) - bar.n))
+                bar.set_postfix_str("front {} configs".format(len(summary["front"])))
+
+            summary = explorer.explore(trials, args.minutes, progress)
+        write_json_atomic(os.path.join(explorer.folder, model + ".json"), summary)
+        summaries.append(summary)
+        for plane in sorted(k for k in summary if k.startswith("hypervolume_")):
+            hv = summary[plane]
+            ratio = "{:.3f}".format(hv["ratio"]) if hv["ratio"] is not None else "—"
+            print("{} {}: explored {:.4g} vs the paper's grid {:.4g} (ratio {}; {} trials, {} grid points)".format(
+                model, plane.replace("hypervolume_", "hypervolume ").replace("_", " "), hv["explored"], hv["grid"],
+                ratio, summary["trials"], summary["grid_points"]))
+    if args.json:
+        print(json.dumps(summaries, indent=1, sort_keys=True))
+    return 0
+
+
+def _profile_models(profile_name):
+    # type: (str) -> List[str]
+    from artifact.core.profiles import load_profile
+
+    return load_profile(profile_name).models
+
+
 def cmd_list(args):
     # type: (argparse.Namespace) -> int
     from artifact.core.profiles import available_profiles, load_profile
@@ -246,6 +291,7 @@ def build_parser():
                 "report": (cmd_report, "write the HTML/Markdown/JSON report and figures"),
                 "reproduce": (cmd_reproduce, "run, check and report"),
                 "advise": (cmd_advise, "Pareto-optimal configurations and a recommendation under constraints"),
+                "explore": (cmd_explore, "search new configurations (Optuna, seeded); each trial is measured"),
                 "list": (cmd_list, "list profiles and claims"),
                 "doctor": (cmd_doctor, "show what this machine offers (GPU, sensors, inputs, versions)")}
     for name, (func, help_text) in commands.items():
@@ -265,6 +311,16 @@ def build_parser():
                                  ("--max-bleu-drop", "BLEU points lost against fp32")):
                 p.add_argument(option, type=float, default=None, help="constraint: " + what)
             p.add_argument("--json", action="store_true", help="machine-readable output")
+        if name == "explore":
+            p.add_argument("--model", default=None, help="one model of the profile (default: each in turn)")
+            p.add_argument("--trials", type=_count, default=0,
+                           help="completed trials per model, earlier runs included (default: the paper's grid size)")
+            p.add_argument("--minutes", type=float, default=30.0, help="stop asking new trials after this long")
+            p.add_argument("--seed", type=int, default=0, help="the sampler's seed (default 0)")
+            p.add_argument("--batch", type=int, default=3, help="trials measured per run (default 3)")
+            p.add_argument("--techniques", default=None,
+                           help="comma-separated (default: quantize, prune, quantize_prune, quantize_mixed, litert)")
+            p.add_argument("--json", action="store_true", help="print the summaries as JSON too")
         if name == "check":
             p.add_argument("--strict-timing", action="store_true",
                            help="with --against: also exit 1 when a paired time ratio differs from DIR's beyond "

@@ -1,0 +1,226 @@
+"""The search: Optuna's multi-objective sampler over technique and settings; each trial a cell.
+
+Space (each technique's settings named apart, so every parameter keeps one distribution):
+    quantize        bits 2..16
+    prune           threshold 0.05..0.90 (two decimals)
+    quantize_prune  bits 2..16, threshold 0.05..0.90
+    quantize_mixed  bits 4..16, low_bits 2..15 (below bits), low_fraction 0.10..0.90 (two decimals)
+    litert          mode fp32 | dynamic | float16 | int8
+Objectives, all minimised, from the records (artifact.host.advise.from_records): size (MB), latency
+(ms) and the accuracy drop against fp32 (top-1 points; BLEU for translators).
+
+A round asks up to `batch` trials, writes them as [[group]]s appended to the profile's own text
+(results/<dir>/explore/<model>.toml), runs `python -m artifact run` on it (only pending cells are
+measured: a trial equal to a cell already measured costs nothing), then tells Optuna each trial's
+objectives. A trial's cell key is stored on it; a search killed mid-round finds, when run again, its
+running trials, tells those whose record exists and re-asks the others (nothing lost, nothing measured
+twice).
+"""
+import os
+import subprocess
+import sys
+import time
+
+from artifact.core.catalog import MINI_ZOO, TABLE_I
+from artifact.core.errors import ConfigError, MissingInputError
+from artifact.core.profiles import cell_key, load_profile
+from artifact.core.results import ResultsDir
+from artifact.host.advise.from_records import configs_by_model
+from artifact.host.advise.pareto import Config, front, hypervolume_2d
+
+CNN_TECHNIQUES = ("quantize", "prune", "quantize_prune", "quantize_mixed", "litert")
+TRANSLATOR_TECHNIQUES = ("prune",)  # the paper quantizes CNNs only; LiteRT does not convert the translators
+GRID_TECHNIQUES = ("quantize", "prune", "quantize_prune")  # the paper's own grid
+CNN_METRICS = ("params", "storage_bytes", "inference_time_s", "top1", "top5")
+TRANSLATOR_METRICS = ("params", "storage_bytes", "inference_time_s", "bleu")
+
+
+def is_translator(model: str) -> bool:
+    return MINI_ZOO.get(model) == "translation" or model == "nmt"
+
+
+def objectives_for(model: str) -> tuple[str, str, str]:
+    return ("size_mb", "latency_ms", "bleu_drop" if is_translator(model) else "top1_drop")
+
+
+def suggest(trial, techniques: tuple) -> tuple[str, dict]:
+    """(technique, setting) of a trial; settings rounded so that a cell key is stable."""
+    technique = trial.suggest_categorical("technique", list(techniques))
+    if technique == "quantize":
+        return technique, {"bits": trial.suggest_int("quantize.bits", 2, 16)}
+    if technique == "prune":
+        return technique, {"threshold": round(trial.suggest_float("prune.threshold", 0.05, 0.9), 2)}
+    if technique == "quantize_prune":
+        return technique, {"bits": trial.suggest_int("quantize_prune.bits", 2, 16),
+                           "threshold": round(trial.suggest_float("quantize_prune.threshold", 0.05, 0.9), 2)}
+    if technique == "quantize_mixed":
+        bits = trial.suggest_int("quantize_mixed.bits", 4, 16)
+        low = min(trial.suggest_int("quantize_mixed.low_bits", 2, 15), bits - 1)
+        return technique, {"bits": bits, "low_bits": low,
+                           "low_fraction": round(trial.suggest_float("quantize_mixed.low_fraction", 0.1, 0.9), 2)}
+    if technique == "litert":
+        return technique, {"mode": trial.suggest_categorical("litert.mode", ["fp32", "dynamic", "float16", "int8"])}
+    raise ConfigError(f"--techniques: {technique!r} cannot be explored; choose from {', '.join(CNN_TECHNIQUES)}")
+
+
+def _toml_value(value) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def trial_groups(model: str, cells: list[tuple[str, dict]]) -> str:
+    metrics = TRANSLATOR_METRICS if is_translator(model) else CNN_METRICS
+    out = []
+    for technique, setting in cells:
+        inline = ", ".join(f"{k} = {_toml_value(v)}" for k, v in sorted(setting.items()))
+        out.append(f'\n[[group]]  # explore\ntechnique = "{technique}"\nmodels = ["{model}"]\n'
+                   f"settings = [{{{inline}}}]\nmetrics = {list(metrics)!r}\n".replace("'", '"'))
+    return "".join(out)
+
+
+class Explorer:
+    """One model's search in one results directory."""
+
+    def __init__(self, profile_name: str, results: ResultsDir, model: str, techniques: tuple | None = None,
+                 seed: int = 0, batch: int = 3, allow_busy: bool = False, python: str = sys.executable):
+        import optuna
+
+        self.profile = load_profile(profile_name)
+        if model not in self.profile.models:
+            raise ConfigError(f"--model {model}: not in profile {self.profile.name}; its models: "
+                              f"{', '.join(self.profile.models)}")
+        if model not in MINI_ZOO and model not in TABLE_I:
+            raise ConfigError(f"--model {model}: unknown")
+        self.results, self.model, self.seed, self.batch = results, model, seed, batch
+        self.techniques = techniques or (TRANSLATOR_TECHNIQUES if is_translator(model) else CNN_TECHNIQUES)
+        self.objectives = objectives_for(model)
+        self.allow_busy, self.python = allow_busy, python
+        os.makedirs(self.folder, exist_ok=True)
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.study = optuna.create_study(
+            study_name=model, storage=f"sqlite:///{os.path.join(results.path, 'explore.db')}", load_if_exists=True,
+            directions=["minimize"] * len(self.objectives),
+            sampler=optuna.samplers.NSGAIISampler(seed=seed, population_size=max(4, batch * 2)))
+
+    @property
+    def folder(self) -> str:
+        return os.path.join(self.results.path, "explore")
+
+    @property
+    def profile_file(self) -> str:
+        return os.path.join(self.folder, self.model + ".toml")
+
+    def grid_keys(self) -> set[str]:
+        return {c.key for c in self.profile.cells_of(self.model)}
+
+    def completed(self) -> list:
+        from optuna.trial import TrialState
+
+        return [t for t in self.study.trials if t.state == TrialState.COMPLETE]
+
+    def _values(self, key: str, configs: dict) -> list[float] | None:
+        config = configs.get(key)
+        if config is None:
+            return None
+        values = [config.get(o) for o in self.objectives]
+        return None if any(v is None for v in values) else [float(v) for v in values]  # type: ignore[arg-type]
+
+    def _configs(self) -> dict[str, Config]:
+        return {c.evidence[0]: c for c in configs_by_model(self.results.load_records()).get(self.model, [])}
+
+    def recover(self) -> int:
+        """Trials left running by a killed search: told from their record, else failed and asked again."""
+        from optuna.trial import TrialState
+
+        configs, recovered = self._configs(), 0
+        for frozen in [t for t in self.study.trials if t.state == TrialState.RUNNING]:
+            values = self._values(frozen.user_attrs.get("cell", ""), configs)
+            if values is not None:
+                self.study.tell(frozen.number, values)
+            else:
+                self.study.tell(frozen.number, state=TrialState.FAIL)
+                self.study.enqueue_trial(frozen.params, skip_if_exists=False)
+            recovered += 1
+        return recovered
+
+    def _write_profile(self, extra: list[tuple[str, dict]]) -> None:
+        with open(self.profile.source) as handle:
+            text = handle.read()
+        known = set(self.grid_keys())
+        cells = []
+        for technique, setting in extra:
+            key = cell_key(self.model, technique, setting)
+            if key not in known:
+                known.add(key)
+                cells.append((technique, setting))
+        with open(self.profile_file, "w") as handle:
+            handle.write(text + "\n# ---- explore: trials of " + self.model + "\n" + trial_groups(self.model, cells))
+
+    def trial_cells(self) -> list[tuple[str, dict]]:
+        return [(t.user_attrs["technique"], t.user_attrs["setting"]) for t in self.study.trials
+                if "technique" in t.user_attrs]
+
+    def run_round(self, count: int) -> int:
+        """Ask `count` trials, measure their cells, tell the results; returns how many completed."""
+        from optuna.trial import TrialState
+
+        asked = []
+        for _ in range(count):
+            trial = self.study.ask()
+            technique, setting = suggest(trial, self.techniques)
+            key = cell_key(self.model, technique, setting)
+            for name, value in (("cell", key), ("technique", technique), ("setting", setting)):
+                trial.set_user_attr(name, value)
+            asked.append((trial, key))
+        self._write_profile(self.trial_cells())
+        command = [self.python, "-m", "artifact", "run", "--profile", self.profile_file, "--results",
+                   self.results.path] + (["--allow-busy"] if self.allow_busy else [])
+        proc = subprocess.run(command, capture_output=True, text=True)
+        if proc.returncode == 2:  # a user's mistake (inputs, a busy machine): one line, as from run itself
+            raise MissingInputError((proc.stderr.strip().splitlines() or ["run failed"])[-1].replace("error: ", "", 1))
+        configs, done = self._configs(), 0
+        for trial, key in asked:
+            values = self._values(key, configs)
+            if values is None:
+                self.study.tell(trial, state=TrialState.FAIL)
+            else:
+                self.study.tell(trial, values)
+                done += 1
+        return done
+
+    def explore(self, trials: int, minutes: float, progress=None) -> dict:
+        """Measure up to `trials` completed trials in all (earlier runs count), within `minutes`."""
+        self.recover()
+        deadline = time.monotonic() + 60.0 * minutes
+        failures_in_a_row = 0
+        while len(self.completed()) < trials and time.monotonic() < deadline and failures_in_a_row < 3:
+            done = self.run_round(min(self.batch, trials - len(self.completed())))
+            failures_in_a_row = 0 if done else failures_in_a_row + 1
+            if progress is not None:
+                progress(self.summary())
+        return self.summary()
+
+    def summary(self) -> dict:
+        """The explored front against the paper's grid: hypervolumes in two planes, same reference point."""
+        configs = self._configs()
+        grid = [c for k, c in configs.items() if k in self.grid_keys() and c.name.split(" ")[0] in GRID_TECHNIQUES]
+        explored_keys = {t.user_attrs.get("cell") for t in self.completed()}
+        explored = [c for k, c in configs.items() if k in explored_keys]
+        size, latency, accuracy = self.objectives
+        out = {"model": self.model, "seed": self.seed, "trials": len(self.completed()), "grid_points": len(grid),
+               "objectives": list(self.objectives),
+               "front": [{"config": c.name, **{o: c.get(o) for o in self.objectives}, "record": c.evidence[0],
+                          "explored": c.evidence[0] in explored_keys}
+                         for c in front(grid + explored, list(self.objectives))]}
+        for x, y in ((size, accuracy), (latency, accuracy)):
+            points: dict[str, list[tuple[float, float]]] = {
+                name: [(px, py) for c in group if (px := c.get(x)) is not None and (py := c.get(y)) is not None]
+                for name, group in (("grid", grid), ("explored", explored))}
+            every = points["grid"] + points["explored"]
+            if not every:
+                continue
+            top = (max(p[0] for p in every), max(p[1] for p in every))
+            span = (top[0] - min(p[0] for p in every), top[1] - min(p[1] for p in every))
+            reference = (top[0] + 0.1 * span[0] + 1e-9, top[1] + 0.1 * span[1] + 1e-9)
+            hv = {name: hypervolume_2d(pts, reference) for name, pts in points.items()}
+            out[f"hypervolume_{x}_{y}"] = dict(hv, ratio=(hv["explored"] / hv["grid"]) if hv["grid"] else None)
+        return out

@@ -1,0 +1,139 @@
+"""explore: seeded Optuna trials measured as ordinary cells, resumable without losing or repeating a trial.
+
+The device side's `run` is replaced by a fake that writes a record for each pending cell of the generated
+profile (size, time and accuracy from a known formula), so the search logic is tested exactly and fast;
+tests/test_pipeline.py and the twins run the real measurement path.
+"""
+import collections
+import os
+import shutil
+
+import pytest
+
+from artifact.core.profiles import load_profile
+from artifact.core.records import Measurement, Record
+from artifact.core.results import ResultsDir
+from artifact.host.explore import search
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SMOKE = os.path.join(ROOT, "expected_results", "reference", "smoke")
+
+
+def _fake_values(technique, setting):
+    bits = setting.get("bits", setting.get("low_bits", 32))
+    keep = 1.0 - setting.get("threshold", 0.0)
+    size = 300000 * keep * (bits / 32.0 if technique != "litert" else 0.25)
+    time_s = 0.0006 * keep
+    drop = 0.02 * (8.0 / bits if bits < 8 else 0.0) + 0.1 * (1.0 - keep) ** 2
+    return size, time_s, 0.95 - drop
+
+
+@pytest.fixture
+def fake_run(monkeypatch):
+    measured = collections.Counter()
+
+    class _Done:
+        returncode, stdout, stderr = 0, "", ""
+
+    def run(command, **kwargs):
+        profile = load_profile(command[command.index("--profile") + 1])
+        results = ResultsDir(command[command.index("--results") + 1])
+        done = results.load_records()
+        for cell in profile.cells:
+            if cell.key in done:
+                continue
+            measured[cell.key] += 1
+            size, time_s, top1 = _fake_values(cell.technique, cell.setting)
+            record = Record(cell.to_dict(), {})
+            record.add(Measurement("storage_bytes", [size]))
+            record.add(Measurement("inference_time_s", [time_s]))
+            record.add(Measurement("top1", [top1], notes={"scored": 360}))
+            results.save_record(record)
+        return _Done()
+
+    monkeypatch.setattr(search.subprocess, "run", run)
+    return measured
+
+
+@pytest.fixture
+def results(tmp_path):
+    shutil.copytree(SMOKE, tmp_path / "smoke")
+    return ResultsDir(str(tmp_path / "smoke"))
+
+
+def _explorer(results, seed=0):
+    return search.Explorer("smoke", results, "mini_vgg", seed=seed, batch=2)
+
+
+def test_trials_are_measured_once_each_and_told_from_their_records(results, fake_run):
+    explorer = _explorer(results)
+    summary = explorer.explore(trials=6, minutes=5)
+    assert summary["trials"] == 6 and len(explorer.completed()) == 6
+    assert all(count == 1 for count in fake_run.values())
+    for trial in explorer.completed():
+        record = results.load_records()[trial.user_attrs["cell"]]
+        assert trial.values[0] == pytest.approx(record.value("storage_bytes") * 1e-6)
+
+
+def test_the_same_seed_asks_the_same_configurations(tmp_path, fake_run):
+    cells = []
+    for run in ("a", "b"):
+        shutil.copytree(SMOKE, tmp_path / run)
+        explorer = _explorer(ResultsDir(str(tmp_path / run)), seed=7)
+        explorer.explore(trials=4, minutes=5)
+        cells.append([t.user_attrs["cell"] for t in explorer.study.trials])
+    assert cells[0] == cells[1]
+
+
+def test_a_killed_search_loses_no_trial_and_measures_none_twice(results, fake_run):
+    explorer = _explorer(results)
+    explorer.explore(trials=2, minutes=5)
+    killed = explorer.study.ask()   # asked and written, then the process died before measuring it
+    technique, setting = search.suggest(killed, explorer.techniques)
+    killed.set_user_attr("cell", search.cell_key("mini_vgg", technique, setting))
+    for name, value in (("technique", technique), ("setting", setting)):
+        killed.set_user_attr(name, value)
+    again = _explorer(results)   # a new process on the same explore.db
+    assert again.recover() == 1
+    again.explore(trials=3, minutes=5)
+    cells = [t.user_attrs["cell"] for t in again.completed()]
+    assert search.cell_key("mini_vgg", technique, setting) in cells   # the killed trial was asked again
+    assert len(again.completed()) == 3 and all(count == 1 for count in fake_run.values())
+
+
+def test_a_killed_trial_whose_record_exists_is_told_not_remeasured(results, fake_run):
+    explorer = _explorer(results)
+    killed = explorer.study.ask()
+    technique, setting = search.suggest(killed, explorer.techniques)
+    key = search.cell_key("mini_vgg", technique, setting)
+    for name, value in (("cell", key), ("technique", technique), ("setting", setting)):
+        killed.set_user_attr(name, value)
+    explorer._write_profile(explorer.trial_cells())
+    search.subprocess.run(["python", "-m", "artifact", "run", "--profile", explorer.profile_file, "--results",
+                           results.path])   # the round's run finished, then the process died before telling
+    again = _explorer(results)
+    assert again.recover() == 1 and [t.user_attrs["cell"] for t in again.completed()] == [key]
+    assert fake_run[key] == 1
+
+
+def test_the_generated_profile_is_the_profile_plus_the_trials(results, fake_run):
+    explorer = _explorer(results)
+    explorer.explore(trials=3, minutes=5)
+    generated = load_profile(explorer.profile_file)
+    base = load_profile("smoke")
+    assert [c.key for c in generated.cells][:len(base.cells)] == [c.key for c in base.cells]
+    assert {c.key for c in generated.cells} >= {t.user_attrs["cell"] for t in explorer.completed()}
+
+
+def test_the_summary_compares_the_explored_front_with_the_grid(results, fake_run):
+    summary = _explorer(results).explore(trials=6, minutes=5)
+    plane = summary["hypervolume_size_mb_top1_drop"]
+    assert plane["grid"] > 0 and plane["explored"] >= 0 and plane["ratio"] == plane["explored"] / plane["grid"]
+    assert summary["grid_points"] == 2 and summary["front"]
+
+
+def test_a_model_outside_the_profile_is_one_line(results):
+    from artifact.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--model vgg_16: not in profile smoke"):
+        search.Explorer("smoke", results, "vgg_16")
