@@ -154,7 +154,8 @@ def advise(c, profile="embedded", results="", model="", objective="latency", max
 def explore(c, profile="embedded", results="", model="", trials=0, minutes=30.0, seed=0, allow_busy=False):
     """Search new configurations (Optuna, seeded); every trial is measured as an ordinary cell."""
     opts = f"--profile {profile}" + (f" --results {results}" if results else "")
-    opts += (f" --model {model}" if model else "") + f" --trials {trials} --minutes {minutes} --seed {seed}" + (" --allow-busy" if allow_busy else "")
+    opts += (f" --model {model}" if model else "") + f" --trials {trials} --minutes {minutes} --seed {seed}"
+    opts += " --allow-busy" if allow_busy else ""
     c.run(f"{PY} -m artifact explore {opts}", pty=False)
 
 
