@@ -6,7 +6,7 @@ measured in, and the metrics that were skipped with the reason. Records are writ
 
     {"format_version": 1, "kind": "artifact-record",
      "cell": {"model": ..., "technique": ..., "setting": {...}, "metrics": [...]},
-     "environment": {...}, "started_at": ..., "duration_s": ...,
+     "environment": {...}, "started_at": ..., "duration_s": ..., "phases": {"compress": s, ...},
      "provenance": {"weights": ..., "data": ..., "retrained": ...},
      "measurements": {"inference_time_s": {"unit": "s", "samples": [...], "warmup": [...],
                                            "n": 31, "converged": true, "notes": {...}}, ...},
@@ -97,7 +97,7 @@ class Record(object):
     """Everything measured for one cell (model x technique x setting) in one run."""
 
     def __init__(self, cell, environment, measurements=None, skipped=None, started_at="",
-                 duration_s=0.0, provenance=None):
+                 duration_s=0.0, provenance=None, phases=None):
         self.cell = dict(cell)
         self.provenance = dict(provenance or {})  # where the weights and data came from
         self.environment = dict(environment)
@@ -105,6 +105,9 @@ class Record(object):
         self.skipped = dict(skipped or {})  # type: Dict[str, str]
         self.started_at = started_at
         self.duration_s = duration_s
+        # wall seconds of each phase of the cell (baseline, compress, save, load, then each meter of
+        # artifact.device.run.meters by name): where a run's time goes
+        self.phases = dict(phases or {})  # type: Dict[str, float]
 
     @property
     def key(self):
@@ -136,7 +139,7 @@ class Record(object):
         return {
             "format_version": FORMAT_VERSION, "kind": RECORD_KIND, "cell": self.cell,
             "environment": self.environment, "started_at": self.started_at,
-            "duration_s": self.duration_s, "provenance": self.provenance,
+            "duration_s": self.duration_s, "phases": self.phases, "provenance": self.provenance,
             "measurements": {k: m.to_dict() for k, m in sorted(self.measurements.items())},
             "skipped": dict(sorted(self.skipped.items())),
         }
@@ -162,10 +165,13 @@ class Record(object):
         started_at = field(data, "started_at", "a string", source, REMEASURE, default="", required=False)
         duration = field(data, "duration_s", "a number", source, REMEASURE, default=0.0, required=False)
         provenance = field(data, "provenance", "a table", source, REMEASURE, default={}, required=False)
-        return cls(cell, environment, measurements, skipped, started_at, duration, provenance)
+        phases = field(data, "phases", "a table", source, REMEASURE, default={}, required=False)
+        for name, seconds in phases.items():
+            check(seconds, "a number", "{}: phases.{}".format(source, name), REMEASURE)
+        return cls(cell, environment, measurements, skipped, started_at, duration, provenance, phases)
 
 
-RECORD_FIELDS = ("format_version", "kind", "cell", "environment", "started_at", "duration_s", "provenance",
+RECORD_FIELDS = ("format_version", "kind", "cell", "environment", "started_at", "duration_s", "phases", "provenance",
                  "measurements", "skipped")
 REMEASURE = "delete the file and run `invoke run` again to measure the cell (run also sets such files aside itself)"
 

@@ -240,4 +240,6 @@ def measure_all(measurer, deployed, record):
     for meter in METERS:
         wanted = [m for m in meter.metrics if m in asked]
         if wanted:
+            start = time.perf_counter()
             meter.measure(measurer, deployed, record, wanted)
+            record.phases[meter.name] = time.perf_counter() - start

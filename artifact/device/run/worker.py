@@ -91,8 +91,13 @@ class CellMeasurer(object):
         path = self.model_path(cell.key, cell.technique)
         if not os.path.exists(path):
             epochs = scaled_epochs(RETRAIN_EPOCHS, self.settings["train_epochs_scale"]) if self.task.can_retrain else 0
+            start = time.perf_counter()
+            baseline = self.baseline()
+            record.phases["baseline"] = time.perf_counter() - start
             try:
-                variant = apply_technique(cell.technique, cell.setting, self.baseline(), self.task, epochs)
+                start = time.perf_counter()
+                variant = apply_technique(cell.technique, cell.setting, baseline, self.task, epochs)
+                record.phases["compress"] = time.perf_counter() - start
             except UnsupportedError as exc:
                 record.provenance["technique_unsupported"] = str(exc)
                 for metric in cell.metrics:
@@ -100,12 +105,16 @@ class CellMeasurer(object):
                         cell.technique, self.model_name, exc))
                 record.duration_s = time.perf_counter() - t0
                 return record
+            start = time.perf_counter()
             save_deployable(variant, path, cell.to_dict())
-            del variant
+            record.phases["save"] = time.perf_counter() - start
+            del variant, baseline
         keras.backend.clear_session()
         gc.collect()
+        start = time.perf_counter()
         model = load_deployable(path)
         deployed = Deployed(cell, path, model, self.task.predict_fn(model), getattr(model, "is_litert", False))
+        record.phases["load"] = time.perf_counter() - start
         measure_all(self, deployed, record)
         record.duration_s = time.perf_counter() - t0
         if not self.settings["keep_model_files"] and cell.technique != "baseline":

@@ -80,6 +80,32 @@ def claim_rows(verdicts, results_dir):
     ]
 
 
+PHASE_ORDER = ("baseline", "compress", "save", "load", "storage", "storage_gzip", "params", "depth", "time_and_power",
+               "memory", "accuracy", "op_profile")
+
+
+def time_rows(records):
+    """Where the run's time went: per technique, its cells' total wall time and each phase's (records of
+    earlier versions have only the total)."""
+    phases = sorted({p for r in records.values() for p in r.phases},
+                    key=lambda p: (PHASE_ORDER.index(p) if p in PHASE_ORDER else len(PHASE_ORDER), p))
+    by_technique = {}
+    for record in records.values():
+        row = by_technique.setdefault(record.cell["technique"], {"cells": 0, "total": 0.0})
+        row["cells"] += 1
+        row["total"] += record.duration_s or 0.0
+        for phase, seconds in record.phases.items():
+            row[phase] = row.get(phase, 0.0) + seconds
+    headers = ["technique", "cells", "total (s)"] + [f"{p} (s)" for p in phases]
+    rows = [[t, v["cells"], f"{v['total']:.1f}"] + [f"{v[p]:.1f}" if p in v else "—" for p in phases]
+            for t, v in sorted(by_technique.items(), key=lambda kv: -kv[1]["total"])]
+    if rows:
+        every = [sum(r.duration_s or 0.0 for r in records.values())]
+        rows.append(["all", len(records), f"{every[0]:.1f}"] + [
+            f"{sum(r.phases.get(p, 0.0) for r in records.values()):.1f}" for p in phases])
+    return headers, rows
+
+
 MODEL_HEADERS = ["model", "weights", "data", "TF-Slim params", "measured params", "Table I params",
                  "measured depth", "Table I depth", "notes"]
 
@@ -155,6 +181,8 @@ def render_report(results_dir: str) -> dict:
     summary["models"] = [dict(zip(MODEL_HEADERS, row)) for row in model_rows(records)]
     summary["quality_flags"] = [dict(zip(QUALITY_HEADERS, row)) for row in quality_rows(records)]
     summary["advisor"] = [dict(zip(ADVISOR_HEADERS, row)) for row in lesson_rows(configs_by_model(records))]
+    time_headers, time_table = time_rows(records)
+    summary["time_by_technique"] = [dict(zip(time_headers, row)) for row in time_table]
     write_json_atomic(os.path.join(out_dir, "summary.json"), summary)
     inconsistencies = load_inconsistencies()
     md = markdown(info, summary, rows, figure_files, inconsistencies)
@@ -225,6 +253,11 @@ def markdown(info, summary, rows, figure_files, inconsistencies):
         "",
         tabulate([(k, f"{v:.1f} s") for k, v in summary["steps"].items()], ["step", "time"], tablefmt="github"),
         "",
+        "## Where the time went",
+        "",
+        tabulate([list(t.values()) for t in summary["time_by_technique"]],
+                 list(summary["time_by_technique"][0]) if summary["time_by_technique"] else [], tablefmt="github"),
+        "",
         "## Threats to validity",
         "",
         *[f"- {t}" for t in THREATS],
@@ -277,6 +310,7 @@ def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
 <h2>Figures</h2>{"".join(figs)}
 <h2>Environment</h2>{_table_html(["key", "value"], env_rows)}
 <h2>Time of each step</h2>{_table_html(["step", "time"], steps)}
+<h2>Where the time went</h2>{_table_html(list(summary["time_by_technique"][0]) if summary["time_by_technique"] else [], [list(t.values()) for t in summary["time_by_technique"]])}
 <h2>Threats to validity</h2><ul>{"".join(f"<li>{html.escape(t)}</li>" for t in THREATS)}</ul>
 <h2>Inconsistencies in the paper</h2><ul>{"".join(f"<li><b>{html.escape(i['where'])}</b>: {html.escape(i['what'])}</li>" for i in inconsistencies)}</ul>
 <script type="application/json" id="summary">{html.escape(json.dumps(summary["counts"]))}</script>
