@@ -4,13 +4,16 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce test test-loaded test-twins twins figures lint bench emulate clean
+.PHONY: quick reproduce test test-loaded test-twins twins figures lint bench emulate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+quick: $(STAMP)  ## set up, then the three-minute first look: every step and technique, labelled QUICK
+	$(BIN)/invoke reproduce-all --quick
 
 reproduce: $(STAMP)  ## set up, then run every experiment (embedded + paper profiles), check, report
 	$(BIN)/invoke reproduce-all

@@ -88,9 +88,11 @@ def figures(c, profile=DEFAULT_PROFILES, results=""):
 @task(name="reproduce-all", help=dict(INPUT_HELP, gate="exit non-zero when any claim FAILs", profile=PROFILE_HELP,
                                       in_docker="run each profile inside its image (invoke.yaml docker.profile_roles), "
                                                 "then check and report here",
-                                      datasets="--in-docker: directory mounted read-only at /datasets"))
+                                      datasets="--in-docker: directory mounted read-only at /datasets",
+                                      quick="the three-minute first look: the `quick` profile (every step and "
+                                            "technique, looser targets, labelled QUICK)"))
 def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet="", checkpoints="", nmt="",
-                  eval_samples=0, in_docker=False, datasets="", allow_busy=False):
+                  eval_samples=0, in_docker=False, datasets="", allow_busy=False, quick=False):
     """Run, check and report every profile: the reviewer's one command (embedded + paper by default).
 
     With --in-docker, `python -m artifact run --profile P --results /results/P` runs in a container
@@ -102,6 +104,8 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
     not retrained (records say so). To run a profile's whole run on the GPU server instead, set
     docker.profile_roles.<profile>: server. Inputs (--imagenet etc.) must lie under --datasets.
     """
+    if quick:
+        profile = "quick"
     if not in_docker:
         _each(c, "reproduce", profile, results, gate,
               extra=_inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))

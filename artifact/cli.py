@@ -87,7 +87,7 @@ def cmd_check(args):
     with results.writer("artifact check --profile {}".format(args.profile)):
         data = check(results.path, args.claims) if args.claims else check(results.path)
         results.update_run_info(steps={"check": time.perf_counter() - start})
-    line = verdict_line(data["counts"], data.get("flagged", 0), data.get("busy", 0))
+    line = verdict_line(data["counts"], data.get("flagged", 0), data.get("busy", 0), data.get("label", ""))
     print("check: {} -> {}".format(line, results.verdicts_json))
     if getattr(args, "against", None):  # `reproduce` has no --against
         from artifact.host.judge.agreement import disagreements_with, timing_disagreements
@@ -138,7 +138,7 @@ def cmd_reproduce(args):
     data = results.read_verdicts()
     print("steps: " + ", ".join("{} {:.1f} s".format(n, s) for n, s in steps))
     print("report: {}".format(os.path.join(results.report, "index.html")))
-    line = verdict_line(data["counts"], data.get("flagged", 0), data.get("busy", 0))
+    line = verdict_line(data["counts"], data.get("flagged", 0), data.get("busy", 0), data.get("label", ""))
     print("verdicts ({}): {}".format(args.profile, line))
     return 1 if data["counts"]["FAIL"] and args.gate else 0
 

@@ -48,7 +48,7 @@ DEFAULT_MEASUREMENT = {
 # measurement settings that must be above zero (the others may be zero)
 _POSITIVE = ("min_windows", "max_windows", "ci_target", "time_budget_s", "power_rate_hz",
              "train_epochs_scale")
-_TOP_LEVEL = ("format_version", "name", "description", "requires", "stands_for", "measurement", "group")
+_TOP_LEVEL = ("format_version", "name", "label", "description", "requires", "stands_for", "measurement", "group")
 _GROUP_FIELDS = ("technique", "models", "settings", "metrics")
 
 
@@ -90,9 +90,10 @@ class Cell(object):
 
 
 class Profile(object):
-    def __init__(self, name, source, description, requires, stands_for, measurement, cells):
-        # type: (str, str, str, List[str], Dict[str, List[str]], Dict[str, Any], List[Cell]) -> None
+    def __init__(self, name, source, description, requires, stands_for, measurement, cells, label=""):
+        # type: (str, str, str, List[str], Dict[str, List[str]], Dict[str, Any], List[Cell], str) -> None
         self.name = name
+        self.label = label  # e.g. "QUICK": said on every verdict and on the report
         self.source = source
         self.description = description
         self.requires = requires
@@ -192,6 +193,9 @@ def parse_profile(data, path):
     if unknown:
         raise ConfigError("{}: {!r} is not a profile field; known: {}".format(path, unknown[0], ", ".join(_TOP_LEVEL)))
     name = _require(data, "name", str, path)
+    label = data.get("label", "")
+    if not isinstance(label, str):
+        raise ConfigError("{}: label must be a string, like \"QUICK\", got {!r}".format(path, label))
     description = data.get("description", "")
     if not isinstance(description, str):
         raise ConfigError("{}: description must be a string, got {!r}".format(path, description))
@@ -242,4 +246,4 @@ def parse_profile(data, path):
                     raise ConfigError("{}: cell {} appears twice".format(where, cell.key))
                 seen.add(cell.key)
                 cells.append(cell)
-    return Profile(name, path, description, list(requires), dict(stands_for), measurement, cells)
+    return Profile(name, path, description, list(requires), dict(stands_for), measurement, cells, label)

@@ -218,7 +218,7 @@ class ResultsDir(object):
         if profile is not None:
             records = self.load_records()
             environment = next(iter(records.values())).environment if records else {}
-            info.update(format_version=FORMAT_VERSION, kind=RUN_KIND, profile=profile.name,
+            info.update(format_version=FORMAT_VERSION, kind=RUN_KIND, profile=profile.name, label=profile.label,
                         description=profile.description, stands_for=profile.stands_for,
                         profile_file=os.path.relpath(profile.source), environment=environment,
                         cells=len(profile.cells), records=len(records))

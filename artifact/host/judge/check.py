@@ -17,7 +17,12 @@ def check(results_dir: str, claims_dir: str = CLAIMS_DIR) -> dict:
     info = results.read_run_info()
     view = RunView(results.load_records(), info.get("stands_for", {}))
     verdicts = [judge(claim, view) for claim in load_claims(claims_dir)]
-    data = {"profile": info.get("profile"), "checked_at": timestamp(), "claims_dir": os.path.relpath(claims_dir),
+    label = info.get("label") or ""
+    for verdict in verdicts:  # a quick run's verdicts say so wherever they are shown
+        if label and verdict.outcome not in ("NOT-RUN",):
+            verdict.explanation = f"{label} (looser precision targets): {verdict.explanation}"
+    data = {"profile": info.get("profile"), "label": label, "checked_at": timestamp(),
+            "claims_dir": os.path.relpath(claims_dir),
             "counts": summarize(verdicts), "flagged": sum(1 for v in verdicts if v.flags),
             "busy": sum(1 for v in verdicts if any(BUSY_MACHINE in f for f in v.flags)),
             "verdicts": [v.to_dict() for v in verdicts]}

@@ -171,7 +171,8 @@ def render_report(results_dir: str) -> dict:
     summary = {
         "profile": info.get("profile"),
         "counts": counts,
-        "verdict_line": verdict_line(counts, verdict_data.get("flagged", 0), verdict_data.get("busy", 0)),
+        "verdict_line": verdict_line(counts, verdict_data.get("flagged", 0), verdict_data.get("busy", 0),
+                                     verdict_data.get("label", "")),
         "figures": sorted(figure_files),
         "environment": info.get("environment", {}),
         "steps": info.get("steps", {}),
@@ -205,11 +206,11 @@ def write_figures(records, stands_for, fig_dir):
     return files
 
 
-def verdict_line(counts: dict, flagged: int = 0, busy: int = 0) -> str:
+def verdict_line(counts: dict, flagged: int = 0, busy: int = 0, label: str = "") -> str:
     """'21 PASS, 14 DEVIATION, 4 FAIL, 0 NOT-RUN, 31 SKIPPED; 4 flagged ...', outcomes in a fixed order;
     `busy`: how many verdicts rest on measurements taken while other processes used the CPU."""
     order = [o for o in OUTCOMES if o in counts] + sorted(set(counts) - set(OUTCOMES))
-    line = ", ".join(f"{counts[k]} {k}" for k in order)
+    line = (f"{label}: " if label else "") + ", ".join(f"{counts[k]} {k}" for k in order)
     line += f"; {flagged} flagged (measurement-quality flags in the claim table)" if flagged else ""
     return line + (f"; {busy} measured on a busy machine (other processes used the CPU)" if busy else "")
 
@@ -217,7 +218,8 @@ def verdict_line(counts: dict, flagged: int = 0, busy: int = 0) -> str:
 def markdown(info, summary, rows, figure_files, inconsistencies):
     env = summary["environment"]
     parts = [
-        f"# Artifact evaluation report — profile `{info.get('profile')}`",
+        f"# Artifact evaluation report — profile `{info.get('profile')}`"
+        + (f" — {info['label']}: a first look with looser precision targets" if info.get("label") else ""),
         "",
         f"**Verdicts:** {summary['verdict_line']}",
         "",
@@ -299,7 +301,7 @@ def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
     steps = [(k, f"{v:.1f} s") for k, v in summary["steps"].items()]
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Artifact report: {html.escape(str(info.get("profile")))}</title>
 <style>{STYLE}</style></head><body>
-<h1>Artifact evaluation report — profile <code>{html.escape(str(info.get("profile")))}</code></h1>
+<h1>Artifact evaluation report — profile <code>{html.escape(str(info.get("profile")))}</code>{html.escape(" — " + info["label"] + ": a first look with looser precision targets") if info.get("label") else ""}</h1>
 <p class="summary" id="verdicts"><b>Verdicts:</b> {html.escape(summary["verdict_line"])}</p>
 <p>{html.escape(info.get("description", ""))}</p>
 <h2>Claims</h2>{_table_html(HEADERS, rows)}
