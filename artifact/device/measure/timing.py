@@ -29,6 +29,11 @@ def ci_half_width(samples):
     return t_quantile_975(n - 1) * math.sqrt(var) / math.sqrt(n)
 
 
+# The clock every window is read with: perf_counter, shared with the power sampler's timestamps
+# (docs/DESIGN.md, "Timing clock"). Tests replace it with a deterministic clock.
+clock = time.perf_counter
+
+
 class TimingResult(object):
     def __init__(self, samples, warmup, windows, per_window, converged, half_width, reference_samples=None,
                  reference_per_window=0):
@@ -104,10 +109,10 @@ def materialise(out):
 
 def _run_window(fn, inputs, k, offset):
     # type: (Callable[[Any], Any], Sequence[Any], int, int) -> Tuple[float, float]
-    start = time.perf_counter()
+    start = clock()
     for i in range(k):
         materialise(fn(inputs[(offset + i) % len(inputs)]))
-    return start, time.perf_counter()
+    return start, clock()
 
 
 def _window_size(fn, inputs, settings):
@@ -132,7 +137,7 @@ def time_inference(fn, inputs, settings, on_window=None, reference=None):
     k = _window_size(fn, inputs, settings)
     k_ref = _window_size(reference, inputs, settings) if reference is not None else 0
     warmup, samples, windows, ref_samples = [], [], [], []
-    offset, deadline = 1, time.perf_counter() + settings["time_budget_s"]
+    offset, deadline = 1, clock() + settings["time_budget_s"]
     for _ in range(settings["warmup_windows"]):
         start, end = _run_window(fn, inputs, k, offset)
         if reference is not None:
@@ -161,6 +166,6 @@ def time_inference(fn, inputs, settings, on_window=None, reference=None):
             if reference is not None:
                 ratios = [a / b for a, b in zip(samples, ref_samples)]
                 converged = converged and ci_half_width(ratios) <= target * (sum(ratios) / len(ratios))
-            if converged or time.perf_counter() > deadline:
+            if converged or clock() > deadline:
                 break
     return TimingResult(samples, warmup, windows, k, converged, half, ref_samples, k_ref)
