@@ -210,7 +210,8 @@ class Explorer:
                "objectives": list(self.objectives),
                "front": [{"config": c.name, **{o: c.get(o) for o in self.objectives}, "record": c.evidence[0],
                           "explored": c.evidence[0] in explored_keys}
-                         for c in front(grid + explored, list(self.objectives))]}
+                         for c in front(list({c.evidence[0]: c for c in grid + explored}.values()),
+                                        list(self.objectives))]}
         for x, y in ((size, accuracy), (latency, accuracy)):
             points: dict[str, list[tuple[float, float]]] = {
                 name: [(px, py) for c in group if (px := c.get(x)) is not None and (py := c.get(y)) is not None]

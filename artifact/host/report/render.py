@@ -80,6 +80,29 @@ def claim_rows(verdicts, results_dir):
     ]
 
 
+EXPLORE_HEADERS = ["model", "trials", "grid points", "plane", "explored hypervolume", "grid hypervolume", "ratio",
+                   "explored configurations on the front"]
+
+
+def explore_rows(results):
+    """One row per model and plane of `explore` summaries in the results directory (none: no search ran)."""
+    folder = os.path.join(results.path, "explore")
+    rows = []
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(folder, name)) as handle:
+            summary = json.load(handle)
+        on_front = ", ".join(f["config"] for f in summary.get("front", []) if f.get("explored")) or "none"
+        for plane in sorted(k for k in summary if k.startswith("hypervolume_")):
+            hv = summary[plane]
+            rows.append(dict(zip(EXPLORE_HEADERS, [
+                summary["model"], summary["trials"], summary["grid_points"],
+                plane.replace("hypervolume_", "").replace("_mb", " (MB)").replace("_ms", " (ms)").replace("_", " "),
+                _fmt(hv["explored"]), _fmt(hv["grid"]), _fmt(hv["ratio"]), on_front])))
+    return rows
+
+
 PHASE_ORDER = ("baseline", "compress", "save", "load", "storage", "storage_gzip", "params", "depth", "time_and_power",
                "memory", "accuracy", "op_profile")
 
@@ -182,6 +205,7 @@ def render_report(results_dir: str) -> dict:
     summary["models"] = [dict(zip(MODEL_HEADERS, row)) for row in model_rows(records)]
     summary["quality_flags"] = [dict(zip(QUALITY_HEADERS, row)) for row in quality_rows(records)]
     summary["advisor"] = [dict(zip(ADVISOR_HEADERS, row)) for row in lesson_rows(configs_by_model(records))]
+    summary["explore"] = explore_rows(results)
     time_headers, time_table = time_rows(records)
     summary["time_by_technique"] = [dict(zip(time_headers, row)) for row in time_table]
     write_json_atomic(os.path.join(out_dir, "summary.json"), summary)
@@ -244,6 +268,9 @@ def markdown(info, summary, rows, figure_files, inconsistencies):
         "",
         tabulate([list(a.values()) for a in summary["advisor"]], ADVISOR_HEADERS, tablefmt="github"),
         "",
+        *(["### Explored configurations against the paper's grid (`python -m artifact explore`)", "",
+           tabulate([list(e.values()) for e in summary["explore"]], EXPLORE_HEADERS, tablefmt="github"), ""]
+          if summary["explore"] else []),
         "## Figures",
         "",
         *[f"### {stem}\n\n![{stem}](figures/{os.path.basename(p)})\n" for stem, p in sorted(figure_files.items())],
@@ -309,6 +336,7 @@ def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
 <h2>Measurement-quality flags</h2>{_table_html(QUALITY_HEADERS, [list(q.values()) for q in summary["quality_flags"]])
   if summary["quality_flags"] else "<p>None: every timing converged, no sensor errors, no throttling seen.</p>"}
 <h2>Advisor: the paper's lessons against this run's evidence</h2><p>{html.escape(ADVISOR_TEXT)}</p>{_table_html(ADVISOR_HEADERS, [list(a.values()) for a in summary["advisor"]])}
+{"<h3>Explored configurations against the paper's grid</h3>" + _table_html(EXPLORE_HEADERS, [list(e.values()) for e in summary["explore"]]) if summary["explore"] else ""}
 <h2>Figures</h2>{"".join(figs)}
 <h2>Environment</h2>{_table_html(["key", "value"], env_rows)}
 <h2>Time of each step</h2>{_table_html(["step", "time"], steps)}
