@@ -137,3 +137,19 @@ def test_a_model_outside_the_profile_is_one_line(results):
 
     with pytest.raises(ConfigError, match="--model vgg_16: not in profile smoke"):
         search.Explorer("smoke", results, "vgg_16")
+
+
+def test_the_report_shows_the_search_against_the_grid(results, fake_run):
+    from artifact.cli import main
+    from artifact.core.jsonfile import write_json_atomic
+
+    explorer = _explorer(results)
+    summary = explorer.explore(trials=4, minutes=5)
+    write_json_atomic(os.path.join(explorer.folder, "mini_vgg.json"), summary)
+    assert main(["check", "--profile", "smoke", "--results", results.path]) in (0, 1)
+    assert main(["report", "--profile", "smoke", "--results", results.path]) == 0
+    with open(os.path.join(results.report, "report.md")) as handle:
+        text = handle.read()
+    ratio = summary["hypervolume_size_mb_top1_drop"]["ratio"]
+    assert "Explored configurations against the paper's grid" in text and "size (MB) top1 drop" in text
+    assert "{:.4g}".format(ratio) in text   # the table shows the number the search computed
