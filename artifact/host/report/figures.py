@@ -468,6 +468,51 @@ def motivation(df: pd.DataFrame, stands_for: dict):
     return fig
 
 
+GRID_TECHNIQUES = ("quantize", "prune", "quantize_prune")
+
+
+def advisor_fronts(records: dict):
+    """Each model's configurations, size against latency: the Pareto front (over every objective the run
+    measured for all of them, accuracy included, so a front point may look dominated in this projection)
+    filled, the paper's grid as squares, fp32 as a star, the rest
+    (LiteRT, mixed widths, sparsity, explored trials) as triangles."""
+    from artifact.host.advise.from_records import configs_by_model
+    from artifact.host.advise.pareto import front, known_objectives
+
+    models = {m: cs for m, cs in configs_by_model(records).items()
+              if any(c.get("size_mb") is not None and c.get("latency_ms") is not None for c in cs)}
+    if not models:
+        return None
+    cols = min(4, len(models))
+    rows = math.ceil(len(models) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    for ax, (model, configs) in zip(axes.flat, models.items()):
+        shown = [c for c in configs if c.get("size_mb") is not None and c.get("latency_ms") is not None]
+        objectives = known_objectives(shown)
+        on_front = {c.name for c in front(shown, objectives)}
+        for config in shown:
+            technique = config.name.split(" ")[0]
+            marker = "*" if technique == "baseline" else ("s" if technique in GRID_TECHNIQUES else "^")
+            ax.scatter(config.get("size_mb"), config.get("latency_ms"), marker=marker, s=60 if marker == "*" else 28,
+                       facecolors="tab:blue" if config.name in on_front else "lightgrey",
+                       edgecolors="black" if config.name in on_front else "grey", linewidths=0.6, zorder=3)
+        ax.set_xscale("log")
+        ax.set_title(f"{model}: front over " + ", ".join(o.split("_")[0] for o in objectives), fontsize=8)
+        ax.set_xlabel("size (MB, log)", fontsize=7)
+        ax.set_ylabel("latency (ms)", fontsize=7)
+        ax.tick_params(labelsize=6)
+    for ax in list(axes.flat)[len(models):]:
+        ax.axis("off")
+    legend = [Line2D([], [], marker="*", linestyle="", color="grey", label="fp32"),
+              Line2D([], [], marker="s", linestyle="", color="grey", label="the paper's grid"),
+              Line2D([], [], marker="^", linestyle="", color="grey", label="beyond the paper / explored"),
+              Patch(facecolor="tab:blue", edgecolor="black", label="on the Pareto front")]
+    fig.legend(handles=legend, loc="lower center", ncol=4, fontsize=7)
+    fig.suptitle("Advisor: each model's configurations and Pareto front (python -m artifact advise)", fontsize=9)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.95))
+    return fig
+
+
 def all_figures(records: dict, stands_for: dict) -> dict:
     """Every figure the run can support, by file stem."""
     df = records_frame(records)
@@ -491,5 +536,6 @@ def all_figures(records: dict, stands_for: dict) -> dict:
             SPARSITY_PANELS),
         "beyond_litert": technique_panels(df, ["litert"], "Beyond the paper: LiteRT (ai-edge-litert) "
                                                           "post-training quantization, % of the TF fp32 model"),
+        "advisor_fronts": advisor_fronts(records),
     }
     return {k: v for k, v in figures.items() if v is not None}
