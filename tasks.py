@@ -295,8 +295,11 @@ def docker_run(c, target="jetson", command="", results="results", datasets="", c
                                "python_version": "the image's Python (default: 3.6 for the R32 jetson base, "
                                                  "else 3.11)",
                                "requirements": "jetson: a docker/jetson/requirements-*.txt (default: the one of "
-                                               "docker.bases.jetson in docker/bases.toml)"})
-def docker_wheelhouse(c, target="jetson", platform="", python_version="", requirements=""):
+                                               "docker.bases.jetson in docker/bases.toml)",
+                               "python": "the interpreter pip resolves with, so environment markers are the "
+                                         "image's (default: the tx2 twin .twins/tx2/bin/python for Python 3.6 "
+                                         "when built, else this one)"})
+def docker_wheelhouse(c, target="jetson", platform="", python_version="", requirements="", python=""):
     """Download the wheels docker/<target>'s image installs into docker/wheelhouse/<target>/ (offline builds)."""
     import shlex
 
@@ -311,7 +314,14 @@ def docker_wheelhouse(c, target="jetson", platform="", python_version="", requir
     platform = platform or ("linux/arm64" if target == "jetson" else "linux/amd64")
     dest = wheelhouse_dir(target)
     os.makedirs(dest, exist_ok=True)
-    for command in _containers_call(wheelhouse_commands, target, platform, python_version, requirements):
+    twin = os.path.join(".twins", "tx2", "bin", "python")
+    if not python and python_version == "3.6" and os.path.exists(twin):
+        python = twin  # markers such as tqdm's `importlib-resources; python_version < "3.7"` then hold
+    elif not python and python_version != "{}.{}".format(*sys.version_info[:2]):
+        print(f"warning: resolving for Python {python_version} with Python {sys.version.split()[0]}: dependencies "
+              f"behind environment markers may be missed; give --python (e.g. `make twins`, then {twin})")
+    for command in _containers_call(wheelhouse_commands, target, platform, python_version, requirements,
+                                    python or PY):
         c.run(" ".join(shlex.quote(part) for part in command), pty=False)
     wheels = [f for f in os.listdir(dest) if f.endswith(".whl")]
     size = sum(os.path.getsize(os.path.join(dest, f)) for f in wheels)

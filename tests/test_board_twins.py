@@ -66,3 +66,18 @@ def test_the_smoke_profile_runs_on_the_board_twin_and_the_host_judges_it(board, 
                                "--results", str(results)] + command[1:], cwd=ROOT, capture_output=True, text=True)
         assert host.returncode == 0, host.stdout[-3000:] + host.stderr[-2000:]
     assert (results / "report" / "index.html").exists()
+
+
+@pytest.mark.twins
+def test_the_tx2_wheelhouse_resolved_with_the_twin_keeps_python_36_only_dependencies(tmp_path):
+    """pip evaluates environment markers with the interpreter that runs it: resolved on the host's Python,
+    tqdm's `importlib-resources; python_version < "3.7"` is dropped and the offline TX2 build fails."""
+    from artifact.host.containers.images import wheelhouse_commands
+
+    python = _twin_python("tx2")
+    for command in wheelhouse_commands("jetson", "linux/arm64", "3.6", "requirements-l4t-r32.txt", python=python,
+                                       dest=str(tmp_path)):
+        subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+    names = os.listdir(str(tmp_path))
+    assert any(n.startswith("importlib_resources-") for n in names) and any(n.startswith("zipp-") for n in names)
+    assert any(n.startswith("scipy-1.5.4-") and "aarch64" in n for n in names)
