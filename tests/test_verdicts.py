@@ -243,3 +243,29 @@ def test_ordering_against_the_baseline_uses_the_paired_ratio_and_its_ci():
     v = judge(c, view(timed("mini_vgg", "baseline", {}, 1.0),
                       timed("mini_vgg", "quantize_prune", {"bits": 8, "threshold": 0.05}, 1.5, 1.01, 0.03)))
     assert v.measured == pytest.approx(1.01) and v.outcome == DEVIATION and "noise" in v.explanation
+
+
+def test_check_writes_a_tidy_results_csv_with_the_number_the_judge_uses(tmp_path):
+    import os
+    import shutil
+
+    import pandas as pd
+
+    from artifact.core.results import ResultsDir
+    from artifact.host.judge.check import check
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    results = tmp_path / "smoke"
+    shutil.copytree(os.path.join(root, "expected_results", "reference", "smoke"), results)
+    check(str(results))
+    df = pd.read_csv(results / "results.csv")
+    assert list(df.columns) == ["profile", "model", "technique", "setting", "cell", "metric", "unit", "statistic",
+                                "value", "n", "flags", "skipped"]
+    records = ResultsDir(str(results)).load_records()
+    key = "mini_vgg__quantize__bits-8"
+    summary = df[(df.cell == key) & (df.metric == "inference_time_s") & (df.statistic == "summary")].value.item()
+    assert summary == records[key].value("inference_time_s")
+    paired = df[(df.cell == key) & (df.metric == "inference_time_s") & (df.statistic == "paired_ratio")].value.item()
+    assert paired == records[key].measurements["inference_time_s"].notes["paired_ratio"]
+    size = df[(df.cell == key) & (df.metric == "storage_bytes") & (df.statistic == "ratio_to_fp32")].value.item()
+    assert size == records[key].value("storage_bytes") / records["mini_vgg__baseline__fp32"].value("storage_bytes")

@@ -7,6 +7,7 @@
         models/           the deployed file of each cell (suffix from artifact.core.techniques)
         logs/<model>.log  each worker's stderr
         verdicts.json     the claims judged against the records (kind artifact-verdicts)
+        results.csv       every measured number, tidy: cell x metric x statistic (pandas.read_csv)
         report/           index.html, report.md, summary.json, figures/*.png
 
 The device side writes inputs.json, records/, models/, logs/ and run.json; the host side writes
@@ -83,6 +84,11 @@ class ResultsDir(object):
     def inputs_json(self):
         # type: () -> str
         return os.path.join(self.path, "inputs.json")
+
+    @property
+    def results_csv(self):
+        # type: () -> str
+        return os.path.join(self.path, "results.csv")
 
     @property
     def verdicts_json(self):
@@ -227,6 +233,18 @@ class ResultsDir(object):
         return info
 
     # ---- verdicts.json (what is in it is the judge's: artifact.host.judge)
+    def write_text_atomic(self, path, text):
+        # type: (str, str) -> None
+        """A text file beside the JSON ones, replaced whole (a reader never sees half of it)."""
+        tmp = path + ".tmp-write"
+        try:
+            with open(tmp, "w") as handle:
+                handle.write(text)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise ConfigError("{}: cannot write it ({}); give a results directory you can write to".format(
+                path, exc.strerror or exc))
+
     def write_verdicts(self, data):
         # type: (Dict[str, Any]) -> Dict[str, Any]
         """Write verdicts.json; returns what was written (with its kind and format version)."""

@@ -5,6 +5,8 @@ from artifact.core.errors import FormatError
 from artifact.core.metrics import BUSY_MACHINE
 from artifact.core.results import ResultsDir, timestamp
 from artifact.host.judge.claims import CLAIMS_DIR, load_claims
+from artifact.host.judge.tidy import rows as tidy_rows
+from artifact.host.judge.tidy import to_csv
 from artifact.host.judge.verdicts import RunView, Verdict, judge, summarize
 
 
@@ -15,7 +17,9 @@ def load_run_info(results_dir: str) -> dict:
 def check(results_dir: str, claims_dir: str = CLAIMS_DIR) -> dict:
     results = ResultsDir(results_dir)
     info = results.read_run_info()
-    view = RunView(results.load_records(), info.get("stands_for", {}))
+    records = results.load_records()
+    results.write_text_atomic(results.results_csv, to_csv(tidy_rows(records, info.get("profile") or "")))
+    view = RunView(records, info.get("stands_for", {}))
     verdicts = [judge(claim, view) for claim in load_claims(claims_dir)]
     label = info.get("label") or ""
     for verdict in verdicts:  # a quick run's verdicts say so wherever they are shown
