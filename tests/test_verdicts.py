@@ -38,9 +38,18 @@ def test_repo_claims_load_and_have_unique_ids():
     assert len({c.id for c in claims}) == len(claims)
 
 
-@pytest.mark.parametrize(("measured", "outcome"), [(45.0, PASS), (80.0, DEVIATION), (-5.0, FAIL), (math.nan, FAIL)])
-def test_direction_rule(measured, outcome):
-    assert apply_rule(claim(), measured)[0] == outcome
+@pytest.mark.parametrize(("measured", "noise", "outcome"), [
+    (45.0, None, PASS),        # within ±10 of +40
+    (55.0, None, DEVIATION),   # right direction, 15 off: inside the outer band (2 x 10)
+    (80.0, None, FAIL),        # right direction, 40 off: beyond it (the rule can FAIL)
+    (0.5, None, FAIL),         # "+40%" measured as +0.5%: FAIL, not a deviation
+    (-5.0, None, FAIL),        # the other way, resolved
+    (-5.0, 8.0, DEVIATION),    # the other way but inside the measured noise: not resolved
+    (5.0, 8.0, DEVIATION),     # the right way but inside the noise: not resolved either
+    (math.nan, None, FAIL),
+])
+def test_direction_rule(measured, noise, outcome):
+    assert apply_rule(claim(), measured, noise)[0] == outcome
 
 
 @pytest.mark.parametrize(
@@ -48,7 +57,8 @@ def test_direction_rule(measured, outcome):
     [
         ({"kind": "absolute", "tolerance": 2.0}, 41.5, PASS),
         ({"kind": "absolute", "tolerance": 2.0}, 43.0, FAIL),
-        ({"kind": "absolute", "tolerance": 2.0, "on_miss": "deviation"}, 43.0, DEVIATION),
+        ({"kind": "absolute", "tolerance": 2.0, "outer": 5.0}, 43.0, DEVIATION),
+        ({"kind": "absolute", "tolerance": 2.0, "outer": 5.0}, 46.0, FAIL),
         ({"kind": "relative", "tolerance": 0.1}, 44.0, PASS),
         ({"kind": "relative", "tolerance": 0.1}, 44.5, FAIL),
         ({"kind": "at_most", "tolerance": 0.0}, 40.0, PASS),
@@ -168,20 +178,23 @@ def acc_rec(model, technique, setting, top1, scored):
     return r
 
 
-def binomial_claim(paper=1.0):
+def binomial_claim(paper=1.0, sided="two"):
     return claim(metric="top1", statistic="drop_pts", paper_value=paper,
-                 rule={"kind": "binomial", "tolerance": 2.0, "on_miss": "deviation"})
+                 rule={"kind": "binomial", "tolerance": 2.0, "sided": sided})
 
 
-@pytest.mark.parametrize(("variant", "n", "outcome"), [
-    (0.88, 360, PASS),          # drop 2 points; SE = 100·√((.9·.1 + .88·.12)/360) = 2.33 → bound 1 + 4.66
-    (0.82, 360, DEVIATION),     # drop 8 points > 1 + 2·2.57
-    (0.88, 100000, DEVIATION),  # drop 2 points > 1 + 2·0.14: the same drop is resolved on many samples
-    (0.95, 360, PASS),          # better than fp32: one-sided, never a miss
+@pytest.mark.parametrize(("variant", "n", "sided", "outcome"), [
+    (0.88, 360, "two", PASS),          # drop 2 points; SE = 100·√((.9·.1 + .88·.12)/360) = 2.33 → 1 ± 4.66
+    (0.82, 360, "two", FAIL),          # drop 8 points > 1 + 2·2.57
+    (0.88, 100000, "two", FAIL),       # drop 2 points > 1 + 2·0.14: the same drop is resolved on many samples
+    (0.95, 360, "two", DEVIATION),     # a 5-point gain: below 1 − 2·1.95, the paper's cost does not reproduce
+    (0.90, 100000, "two", DEVIATION),  # no drop, resolved: the paper's 1-point cost does not reproduce
+    (0.95, 360, "one", PASS),          # an upper bound: a gain never misses
+    (0.82, 360, "one", FAIL),
 ])
-def test_binomial_rule_one_sided_against_same_run_fp32(variant, n, outcome):
-    v = judge(binomial_claim(), view(acc_rec("mini_vgg", "baseline", {}, 0.90, n),
-                                     acc_rec("mini_vgg", "quantize", {"bits": 8}, variant, n)))
+def test_binomial_rule_against_same_run_fp32(variant, n, sided, outcome):
+    v = judge(binomial_claim(sided=sided), view(acc_rec("mini_vgg", "baseline", {}, 0.90, n),
+                                                acc_rec("mini_vgg", "quantize", {"bits": 8}, variant, n)))
     assert v.outcome == outcome
     se = 100 * math.sqrt((0.9 * 0.1 + variant * (1 - variant)) / n)
     assert f"SE {se:.3g} points" in v.explanation
@@ -193,11 +206,11 @@ def test_binomial_bound_scales_with_n():
                                          acc_rec("mini_vgg", "quantize", {"bits": 8}, 0.86, 360)))
     large = judge(binomial_claim(), view(acc_rec("mini_vgg", "baseline", {}, 0.90, 50000),
                                          acc_rec("mini_vgg", "quantize", {"bits": 8}, 0.86, 50000)))
-    assert small.outcome == PASS and large.outcome == DEVIATION
+    assert small.outcome == PASS and large.outcome == FAIL
 
 
 def test_binomial_without_sample_count_says_so():
-    v = judge(binomial_claim(paper=3.0), view(rec("mini_vgg", "baseline", {}, top1=0.9),
+    v = judge(binomial_claim(paper=3.0, sided="one"), view(rec("mini_vgg", "baseline", {}, top1=0.9),
                                               rec("mini_vgg", "quantize", {"bits": 8}, top1=0.88)))
     assert v.outcome == PASS and "n not recorded" in v.explanation
 

@@ -18,9 +18,10 @@ def check(results_dir: str, claims_dir: str = CLAIMS_DIR) -> dict:
     results = ResultsDir(results_dir)
     info = results.read_run_info()
     records = results.load_records()
-    results.write_text_atomic(results.results_csv, to_csv(tidy_rows(records, info.get("profile") or "")))
+    claims = load_claims(claims_dir)  # every input checked before anything is written
     view = RunView(records, info.get("stands_for", {}))
-    verdicts = [judge(claim, view) for claim in load_claims(claims_dir)]
+    verdicts = [judge(claim, view) for claim in claims]
+    results.write_text_atomic(results.results_csv, to_csv(tidy_rows(records, info.get("profile") or "")))
     label = info.get("label") or ""
     for verdict in verdicts:  # a quick run's verdicts say so wherever they are shown
         if label and verdict.outcome not in ("NOT-RUN",):

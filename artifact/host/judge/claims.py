@@ -40,9 +40,9 @@ from artifact.core.techniques import TECHNIQUES, check_setting
 from artifact.core.tomlfile import load_toml
 
 STATISTICS = ("value", "ratio", "change_pct", "reduction_pct", "drop_pts")
-AGGREGATES = ("mean", "each")
+AGGREGATES = ("mean", "each", "max", "min")  # "up to" judges the max, "at least" the min, "every" each model
 RULE_KINDS = ("absolute", "relative", "at_least", "at_most", "direction", "ordering", "binomial")
-ON_MISS = ("fail", "deviation")
+SIDES = ("two", "one")
 
 
 @dataclass(frozen=True)
@@ -58,22 +58,41 @@ class Config:
 
 @dataclass(frozen=True)
 class Rule:
+    """How a measured number is judged against the paper's (semantics: expected_results/claims/README.md).
+
+    `tolerance` bounds PASS; `outer` (same units; direction rules default to 2 x tolerance) bounds
+    DEVIATION: beyond it the claim FAILs, so every rule can FAIL. `sided` is for binomial rules: "two"
+    for a stated drop (a much smaller drop is a DEVIATION: the paper's cost does not reproduce), "one"
+    for an upper bound ("less than 3%")."""
+
     kind: str
     tolerance: float = 0.0
-    on_miss: str = "fail"
+    outer: float | None = None
     relation: str = "<"
+    sided: str = "two"
     why: str = ""
 
+    def outer_band(self) -> float | None:
+        if self.kind == "direction" and self.outer is None:
+            return 2.0 * self.tolerance
+        return self.outer
+
     def describe(self) -> str:
+        band = self.outer_band()
+        deviation = f", DEVIATION within ±{band:g}, else FAIL" if band is not None else ", else FAIL"
         if self.kind == "ordering":
-            return f"ordering: lhs/rhs {self.relation} 1"
+            magnitude = f", magnitude within ±{self.tolerance:g}×paper" if self.tolerance else ""
+            return f"ordering: lhs/rhs {self.relation} 1 beyond the measured noise{magnitude}"
         if self.kind == "direction":
-            return f"same direction as paper, within ±{self.tolerance:g} else DEVIATION"
+            return f"same direction as paper beyond the noise, within ±{self.tolerance:g}{deviation}"
         if self.kind == "binomial":
-            return f"one-sided: drop ≤ paper + {self.tolerance:g}·SE (binomial, vs same run's fp32)"
+            if self.sided == "one":
+                return f"upper bound: drop ≤ paper + {self.tolerance:g}·SE (binomial, vs same run's fp32), else FAIL"
+            return (f"drop within paper ± {self.tolerance:g}·SE (binomial, vs same run's fp32); smaller: DEVIATION; "
+                    "larger: FAIL")
         sign = {"absolute": "±", "relative": "±", "at_least": "≥ paper −", "at_most": "≤ paper +"}[self.kind]
         suffix = "×paper" if self.kind == "relative" else ""
-        return f"{self.kind} {sign}{self.tolerance:g}{suffix}"
+        return f"{self.kind} {sign}{self.tolerance:g}{suffix}{deviation}"
 
 
 @dataclass(frozen=True)
@@ -98,7 +117,7 @@ class Claim:
 
 CLAIM_FIELDS = ("id", "source", "statement", "metric", "models", "technique", "setting", "lhs", "rhs", "statistic",
                 "aggregate", "paper_value", "rule", "unit", "stand_ins", "notes")
-RULE_FIELDS = ("kind", "tolerance", "on_miss", "relation", "why")
+RULE_FIELDS = ("kind", "tolerance", "outer", "relation", "sided", "why")
 CONFIG_FIELDS = ("technique", "setting")
 FIX = "fix the claim (format: artifact/host/judge/claims.py, expected_results/claims/README.md)"
 
@@ -138,8 +157,12 @@ def _rule(rule_data: dict, where: str) -> Rule:
     tolerance = schema.field(rule_data, "tolerance", "a number", where, FIX, default=0.0, required=False)
     if not math.isfinite(tolerance) or tolerance < 0:
         raise FormatError(f"{where}.tolerance: {tolerance!r} must be a finite number >= 0; {FIX}")
-    return Rule(kind, float(tolerance), _choice(rule_data.get("on_miss", "fail"), ON_MISS, where, "on_miss"),
+    outer = schema.field(rule_data, "outer", "a number", where, FIX, required=False)
+    if outer is not None and (not math.isfinite(outer) or outer < tolerance):
+        raise FormatError(f"{where}.outer: {outer!r} must be a finite number >= the tolerance {tolerance:g}; {FIX}")
+    return Rule(kind, float(tolerance), None if outer is None else float(outer),
                 _choice(rule_data.get("relation", "<"), ("<", ">"), where, "relation"),
+                _choice(rule_data.get("sided", "two"), SIDES, where, "sided"),
                 schema.field(rule_data, "why", "a string", where, FIX, default="", required=False))
 
 

@@ -129,6 +129,15 @@ def _ordering(claim: Claim, view: RunView, model: str, evidence: list) -> tuple:
     return (lhs / rhs if rhs else float("nan")), ci
 
 
+def change_noise(view: RunView, model: str, claim: Claim) -> float | None:
+    """95% CI of a paired change, in the statistic's units (percent of fp32), from the paired ratio's own CI;
+    None where the metric was not timed in paired windows (sizes are exact: no noise)."""
+    ratio, ci = _paired(view.record(model, claim.config), claim.metric, claim.config)
+    if ratio is None or ci is None or claim.statistic not in ("change_pct", "reduction_pct", "ratio"):
+        return None
+    return ci * ratio * (1.0 if claim.statistic == "ratio" else 100.0)
+
+
 def binomial_se_pts(view: RunView, model: str, claim: Claim) -> float | None:
     """Standard error, in points, of the difference between the fp32 and the variant accuracy on n samples."""
     base, variant = view.record(model, Config("baseline")), view.record(model, claim.config)
@@ -149,54 +158,79 @@ def _per_model(claim: Claim, view: RunView, models: list, evidence: list) -> tup
                 values[model], noise[model] = _ordering(claim, view, model, evidence)
             else:
                 values[model] = statistic(claim, view, model, claim.config, evidence)
-                noise[model] = binomial_se_pts(view, model, claim) if claim.rule.kind == "binomial" else None
+                if claim.rule.kind == "binomial":
+                    noise[model] = binomial_se_pts(view, model, claim)
+                elif claim.rule.kind == "direction":
+                    noise[model] = change_noise(view, model, claim)
+                else:
+                    noise[model] = None
         except _Missing as exc:
             missing[model] = exc
     return values, noise, missing
 
 
-def apply_rule(claim: Claim, measured: float, noise: float | None = None) -> tuple[str, str]:
-    """Outcome and explanation of one measured number under the claim's rule.
+def _within(gap: float, bound: float, outer: float | None, text: str) -> tuple[str, str]:
+    """PASS within the tolerance, DEVIATION within the outer band, FAIL beyond: every rule can FAIL."""
+    if gap <= bound:
+        return PASS, f"{text} ≤ {bound:.4g}"
+    if outer is not None and gap <= outer:
+        return DEVIATION, f"{text} > {bound:.4g} but within the outer band {outer:.4g}"
+    return FAIL, f"{text} > {bound:.4g}" + (f" and beyond the outer band {outer:.4g}" if outer is not None else "")
 
-    `noise`: for orderings, the relative 95% CI of lhs/rhs: an ordering that does not hold but lies
-    within it is a DEVIATION (the run cannot resolve the difference), not a FAIL. For binomial
-    rules, the standard error of the drop in points (None: the run did not record n; SE taken as 0).
+
+def apply_rule(claim: Claim, measured: float, noise: float | None = None) -> tuple[str, str]:
+    """Outcome and explanation of one measured number under the claim's rule (README of the claims).
+
+    `noise`: for orderings, the relative 95% CI of lhs/rhs; for direction rules on a paired metric, the
+    95% CI of the measured change in the statistic's units; for binomial rules, the standard error of the
+    drop in points (None: unknown, taken as 0). A direction or ordering the run cannot resolve (the
+    difference lies inside the noise) is a DEVIATION saying so, never decided by the sign of noise.
     """
     rule, paper = claim.rule, claim.paper_value
     if measured is None or not math.isfinite(measured):
         return FAIL, "measured value is undefined (NaN or a zero baseline)"
-    miss = DEVIATION if rule.on_miss == "deviation" else FAIL
+    outer = rule.outer_band()
     if rule.kind == "ordering":
         holds = measured < 1 if rule.relation == "<" else measured > 1
         text = f"lhs/rhs = {measured:.4g}, paper says {rule.relation} 1"
-        if holds:
-            return PASS, text
         if noise is not None and abs(measured - 1) <= noise:
-            return DEVIATION, f"{text}; the other way but within the measured noise (95% CI ±{noise:.1%})"
-        return FAIL, text + (f", outside the measured noise (95% CI ±{noise:.1%})" if noise is not None else "")
+            return DEVIATION, f"{text}; not resolved: within the measured noise (95% CI ±{noise:.1%})"
+        if not holds:
+            return FAIL, text + (f", outside the measured noise (95% CI ±{noise:.1%})" if noise is not None else "")
+        if rule.tolerance and paper != 1.0:  # the paper's magnitude, as a ratio
+            ok = abs(measured - paper) <= rule.tolerance * abs(paper)
+            return (PASS if ok else DEVIATION), (f"{text}; the paper's ratio {paper:.4g} "
+                                                 f"{'within' if ok else 'not within'} ±{rule.tolerance:.0%}")
+        return PASS, text
     if rule.kind == "binomial":
         se = noise or 0.0
-        bound = paper + rule.tolerance * se
-        ok = measured <= bound
-        why = (f"SE {se:.3g} points" if noise is not None else "n not recorded, SE taken as 0")
-        return (PASS if ok else miss), (f"drop {measured:.4g} {'≤' if ok else '>'} {paper:.4g} + "
-                                        f"{rule.tolerance:g}×{se:.3g} = {bound:.4g} ({why})")
+        why = f"SE {se:.3g} points" if noise is not None else "n not recorded, SE taken as 0"
+        high, low = paper + rule.tolerance * se, paper - rule.tolerance * se
+        if measured > high:
+            return FAIL, f"drop {measured:.4g} > {paper:.4g} + {rule.tolerance:g}×{se:.3g} = {high:.4g} ({why})"
+        if rule.sided == "two" and measured < low:
+            return DEVIATION, (f"drop {measured:.4g} < {paper:.4g} − {rule.tolerance:g}×{se:.3g} = {low:.4g} ({why}): "
+                               "smaller than the paper's, its cost does not reproduce")
+        return PASS, f"drop {measured:.4g} within {paper:.4g} ± {rule.tolerance:g}×{se:.3g} ({why})"
     if rule.kind == "direction":
+        resolved = noise is None or abs(measured) > noise
+        if not resolved:
+            return DEVIATION, f"{measured:+.4g} not resolved: within the measured noise (95% CI ±{noise:.3g})"
         if measured * paper < 0 or (paper != 0 and measured == 0):
-            return FAIL, f"{measured:+.4g} goes the other way from the paper's {paper:+.4g}"
-        ok = abs(measured - paper) <= rule.tolerance
-        sign = "≤" if ok else ">"
-        return (PASS if ok else DEVIATION), f"same direction; |{measured:.4g} − {paper:.4g}| {sign} {rule.tolerance:g}"
-    bound = {"absolute": rule.tolerance, "relative": rule.tolerance * abs(paper)}.get(rule.kind, rule.tolerance)
+            return FAIL, f"{measured:+.4g} goes the other way from the paper's {paper:+.4g}" + (
+                f", beyond the measured noise (±{noise:.3g})" if noise is not None else "")
+        return _within(abs(measured - paper), rule.tolerance, outer,
+                       f"same direction; |{measured:.4g} − {paper:.4g}| = {abs(measured - paper):.4g}")
     if rule.kind in ("absolute", "relative"):
-        ok = abs(measured - paper) <= bound
-        gap = abs(measured - paper)
-        return (PASS if ok else miss), f"|{measured:.4g} − {paper:.4g}| = {gap:.4g} {'≤' if ok else '>'} {bound:.4g}"
-    if rule.kind == "at_least":
-        ok = measured >= paper - bound
-        return (PASS if ok else miss), f"{measured:.4g} {'≥' if ok else '<'} {paper:.4g} − {bound:g}"
-    ok = measured <= paper + bound
-    return (PASS if ok else miss), f"{measured:.4g} {'≤' if ok else '>'} {paper:.4g} + {bound:g}"
+        scale = abs(paper) if rule.kind == "relative" else 1.0
+        band = None if outer is None else outer * scale
+        return _within(abs(measured - paper), rule.tolerance * scale, band,
+                       f"|{measured:.4g} − {paper:.4g}| = {abs(measured - paper):.4g}")
+    # at_least / at_most: how far past the paper's bound the measurement lies
+    short = (paper - measured) if rule.kind == "at_least" else (measured - paper)
+    sign = "≥" if rule.kind == "at_least" else "≤"
+    return _within(max(0.0, short), rule.tolerance, outer,
+                   f"{measured:.4g} {sign} {paper:.4g}? short by {max(0.0, short):.4g}")
 
 
 def judge(claim: Claim, view: RunView) -> Verdict:
@@ -220,6 +254,12 @@ def judge(claim: Claim, view: RunView) -> Verdict:
         outcome, why = judged[worst_model]
         measured = values[worst_model]
         explanation = f"worst of {len(values)} models is {worst_model}: {why}"
+    elif claim.aggregate in ("max", "min"):  # "up to" / "at least": the extreme model is the claim's number
+        pick = max if claim.aggregate == "max" else min
+        extreme = pick(values, key=lambda m: values[m] if math.isfinite(values[m]) else -math.inf)
+        measured = values[extreme]
+        outcome, why = apply_rule(claim, measured, noise[extreme])
+        explanation = f"{claim.aggregate} over {', '.join(values)} is {extreme}: {why}"
     else:
         finite = [v for v in values.values() if math.isfinite(v)]
         measured = sum(finite) / len(finite) if len(finite) == len(values) else float("nan")
