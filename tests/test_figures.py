@@ -182,3 +182,35 @@ def test_panels_drawn_from_an_emulated_sensor_say_so():
     texts = {ax.get_title(): " ".join(t.get_text() for t in ax.texts) for ax in fig.axes}
     assert "EMULATED" in texts["(d) peak power, % of fp32"]
     assert "EMULATED" not in texts["(a) model size, % of fp32"]
+
+
+@pytest.mark.parametrize("profile", ["embedded", "paper"])
+def test_every_time_ratio_in_a_figure_is_the_number_its_verdict_uses(tmp_path, profile):
+    """Figures plot % of fp32 from the same paired ratio the judge reads (not two separate medians): for every
+    time claim judged per model, the figure's value and the verdict's per-model value are the same number."""
+    import shutil
+
+    from artifact.host.judge.check import check
+    from artifact.host.judge.claims import load_claims
+
+    statistic = {c.id: c.statistic for c in load_claims()}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    results = tmp_path / profile
+    shutil.copytree(os.path.join(root, "expected_results", "reference", profile), results)
+    data = check(str(results))
+    frame = figures._with_ratio(figures.records_frame(load_records(str(results / "records"))), "inference_time_s")
+    compared = 0
+    for verdict in data["verdicts"]:
+        kind = statistic[verdict["claim_id"]]
+        if verdict["metric"] != "inference_time_s" or not verdict["models"] or kind not in ("change_pct",
+                                                                                           "reduction_pct"):
+            continue
+        for model, value in verdict["models"].items():
+            (key,) = [k for k in verdict["evidence"] if k.startswith(model + "__") and "__baseline__" not in k]
+            _, technique, setting = key.split("__")
+            row = frame[(frame.model == model) & (frame.technique == technique) & (frame.setting == setting)]
+            percent_of_fp32 = row["inference_time_s.ratio"].item()
+            from_figure = percent_of_fp32 - 100.0 if kind == "change_pct" else 100.0 - percent_of_fp32
+            assert value == pytest.approx(from_figure, abs=1e-9), (verdict["claim_id"], model, value, from_figure)
+            compared += 1
+    assert compared >= 5

@@ -15,7 +15,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from artifact.core.metrics import METRICS  # noqa: E402
+from artifact.core.metrics import METRICS, PAIRED_RATIO  # noqa: E402
 from artifact.core.profiles import setting_slug  # noqa: E402
 
 # Panel specs: (kind, metrics, title). Kinds: "ratio" = grouped bars per model, % of the same run's fp32
@@ -60,6 +60,9 @@ def records_frame(records: dict) -> pd.DataFrame:
                **{f"setting.{k}": v for k, v in record.cell["setting"].items()}}
         for metric, measurement in record.measurements.items():
             row[metric] = record.value(metric)
+            paired = measurement.notes.get(PAIRED_RATIO)
+            if isinstance(paired, (int, float)) and paired > 0 and record.cell["technique"] != "baseline":
+                row[f"{metric}.paired"] = float(paired)  # the ratio the judge uses (windows paired with fp32)
             if any("EMULATED" in flag for flag in measurement.flags):
                 row[f"emulated.{metric}"] = True
         for metric, reason in record.skipped.items():
@@ -73,11 +76,15 @@ def records_frame(records: dict) -> pd.DataFrame:
 
 
 def _with_ratio(df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """`metric.ratio`: % of the same model's fp32. For a variant timed window by window against its
+    baseline it is the paired ratio, the number the verdicts use (never a ratio of two separate medians)."""
     base = df[df.technique == "baseline"].set_index("model")[metric]
+    paired = df[f"{metric}.paired"] if f"{metric}.paired" in df else pd.Series(math.nan, index=df.index)
     out = df.copy()
-    out[metric + ".ratio"] = [row[metric] / base.get(row["model"], math.nan) * 100
-                              if pd.notna(row[metric]) else math.nan
-                              for _, row in out.iterrows()]
+    out[metric + ".ratio"] = [paired[i] * 100 if pd.notna(paired[i])
+                              else (row[metric] / base.get(row["model"], math.nan) * 100
+                                    if pd.notna(row[metric]) else math.nan)
+                              for i, row in out.iterrows()]
     return out
 
 
