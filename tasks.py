@@ -107,8 +107,11 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
     if quick:
         profile = "quick"
     if not in_docker:
-        _each(c, "reproduce", profile, results, gate,
-              extra=_inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))
+        try:
+            _each(c, "reproduce", profile, results, gate,
+                  extra=_inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))
+        finally:
+            _summary(c, profile, results)
         return
     from artifact.host.containers.run import path_in_container
 
@@ -133,6 +136,15 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
             raise SystemExit(f"{name}: the {role} container exited {code}")
     _each(c, "check", profile, results, gate)
     _each(c, "report", profile, results)
+    _summary(c, profile, results)
+
+
+def _summary(c, profiles, results):
+    """One verdict per claim over the profiles just run (only when more than one ran)."""
+    names = _profile_names(profiles, results)
+    dirs = [os.path.join("results", n) for n in names if os.path.exists(os.path.join("results", n, "verdicts.json"))]
+    if not results and len(dirs) > 1:
+        c.run(f"{PY} -m artifact summary --results {','.join(dirs)}", warn=True, pty=False)
 
 
 @task(help={"profile": "one profile (default embedded)", "results": "results directory (default results/<profile>)",

@@ -229,6 +229,54 @@ def _profile_models(profile_name):
     return load_profile(profile_name).models
 
 
+def cmd_summary(args):
+    # type: (argparse.Namespace) -> int
+    """One answer per claim over every profile that ran, and what each section of the paper reproduced."""
+    import html
+
+    from tabulate import tabulate
+
+    from artifact.core.jsonfile import write_json_atomic
+    from artifact.host.judge.combine import combine
+    from artifact.host.report.render import verdict_line
+
+    dirs = [d.strip() for d in (args.results or "results/embedded,results/paper").split(",") if d.strip()]
+    dirs = [d for d in dirs if os.path.exists(os.path.join(d, "verdicts.json"))] or dirs
+    data = combine(dirs)
+    out = args.out
+    os.makedirs(out, exist_ok=True)
+    write_json_atomic(os.path.join(out, "summary.json"), data)
+    headers = ["section", "status", "claims", "judged", "not judged here", "why"]
+    sections = [[s[h] for h in headers] for s in data["sections"]]
+    claims = [[v["claim_id"], v["outcome"], v["profile"], "; ".join(v["also"]) or "—", v["explanation"][:200]]
+              for v in data["verdicts"]]
+    line = verdict_line(data["counts"])
+    text = "\n".join(["# The paper, claim by claim: one answer each", "",
+                       "**Verdicts (one per claim, over {}):** {}".format(", ".join(data["runs"]), line), "",
+                       "## What each section of the paper reproduced", "",
+                       tabulate(sections, headers, tablefmt="github"), "", "## Claims", "",
+                       tabulate(claims, ["claim", "verdict", "from", "other runs", "why"], tablefmt="github"), ""])
+    with open(os.path.join(out, "summary.md"), "w") as handle:
+        handle.write(text)
+
+    def table(head, rows):
+        cells = "".join("<tr>{}</tr>".format("".join("<td>{}</td>".format(html.escape(str(c))) for c in r))
+                        for r in rows)
+        return "<table><tr>{}</tr>{}</table>".format("".join("<th>{}</th>".format(html.escape(h)) for h in head),
+                                                     cells)
+
+    page = ("<!doctype html><meta charset=utf-8><title>Reproduction summary</title><h1>The paper, claim by claim</h1>"
+            "<p><b>Verdicts:</b> {}</p><h2>Sections</h2>{}<h2>Claims</h2>{}").format(
+        html.escape(line), table(headers, sections), table(["claim", "verdict", "from", "other runs", "why"], claims))
+    with open(os.path.join(out, "index.html"), "w") as handle:
+        handle.write(page)
+    print("verdicts (one per claim, {}): {}".format(" + ".join(data["runs"]), line))
+    for s in data["sections"]:
+        print("  {:<10} {:<18} {}".format(s["section"], s["status"], s["why"][:110]))
+    print("summary: {}".format(os.path.join(out, "index.html")))
+    return 0
+
+
 def cmd_list(args):
     # type: (argparse.Namespace) -> int
     from artifact.core.profiles import available_profiles, load_profile
@@ -292,6 +340,7 @@ def build_parser():
                 "reproduce": (cmd_reproduce, "run, check and report"),
                 "advise": (cmd_advise, "Pareto-optimal configurations and a recommendation under constraints"),
                 "explore": (cmd_explore, "search new configurations (Optuna, seeded); each trial is measured"),
+                "summary": (cmd_summary, "one verdict per claim over every profile that ran, by paper section"),
                 "list": (cmd_list, "list profiles and claims"),
                 "doctor": (cmd_doctor, "show what this machine offers (GPU, sensors, inputs, versions)")}
     for name, (func, help_text) in commands.items():
@@ -311,6 +360,8 @@ def build_parser():
                                  ("--max-bleu-drop", "BLEU points lost against fp32")):
                 p.add_argument(option, type=float, default=None, help="constraint: " + what)
             p.add_argument("--json", action="store_true", help="machine-readable output")
+        if name == "summary":
+            p.add_argument("--out", default=os.path.join("results", "summary"), help="where to write it")
         if name == "explore":
             p.add_argument("--model", default=None, help="one model of the profile (default: each in turn)")
             p.add_argument("--trials", type=_count, default=0,

@@ -1,0 +1,70 @@
+"""One answer per claim: the verdicts of every profile that ran, combined (`python -m artifact summary`).
+
+For each claim the most faithful evidence wins: a judged verdict (PASS, DEVIATION, FAIL) over SKIPPED
+over NOT-RUN; then the paper's own architectures over stand-ins (the mini-zoo); then a Jetson over any
+other machine; then the order the runs were given in. The other profiles' verdicts are shown beside it.
+Each section of the paper is then: reproduced (every judged claim PASSes), partly (PASS and DEVIATION or
+FAIL), not reproduced (none PASSes), or not testable here (nothing judged: why, from the verdicts).
+"""
+import re
+
+from artifact.core.catalog import TABLE_I
+from artifact.core.results import ResultsDir
+from artifact.host.judge.verdicts import DEVIATION, FAIL, NOT_RUN, OUTCOMES, PASS, SKIPPED, summarize
+
+JUDGED = (PASS, DEVIATION, FAIL)
+
+
+def section_of(source: str) -> str:
+    """'§IV-C, Fig 13a' -> 'IV-C'; 'Table I' -> 'Table I'."""
+    match = re.match(r"§([IVX]+-[A-Z])", source)
+    return match.group(1) if match else source.split(",")[0].strip()
+
+
+def _rank(verdict: dict, on_jetson: bool) -> tuple:
+    judged = 0 if verdict["outcome"] in JUDGED else (1 if verdict["outcome"] == SKIPPED else 2)
+    stand_in = 0 if verdict["models"] and all(m in TABLE_I for m in verdict["models"]) else 1
+    return judged, stand_in, 0 if on_jetson else 1
+
+
+def combine(results_dirs: list[str]) -> dict:
+    runs = []
+    for path in results_dirs:
+        results = ResultsDir(path)
+        info, data = results.read_run_info(), results.read_verdicts()
+        on_jetson = bool((info.get("environment") or {}).get("l4t_release"))
+        runs.append((info.get("profile") or path, on_jetson, {v["claim_id"]: v for v in data["verdicts"]}))
+    chosen = []
+    for claim_id in sorted({cid for _, _, verdicts in runs for cid in verdicts}):
+        candidates = [(profile, jetson, verdicts[claim_id]) for profile, jetson, verdicts in runs
+                      if claim_id in verdicts]
+        best = min(range(len(candidates)), key=lambda i: (_rank(candidates[i][2], candidates[i][1]), i))
+        profile, _, verdict = candidates[best]
+        others = [f"{p}: {v['outcome']}" for i, (p, _, v) in enumerate(candidates) if i != best]
+        chosen.append(dict(verdict, profile=profile, also=others))
+    sections: dict = {}
+    for verdict in chosen:
+        sections.setdefault(section_of(verdict["source"]), []).append(verdict)
+    summary = []
+    for section, verdicts in sections.items():
+        judged = [v for v in verdicts if v["outcome"] in JUDGED]
+        passed = [v for v in judged if v["outcome"] == PASS]
+        if not judged:
+            reasons = sorted({v["explanation"].split(";")[0][:120] for v in verdicts})
+            status, why = "not testable here", "; ".join(reasons[:3])
+        elif len(passed) == len(judged):
+            status, why = "reproduced", f"{len(passed)} of {len(judged)} judged claims PASS"
+        elif passed:
+            status, why = "partly", "{} PASS; not: {}".format(len(passed), "; ".join(
+                f"{v['claim_id']} {v['outcome']}" for v in judged if v["outcome"] != PASS))
+        else:
+            status, why = "not reproduced", "; ".join(f"{v['claim_id']} {v['outcome']}" for v in judged)
+        untested = len(verdicts) - len(judged)
+        summary.append({"section": section, "status": status, "claims": len(verdicts), "judged": len(judged),
+                        "not judged here": untested, "why": why})
+    counts = summarize([type("V", (), {"outcome": v["outcome"]})() for v in chosen])
+    return {"runs": [p for p, _, _ in runs], "counts": {k: counts[k] for k in OUTCOMES}, "sections": summary,
+            "verdicts": chosen}
+
+
+__all__ = ["NOT_RUN", "combine", "section_of"]
