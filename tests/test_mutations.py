@@ -4,9 +4,9 @@ import json
 import os
 import re
 import shutil
-import tomllib
 
 import pytest
+import tomllib
 
 from artifact.host.judge.check import check
 
