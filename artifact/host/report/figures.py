@@ -520,6 +520,42 @@ def advisor_fronts(records: dict):
     return fig
 
 
+# figures drawn per technique -> (techniques, settings kept) for the numbers table shown beside each
+FIGURE_TECHNIQUES = {
+    "fig13_quantization": (("quantize",), None),
+    "fig20_pruning": (("prune",), ("threshold-0.05",)),
+    "fig41_combined": (("quantize_prune",), None),
+    "beyond_litert": (("litert",), None),
+    "beyond_unstructured_pruning": (("magnitude_prune",), None),
+}
+NUMBER_COLUMNS = (("storage_bytes", "storage % of fp32"), ("inference_time_s", "time % of fp32"),
+                  ("energy_j", "energy % of fp32"), ("power_peak_w", "peak power % of fp32"))
+
+
+def figure_numbers(records: dict, stem: str):
+    """(headers, rows) of the numbers a technique figure plots: the same `_with_ratio` values it draws (time
+    from the paired ratio the judge uses), plus top-1/BLEU as measured. None for other figures."""
+    if stem not in FIGURE_TECHNIQUES:
+        return None
+    techniques, settings = FIGURE_TECHNIQUES[stem]
+    df = records_frame(records)
+    if df.empty:
+        return None
+    for metric, _ in NUMBER_COLUMNS:
+        df = _with_ratio(df, metric)
+    rows = []
+    for _, row in df[df.technique.isin(techniques)].sort_values(["model", "setting"]).iterrows():
+        if settings is not None and row["setting"] not in settings:
+            continue
+        cells = [row["model"], row["setting"]]
+        cells += [f"{row[m + '.ratio']:.1f}" if pd.notna(row[m + ".ratio"]) else "—" for m, _ in NUMBER_COLUMNS]
+        cells += [f"{row[m]:.4g}" if pd.notna(row[m]) else "—" for m in ("top1", "bleu")]
+        rows.append(cells)
+    if not rows:
+        return None
+    return ["model", "setting"] + [label for _, label in NUMBER_COLUMNS] + ["top-1", "BLEU"], rows
+
+
 def all_figures(records: dict, stands_for: dict) -> dict:
     """Every figure the run can support, by file stem."""
     df = records_frame(records)

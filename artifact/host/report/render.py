@@ -210,6 +210,10 @@ def render_report(results_dir: str) -> dict:
     summary["time_by_technique"] = [dict(zip(time_headers, row)) for row in time_table]
     write_json_atomic(os.path.join(out_dir, "summary.json"), summary)
     inconsistencies = load_inconsistencies()
+    from artifact.host.report.figures import figure_numbers
+
+    numbers = {stem: figure_numbers(records, stem) for stem in figure_files}
+    summary["figure_numbers"] = {stem: {"headers": n[0], "rows": n[1]} for stem, n in numbers.items() if n}
     md = markdown(info, summary, rows, figure_files, inconsistencies)
     with open(os.path.join(out_dir, "report.md"), "w") as handle:
         handle.write(md)
@@ -237,6 +241,13 @@ def verdict_line(counts: dict, flagged: int = 0, busy: int = 0, label: str = "")
     line = (f"{label}: " if label else "") + ", ".join(f"{counts[k]} {k}" for k in order)
     line += f"; {flagged} flagged (measurement-quality flags in the claim table)" if flagged else ""
     return line + (f"; {busy} measured on a busy machine (other processes used the CPU)" if busy else "")
+
+
+def _numbers_md(summary, stem):
+    numbers = summary.get("figure_numbers", {}).get(stem)
+    if not numbers:
+        return ""
+    return "\nThe numbers it plots:\n\n" + tabulate(numbers["rows"], numbers["headers"], tablefmt="github") + "\n"
 
 
 def markdown(info, summary, rows, figure_files, inconsistencies):
@@ -273,7 +284,8 @@ def markdown(info, summary, rows, figure_files, inconsistencies):
           if summary["explore"] else []),
         "## Figures",
         "",
-        *[f"### {stem}\n\n![{stem}](figures/{os.path.basename(p)})\n" for stem, p in sorted(figure_files.items())],
+        *[f"### {stem}\n\n![{stem}](figures/{os.path.basename(p)})\n" + _numbers_md(summary, stem)
+          for stem, p in sorted(figure_files.items())],
         "## Environment",
         "",
         tabulate(sorted((k, str(v)) for k, v in env.items()), ["key", "value"], tablefmt="github"),
@@ -323,7 +335,10 @@ def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
     for stem, path in sorted(figure_files.items()):
         with open(path, "rb") as handle:
             data = base64.b64encode(handle.read()).decode()
-        figs.append(f'<h3>{html.escape(stem)}</h3><img alt="{html.escape(stem)}" src="data:image/png;base64,{data}">')
+        numbers = summary.get("figure_numbers", {}).get(stem)
+        table = _table_html(numbers["headers"], numbers["rows"]) if numbers else ""
+        figs.append(f'<h3>{html.escape(stem)}</h3><img alt="{html.escape(stem)}" src="data:image/png;base64,{data}">'
+                    + table)
     env_rows = sorted((k, str(v)) for k, v in summary["environment"].items())
     steps = [(k, f"{v:.1f} s") for k, v in summary["steps"].items()]
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Artifact report: {html.escape(str(info.get("profile")))}</title>
