@@ -232,48 +232,19 @@ def _profile_models(profile_name):
 def cmd_summary(args):
     # type: (argparse.Namespace) -> int
     """One answer per claim over every profile that ran, and what each section of the paper reproduced."""
-    import html
-
-    from tabulate import tabulate
-
-    from artifact.core.jsonfile import write_json_atomic
     from artifact.host.judge.combine import combine
     from artifact.host.report.render import verdict_line
+    from artifact.host.report.summary_page import render_summary
 
     dirs = [d.strip() for d in (args.results or "results/embedded,results/paper").split(",") if d.strip()]
     dirs = [d for d in dirs if os.path.exists(os.path.join(d, "verdicts.json"))] or dirs
     data = combine(dirs)
-    out = args.out
-    os.makedirs(out, exist_ok=True)
-    write_json_atomic(os.path.join(out, "summary.json"), data)
-    headers = ["section", "status", "claims", "judged", "not judged here", "why"]
-    sections = [[s[h] for h in headers] for s in data["sections"]]
-    claims = [[v["claim_id"], v["outcome"], v["profile"], "; ".join(v["also"]) or "—", v["explanation"][:200]]
-              for v in data["verdicts"]]
     line = verdict_line(data["counts"])
-    text = "\n".join(["# The paper, claim by claim: one answer each", "",
-                       "**Verdicts (one per claim, over {}):** {}".format(", ".join(data["runs"]), line), "",
-                       "## What each section of the paper reproduced", "",
-                       tabulate(sections, headers, tablefmt="github"), "", "## Claims", "",
-                       tabulate(claims, ["claim", "verdict", "from", "other runs", "why"], tablefmt="github"), ""])
-    with open(os.path.join(out, "summary.md"), "w") as handle:
-        handle.write(text)
-
-    def table(head, rows):
-        cells = "".join("<tr>{}</tr>".format("".join("<td>{}</td>".format(html.escape(str(c))) for c in r))
-                        for r in rows)
-        return "<table><tr>{}</tr>{}</table>".format("".join("<th>{}</th>".format(html.escape(h)) for h in head),
-                                                     cells)
-
-    page = ("<!doctype html><meta charset=utf-8><title>Reproduction summary</title><h1>The paper, claim by claim</h1>"
-            "<p><b>Verdicts:</b> {}</p><h2>Sections</h2>{}<h2>Claims</h2>{}").format(
-        html.escape(line), table(headers, sections), table(["claim", "verdict", "from", "other runs", "why"], claims))
-    with open(os.path.join(out, "index.html"), "w") as handle:
-        handle.write(page)
+    render_summary(data, args.out, line)
     print("verdicts (one per claim, {}): {}".format(" + ".join(data["runs"]), line))
     for s in data["sections"]:
         print("  {:<10} {:<18} {}".format(s["section"], s["status"], s["why"][:110]))
-    print("summary: {}".format(os.path.join(out, "index.html")))
+    print("summary: {}".format(os.path.join(args.out, "index.html")))
     return 0
 
 

@@ -36,3 +36,10 @@ def test_the_summary_command_writes_one_page_and_one_line(tmp_path, capsys):
     data = json.loads((tmp_path / "summary.json").read_text())
     assert len(data["verdicts"]) == 92 and (tmp_path / "index.html").stat().st_size > 5000
     assert "## What each section of the paper reproduced" in (tmp_path / "summary.md").read_text()
+
+
+def test_the_page_groups_claims_by_section_with_a_verdict_filter(tmp_path):
+    main(["summary", "--results", ",".join(RUNS), "--out", str(tmp_path)])
+    page = (tmp_path / "index.html").read_text()
+    assert page.count('<tr data-outcome="') == 92 and "onclick=\"only('FAIL')\"" in page
+    assert "<h3>IV-E</h3>" in page and "<h3>Table I</h3>" in page
