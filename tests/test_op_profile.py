@@ -59,7 +59,7 @@ def test_conv_net_convolution_dominates():
 
 def test_conv_net_unfused_ops():
     x = np.random.rand(4, 48, 48, 16).astype(np.float32)
-    prof = profile_ops(_conv_net(), x, runs=2, fuse_ops=False)
+    prof = profile_ops(_conv_net(), x, runs=5, fuse_ops=False)
     _check_shares(prof)
     assert prof.to_dict()["op_fusion"] == "off"
     ops = set(prof.per_op_type_seconds)
@@ -170,3 +170,16 @@ def test_summarize_means_and_other_bucket():
     assert prof.per_class_share["A"] == pytest.approx(2.0 / 3)
     assert prof.per_class_share[OTHER] == pytest.approx(1.0 / 3)
     assert prof.shares(min_share=0.5) == {"Conv2D": pytest.approx(2.0 / 3)}
+
+
+def test_one_preempted_run_cannot_reorder_the_classes():
+    """Each node's time is its median over the runs: an op the scheduler preempted in one run (a 50 ms Relu)
+    does not move its class ahead of the convolutions (it did with the mean, under load)."""
+    from artifact.device.measure.op_profile import classify_op, summarize
+
+    runs = [[("conv", "Conv2D", 0.004), ("relu", "Relu", 0.001)] for _ in range(3)]
+    runs[1][1] = ("relu", "Relu", 0.050)
+    prof = summarize(runs)
+    conv_class, relu_class = classify_op("Conv2D", "conv"), classify_op("Relu", "relu")
+    assert prof.per_class_share[conv_class] > prof.per_class_share[relu_class]
+    assert prof.per_op_type_seconds["Relu"] == pytest.approx(0.001)

@@ -175,18 +175,25 @@ def node_times(step_stats: Any) -> List[Tuple[str, str, float]]:
 
 def summarize(runs_nodes: List[List[Tuple[str, str, float]]], constant_folding: str = "off",
               wall_seconds: float = 0.0, devices: Optional[List[str]] = None) -> OpProfile:
-    """Average `node_times` lists of several runs into an OpProfile."""
+    """Combine `node_times` lists of several runs into an OpProfile: each node's time is its median over the
+    runs (a node that appears in only some runs counts 0 in the others), so one run in which the scheduler
+    preempted an op cannot move its class ahead of another's; then summed per op type and per class."""
     n = max(len(runs_nodes), 1)
+    per_node = {}  # type: Dict[Tuple[str, str], List[float]]
+    for nodes in runs_nodes:
+        for node, op, sec in nodes:
+            per_node.setdefault((node, op), []).append(sec)
     by_op = {}  # type: Dict[str, float]
     by_class = {}  # type: Dict[str, float]
     deq = 0.0
-    for nodes in runs_nodes:
-        for node, op, sec in nodes:
-            by_op[op] = by_op.get(op, 0.0) + sec / n
-            cls = classify_op(op, node)
-            by_class[cls] = by_class.get(cls, 0.0) + sec / n
-            if is_dequantize_node(op, node):
-                deq += sec / n
+    for (node, op), times in per_node.items():
+        times = sorted(times + [0.0] * (n - len(times)))
+        sec = times[n // 2] if n % 2 else (times[n // 2 - 1] + times[n // 2]) / 2.0
+        by_op[op] = by_op.get(op, 0.0) + sec
+        cls = classify_op(op, node)
+        by_class[cls] = by_class.get(cls, 0.0) + sec
+        if is_dequantize_node(op, node):
+            deq += sec
     return OpProfile(by_op, by_class, deq, constant_folding, len(runs_nodes), wall_seconds,
                      devices)
 
@@ -236,7 +243,7 @@ def session_config(constant_folding: bool = False, fuse_ops: bool = True) -> Any
 
 def profile_ops(fn: Any, inputs: Any, runs: int = 5, warmup: int = 1,
                 constant_folding: bool = False, fuse_ops: bool = True) -> OpProfile:
-    """Trace `runs` inference runs of `fn(inputs)` and return the mean per-op-type time.
+    """Trace `runs` inference runs of `fn(inputs)` and return the per-op-type time (node medians, summed).
 
     `fn` is a tf.function, a Keras model (called with training=False) or any callable taking
     `inputs` (one array/tensor or a list of them). `warmup` untraced runs come first.
