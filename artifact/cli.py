@@ -1,4 +1,4 @@
-"""Command line: `python -m artifact run|check|report|reproduce|list|doctor`.
+"""Command line: `python -m artifact run|check|report|reproduce|summary|advise|explore|list|doctor`.
 
 The only place that catches `ArtifactError`, prints it as one line and picks exit codes:
 0 success, 1 a claim FAILed (`check`), 2 a user error, 3 a measurement worker failed.
@@ -50,7 +50,7 @@ def cmd_run(args):
                     bar.set_postfix_str("{} ({:.1f} s)".format(what, seconds))
                     bar.update(1)
 
-            _, failures = run_profile(profile, results, _inputs(args), progress,
+            _, failures = run_profile(profile, results, _inputs(args), progress, todo=todo,
                                       before_workers=lambda: _refuse_a_busy_machine(args.allow_busy))
         elapsed = time.perf_counter() - start
         results.update_run_info(profile, {"run": elapsed} if todo else {})

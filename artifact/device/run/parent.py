@@ -26,19 +26,20 @@ def pending_cells(profile, results, set_aside=False):
             if c.key not in done or done[c.key].provenance.get("technique_unsupported")]
 
 
-def run_profile(profile, results, inputs=None, progress=None, python=sys.executable, before_workers=None):
-    # type: (Any, ResultsDir, Optional[Mapping[str, Any]], Optional[Callable[..., None]], str, Optional[Callable[[], None]]) -> Tuple[int, List[str]]  # noqa: E501
+def run_profile(profile, results, inputs=None, progress=None, python=sys.executable, before_workers=None, todo=None):
+    # type: (Any, ResultsDir, Optional[Mapping[str, Any]], Optional[Callable[..., None]], str, Optional[Callable[[], None]], Optional[List[Any]]) -> Tuple[int, List[str]]  # noqa: E501
     """Measure every cell of the profile that has no record yet; returns (cells to do, failures).
 
     `profile` is a loaded Profile (or a name/path to load); `progress(model, what, seconds)` is
     called per STEP (seconds None) and per finished CELL; `before_workers()` once every input has been
-    checked and before the first worker starts (the busy-machine check), when there is work to do."""
+    checked and before the first worker starts (the busy-machine check), when there is work to do; `todo`:
+    the pending cells when the caller already worked them out (under the directory's lock)."""
     if isinstance(profile, str):
         profile = load_profile(profile)
     results = as_results(results)
     inputs = dict(inputs or {})
     check_required(profile, inputs)
-    todo = pending_cells(profile, results, set_aside=True)
+    todo = pending_cells(profile, results, set_aside=True) if todo is None else todo
     open_inputs([c.model for c in todo], inputs)
     results.pin_inputs(inputs)
     if todo and before_workers is not None:
