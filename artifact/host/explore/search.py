@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 
-from artifact.core.catalog import MINI_ZOO, TABLE_I
+from artifact.core.catalog import MINI_ZOO
 from artifact.core.errors import ConfigError, MissingInputError
 from artifact.core.profiles import cell_key, load_profile
 from artifact.core.results import ResultsDir
@@ -88,8 +88,6 @@ class Explorer:
         if model not in self.profile.models:
             raise ConfigError(f"--model {model}: not in profile {self.profile.name}; its models: "
                               f"{', '.join(self.profile.models)}")
-        if model not in MINI_ZOO and model not in TABLE_I:
-            raise ConfigError(f"--model {model}: unknown")
         self.results, self.model, self.seed, self.batch = results, model, seed, batch
         self.techniques = techniques or (TRANSLATOR_TECHNIQUES if is_translator(model) else CNN_TECHNIQUES)
         self.objectives = objectives_for(model)

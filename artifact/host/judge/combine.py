@@ -10,7 +10,7 @@ import re
 
 from artifact.core.catalog import TABLE_I
 from artifact.core.results import ResultsDir
-from artifact.host.judge.verdicts import DEVIATION, FAIL, NOT_RUN, OUTCOMES, PASS, SKIPPED, summarize
+from artifact.host.judge.verdicts import DEVIATION, FAIL, NOT_RUN, OUTCOMES, PASS, SKIPPED
 
 JUDGED = (PASS, DEVIATION, FAIL)
 
@@ -62,8 +62,8 @@ def combine(results_dirs: list[str]) -> dict:
         untested = len(verdicts) - len(judged)
         summary.append({"section": section, "status": status, "claims": len(verdicts), "judged": len(judged),
                         "not judged here": untested, "why": why})
-    counts = summarize([type("V", (), {"outcome": v["outcome"]})() for v in chosen])
-    return {"runs": [p for p, _, _ in runs], "counts": {k: counts[k] for k in OUTCOMES}, "sections": summary,
+    counts = {o: sum(1 for v in chosen if v["outcome"] == o) for o in OUTCOMES}
+    return {"runs": [p for p, _, _ in runs], "counts": counts, "sections": summary,
             "verdicts": chosen}
 
 
