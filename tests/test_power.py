@@ -176,17 +176,24 @@ def test_garbage_total_is_an_error_not_a_zero(tmp_path, bad):
 
 
 def test_missing_file_mid_run_is_recorded(tmp_path):
+    """A rail that goes away mid-run (driver unbound: reads of the open attribute fail, and it cannot be
+    opened again until it comes back) is a run of read errors, never zeros, and sampling recovers."""
     tree = emu.make_orin_hwmon_tree(str(tmp_path))
     sensor, _ = discover_power_sensor(str(tmp_path))
     path = tree.path("VDD_IN", "mA")
+    kept = [f for f in sensor._files if f.path == path][0]
     with PowerSampler(sensor, 1000) as sampler:
         time.sleep(0.1)
         os.rename(path, path + ".gone")
+        folder = os.open(str(tmp_path), os.O_RDONLY)
+        os.dup2(folder, kept.fd())   # the open descriptor now fails every pread (EISDIR), as ENODEV would
+        os.close(folder)
         time.sleep(0.1)
         os.rename(path + ".gone", path)
         time.sleep(0.1)
     trace = sampler.trace
-    assert any("cannot read" in e and path in e for e in trace.errors)
+    assert any("read failed" in e for e in trace.errors)                 # the open file failing
+    assert any("cannot read" in e and path in e for e in trace.errors)   # reopening it while it is gone
     assert len(trace.watts) > 50 and set(trace.watts) == {5.0}     # samples on both sides, no zero
     gap = max(b - a for a, b in zip(trace.timestamps, trace.timestamps[1:]))
     assert gap > 0.05
@@ -278,3 +285,93 @@ def test_nvml_read_errors_mid_run_are_recorded_not_zero(monkeypatch, tmp_path):
     trace = sampler.trace
     assert trace.error_count > 0 and "NVML power read failed: Not Supported" in trace.errors[0]
     assert min(trace.watts) == pytest.approx(100.0)
+
+
+def test_emulated_values_are_written_in_place_so_an_open_file_sees_them(tmp_path):
+    """sysfs keeps one inode per attribute; the emulated trees must too, or a sampler that keeps its files
+    open (as it must, to read cheaply) would read the first value forever."""
+    path = str(tmp_path / "in_power0_input")
+    emu.write_value(path, 123456)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        emu.write_value(path, 7)                         # shorter: padded, never "7\n456\n"
+        assert os.pread(fd, 64, 0).strip() == b"7"
+        emu.write_value(path, 99999999)
+        assert float(os.pread(fd, 64, 0)) == 99999999
+    finally:
+        os.close(fd)
+
+
+def test_the_sampler_thread_only_reads_and_decodes_after_the_window(tmp_path, monkeypatch):
+    """The sampler's cost comes out of the inference it measures: its thread must not parse, check or list
+    errors while sampling; all of that happens in stop(), and gives the same trace a decoding loop would."""
+    tree = emu.make_tx2_r32_tree(str(tmp_path))
+    sensor, _ = discover_power_sensor(str(tmp_path))
+    decoded_during_run = []
+    real_decode = sensor.decode
+    state = {"stopped": False}
+
+    def watch(now, raw):
+        if not state["stopped"]:
+            decoded_during_run.append(raw)
+        return real_decode(now, raw)
+
+    monkeypatch.setattr(sensor, "decode", watch)
+    with emu.WaveformWriter(tree, lambda t: 5.0 if t < 0.1 else 7.0, update_hz=500.0):
+        sampler = PowerSampler(sensor, 1000)
+        sampler.start()
+        time.sleep(0.25)
+        emu.write_value(tree.path("VDD_IN", "mW"), "garbage")   # one bad read between writer updates, maybe
+        time.sleep(0.05)
+        state["stopped"] = True
+        trace = sampler.stop()
+    assert decoded_during_run == []
+    assert trace.reads >= 100 and len(trace.watts) + trace.error_count + trace.unchanged_reads == trace.reads
+    assert set(trace.watts) <= {5.0, 7.0} and 5.0 in trace.watts and 7.0 in trace.watts
+    assert all(b > a for a, b in zip(trace.timestamps, trace.timestamps[1:]))
+    assert "sampler_thread" in trace.sensor and trace.sampler_cpu_s is not None
+
+
+def test_helper_thread_cpu_time_without_thread_time_and_placement(monkeypatch):
+    """The TX2's Python 3.6 has no time.thread_time: the thread's CPU time comes from getrusage(RUSAGE_THREAD).
+    A helper thread moves to a CPU of its own only where the process has SPARE_CPUS_NEEDED or more."""
+    from artifact.device.measure import helper_threads
+
+    monkeypatch.delattr(helper_threads.time, "thread_time")
+    start = helper_threads.thread_cpu_s()
+    sum(i * i for i in range(200000))
+    assert start is not None and helper_threads.thread_cpu_s() > start
+
+    moved = []
+    monkeypatch.setattr(helper_threads.os, "sched_setaffinity", lambda pid, cpus: moved.append((pid, cpus)))
+    monkeypatch.setattr(helper_threads.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert "not pinned: 2 CPUs" in helper_threads.place_helper_thread(idle=False) and moved == []
+    monkeypatch.setattr(helper_threads.os, "sched_getaffinity", lambda pid: {0, 3, 4, 5})
+    assert helper_threads.place_helper_thread(idle=False) == "normal priority, pinned to CPU 5 of 4"
+    assert moved == [(0, {5})]
+
+    policies = []
+    monkeypatch.setattr(helper_threads.os, "sched_setscheduler", lambda pid, policy, param: policies.append(policy))
+    assert helper_threads.place_helper_thread(idle=True).startswith("SCHED_IDLE")
+    assert policies == [os.SCHED_IDLE] and moved == [(0, {5})]   # idle helpers are never pinned
+
+
+def test_an_idle_priority_sampler_thread_really_runs_as_sched_idle(tmp_path):
+    """What the thread says is what the kernel applied: read back the thread's own policy from inside it."""
+    emu.make_tx2_r32_tree(str(tmp_path))
+    sensor, _ = discover_power_sensor(str(tmp_path))
+    seen = []
+    real = sensor.raw_reader
+
+    def spy():
+        seen.append(os.sched_getscheduler(0))
+        return real()
+
+    sensor.raw_reader = spy
+    with PowerSampler(sensor, 1000, idle_priority=True) as sampler:
+        time.sleep(0.05)
+    assert seen and set(seen) == {os.SCHED_IDLE}
+    assert sampler.trace.sensor["sampler_thread"].startswith("SCHED_IDLE")
+    with PowerSampler(sensor, 1000) as sampler:
+        time.sleep(0.05)
+    assert seen[-1] == os.SCHED_OTHER and sampler.trace.sensor["sampler_thread"].startswith("normal priority")

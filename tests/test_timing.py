@@ -85,3 +85,57 @@ def test_paired_timing_cancels_drift_shared_by_both_models(clock):
     assert notes["paired_ratio"] == pytest.approx(1.2, rel=0.01)   # and not in the ratio
     assert notes["paired_reference_s"] == result.reference_samples and "fp32 baseline" in notes["paired_with"]
     assert "paired_ratio" not in time_inference(variant, [0], SETTINGS).notes()
+
+
+def test_paired_rule_stops_on_the_ratio_interval_not_the_variants_own(clock):
+    """Paired, the judge reads the time ratio, so the rule stops when the ratio's interval is tight even while
+    the machine swings both models' own times by 2x (their own interval stays wide)."""
+    state = {"i": 0}
+
+    def machine():
+        state["i"] += 1
+        return 2.0 if ((state["i"] - 1) // 2) % 2 else 1.0   # a shared swing, window pair by window pair
+
+    def variant(_):
+        clock.spend(0.0012 * machine())
+
+    def baseline(_):
+        clock.spend(0.0010 * machine())
+
+    settings = dict(SETTINGS, warmup_windows=0, min_windows=10, max_windows=40, min_window_s=0.0, ci_target=0.05)
+    result = time_inference(variant, [0], settings, reference=baseline)
+    assert result.converged and len(result.samples) == 10          # stopped at the first look
+    assert result.half_width / result.mean > 0.05                   # the variant's own interval is wide
+    assert result.paired_ci_relative <= 0.05
+    alone = time_inference(variant, [0], settings)
+    assert not alone.converged and len(alone.samples) == 40         # unpaired, the same swing never converges
+
+
+def test_windows_are_sized_to_the_clock_and_to_the_power_sensor_when_power_is_sampled(clock):
+    def two_ms(_):
+        clock.spend(0.002)
+
+    settings = dict(SETTINGS, warmup_windows=1, min_windows=3, max_windows=3, min_window_s=0.001,
+                    power_window_s=0.05)
+    timed = time_inference(two_ms, [0], settings)
+    assert timed.per_window == 1                                    # a 2 ms inference already spans 1 ms
+    with_power = time_inference(two_ms, [0], settings, power=True)
+    assert with_power.per_window == 25                              # 50 ms: the sensor changes within a window
+    assert timed.inferences == 2 + 1 * (1 + 3)                      # sizing, warm-up, windows
+    assert with_power.inferences == 2 + 25 * (1 + 3)
+    assert timed.notes()["inferences"] == timed.inferences
+
+
+def test_the_running_interval_equals_the_batch_formula():
+    import random
+
+    from artifact.device.measure.timing import _Running
+
+    rng = random.Random(3)
+    values = [0.002 * (1 + 0.1 * rng.random()) for _ in range(57)]
+    running = _Running()
+    for i, value in enumerate(values, 1):
+        running.add(value)
+        if i >= 2:
+            assert running.half_width() == pytest.approx(ci_half_width(values[:i]), rel=1e-9)
+            assert running.mean == pytest.approx(sum(values[:i]) / i, rel=1e-12)

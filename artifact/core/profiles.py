@@ -33,12 +33,16 @@ DEFAULT_MEASUREMENT = {
     "warmup_windows": 3,
     "min_windows": 10,
     "max_windows": 200,
-    "min_window_s": 0.05,
+    "min_window_s": 0.001,  # a timing window lasts at least this (and 10,000 clock ticks): measure/timing.py
+    "power_window_s": 0.05,  # ... and at least this when power is sampled over it (sensor updates per window)
     "ci_target": 0.05,
     "time_budget_s": 8.0,
     "paired_timing": True,  # time each variant window by window against its fp32 baseline (drift-free ratios)
     "idle_s": 1.0,  # idle power measured this long, sampler running, before each timing run
     "power_rate_hz": 1000.0,  # power sampler target rate
+    # the sampler thread runs as SCHED_IDLE: it never delays an inference thread (it reads less often on a core
+    # saturated by other work, and says so); false: normal priority (benchmarks/measurement.py compares both)
+    "sampler_idle_priority": True,
     "eval_samples": 0,  # 0 = the whole evaluation split
     "keep_model_files": True,  # False: delete each variant's file once measured (large models)
     # mini-zoo training and fine-tuning epochs x this (the smoke slice under QEMU uses less; sizes and

@@ -47,6 +47,8 @@ import threading
 import time
 from typing import Dict, List, Optional, Tuple
 
+from artifact.device.measure.helper_threads import place_helper_thread, thread_cpu_s
+
 EMULATED_MARKER = "EMULATED_SENSORS"   # same marker as artifact.device.measure.power / emulated_sensors
 CPU_DIR = "sys/devices/system/cpu"
 THERMAL_DIR = "sys/class/thermal"
@@ -565,6 +567,8 @@ class BoardMonitor:
         self._notes = []      # type: List[str]
         self._t0 = 0.0
         self._t1 = 0.0
+        self._cpu_s = None    # type: Optional[float]  # CPU time of the monitor's thread
+        self._placement = ""
 
     def _error(self, message: str) -> None:
         with self._lock:
@@ -629,8 +633,14 @@ class BoardMonitor:
             self._error("sample failed: {}: {}".format(type(exc).__name__, exc))
 
     def _run(self) -> None:
-        while not self._stop_event.wait(self.interval_s):
-            self._safe_sample()
+        self._placement = place_helper_thread(idle=False)   # 2 reads a second: normal priority costs nothing
+        start = thread_cpu_s()
+        try:
+            while not self._stop_event.wait(self.interval_s):
+                self._safe_sample()
+        finally:
+            end = thread_cpu_s()
+            self._cpu_s = end - start if end is not None and start is not None else None
 
     def start(self) -> "BoardMonitor":
         if self._thread is not None:
@@ -714,7 +724,8 @@ class BoardMonitor:
                        "emulated": _is_emulated(self._tree), "cpu_freq_khz": cpus, "gpu_freq_hz": gpu,
                        "temp_max_c": temps, "trips": trips, "throttling": throttling,
                        "errors": ["{} ({} times)".format(msg, n) if n > 1 else msg for msg, n in self._errors.items()],
-                       "notes": list(self._notes)}   # type: Dict[str, object]
+                       "notes": list(self._notes), "monitor_thread": self._placement,
+                       "monitor_cpu_s": self._cpu_s}   # type: Dict[str, object]
             if self._throttle_start is not None and self._throttle_end is not None:
                 summary["throttle_count_delta"] = self._throttle_end - self._throttle_start
             return summary

@@ -6,10 +6,11 @@ sensor discovered there reports ``emulated: yes`` in ``describe()``. Layouts fol
 notes: TX2 L4T R32 (``ina3221x/<bus-addr>/iio:device<N>``), TX2 L4T R28 (``.../iio_device``),
 Orin L4T R34+ hwmon (``ina3221/<bus-addr>/hwmon/hwmon<N>``, mV x mA), and Intel RAPL powercap.
 
-``WaveformWriter(tree, waveform, update_hz)`` rewrites the value files from a thread (temp file +
-``os.replace``, so readers never see a half-written value) so that the total rail (VDD_IN, or
-package-0 + dram for RAPL) plays ``waveform(seconds since start) -> watts``; sub-rails get fixed
-smaller fractions. For RAPL it accumulates ``energy_uj`` and wraps at ``max_energy_range_uj``.
+``WaveformWriter(tree, waveform, update_hz)`` rewrites the value files in place from a thread (one
+``pwrite`` each, as sysfs keeps one inode per attribute: a reader holding the file open sees it) so
+that the total rail (VDD_IN, or package-0 + dram for RAPL) plays ``waveform(seconds since start) ->
+watts``; sub-rails get fixed smaller fractions. For RAPL it accumulates ``energy_uj`` and wraps at
+``max_energy_range_uj``.
 """
 # typing.List/Optional and no `X | None`: this module must import on Python 3.6 (TX2).
 # ruff: noqa: UP006, UP035, UP045
@@ -48,11 +49,18 @@ class EmulatedTree:
 
 
 def write_value(path: str, value: object) -> None:
-    """Atomically replace a sysfs value file (hidden temp file in the same folder + os.replace)."""
-    tmp = os.path.join(os.path.dirname(path), "." + os.path.basename(path) + ".tmp")
-    with open(tmp, "w") as handle:
-        handle.write(f"{value}\n")
-    os.replace(tmp, path)
+    """Write a sysfs value file in place, as the kernel regenerates one: the same inode, so a reader that
+    keeps the file open and ``pread``s it (the power sampler) sees every new value. One ``pwrite`` of the
+    whole text from offset 0, padded with spaces before the newline to at least the old length, so a
+    reader never sees the tail of a longer old value after a shorter new one (readers strip whitespace)."""
+    data = f"{value}".encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        old = os.fstat(fd).st_size
+        data += b" " * max(0, old - len(data) - 1) + b"\n"
+        os.pwrite(fd, data, 0)
+    finally:
+        os.close(fd)
 
 
 def _mkdir(*parts: str) -> str:

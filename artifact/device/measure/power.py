@@ -20,6 +20,7 @@ are ``time.perf_counter()`` seconds, the clock of the inference timer.
 # ruff: noqa: UP006, UP035, UP045
 import bisect
 import contextlib
+import functools
 import glob
 import math
 import os
@@ -28,6 +29,7 @@ import time
 from typing import Callable, Dict, List, Optional, Tuple
 
 from artifact.core.errors import ConfigError  # an ArtifactError: a mistake the user can fix
+from artifact.device.measure.helper_threads import place_helper_thread, thread_cpu_s
 
 BACKENDS = ("jetson-ina3221-r32", "jetson-ina3221-r28", "jetson-ina3221-hwmon", "rapl", "nvml")
 TOTAL_RAIL_LABELS = ("VDD_IN", "POM_5V_IN", "5V_IN")
@@ -46,24 +48,30 @@ class SensorReadError(Exception):
 
 
 class _SysfsValue:
-    """One numeric sysfs file; on the real /sys the fd stays open and is re-read with pread."""
+    """One numeric sysfs file, kept open and re-read with ``os.pread`` (a sysfs attribute is regenerated
+    on every read of the same inode, so the descriptor never goes stale; the emulated trees write their
+    files in place for the same reason). A failed read closes it; the next read opens it again."""
 
-    def __init__(self, path: str, keep_open: bool = False) -> None:
-        self.path, self.keep_open = path, keep_open
+    def __init__(self, path: str) -> None:
+        self.path = path
         self._fd: Optional[int] = None
 
-    def read(self) -> float:
+    def fd(self) -> int:
+        if self._fd is None:
+            try:
+                self._fd = os.open(self.path, os.O_RDONLY)
+            except OSError as exc:
+                raise SensorReadError(f"cannot read {self.path}: {exc.strerror or exc}")
+        return self._fd
+
+    def raw(self) -> bytes:
         try:
-            if self.keep_open:
-                if self._fd is None:
-                    self._fd = os.open(self.path, os.O_RDONLY)
-                raw = os.pread(self._fd, 64, 0)
-            else:
-                with open(self.path, "rb") as handle:
-                    raw = handle.read(64)
+            return os.pread(self.fd(), 64, 0)
         except OSError as exc:
             self.close()
             raise SensorReadError(f"cannot read {self.path}: {exc.strerror or exc}")
+
+    def decode(self, raw: bytes) -> float:
         text = raw.decode("ascii", "replace").strip()
         try:
             value = float(text)
@@ -73,11 +81,30 @@ class _SysfsValue:
             raise SensorReadError(f"non-finite value {text[:32]!r} in {self.path}")
         return value
 
+    def read(self) -> float:
+        return self.decode(self.raw())
+
     def close(self) -> None:
         if self._fd is not None:
             fd, self._fd = self._fd, None
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+def _read_once(path: str) -> float:
+    value = _SysfsValue(path)
+    try:
+        return value.read()
+    finally:
+        value.close()
+
+
+def _pread_all(files: List[_SysfsValue]) -> Callable[[], object]:
+    """The sampler's hot path for these files: a C-level callable (one file) or a tuple of preads, no parsing."""
+    if len(files) == 1:
+        return functools.partial(os.pread, files[0].fd(), 64, 0)
+    calls = [functools.partial(os.pread, f.fd(), 64, 0) for f in files]
+    return lambda: tuple(call() for call in calls)
 
 
 def _read_text(path: str) -> str:
@@ -112,11 +139,30 @@ class PowerSensor:
     def _read(self) -> float:
         raise NotImplementedError
 
+    def raw_reader(self) -> Callable[[], object]:
+        """A callable the sampler calls at its rate: it only *reads* (bytes of each file, or the value), as
+        cheaply as the backend allows, and raises OSError or SensorReadError; ``decode`` turns what it
+        returned into watts after the window (the default reads watts directly: NVML)."""
+        return self._read
+
+    def decode(self, now: float, raw: object) -> Optional[float]:
+        """Watts from one ``raw_reader()`` result read at time ``now`` (the middle of the read), or None
+        when the sensor has no new data; raises SensorReadError. Called in sample order (energy counters
+        difference consecutive reads)."""
+        return float(raw)  # type: ignore[arg-type]
+
     def sample(self) -> Optional[Tuple[float, float]]:
-        """(timestamp at the middle of the read, watts)."""
+        """(timestamp at the middle of the read, watts), or None when there is no new data yet."""
         t_a = self.clock()
-        watts = self._read()
-        return ((t_a + self.clock()) / 2.0, watts)
+        try:
+            raw = self.raw_reader()()
+        except OSError as exc:
+            self.close()
+            raise SensorReadError(f"{self.name}: read failed: {exc.strerror or exc}")
+        t_b = self.clock()
+        now = (t_a + t_b) / 2.0
+        watts = self.decode(now, raw)
+        return None if watts is None else (now, watts)
 
     def read_watts(self) -> float:
         """Total power now, in watts; raises SensorReadError if no valid reading comes within 0.5 s."""
@@ -162,22 +208,32 @@ class JetsonINA3221Sensor(PowerSensor):
     plausible_w = (0.0, 100.0)
 
     def __init__(self, name: str, channels: Dict[str, Tuple[str, ...]], total: List[str],
-                 notes: Dict[str, str], keep_open: bool = False) -> None:
+                 notes: Dict[str, str]) -> None:
         PowerSensor.__init__(self)
         self.name, self.rails, self.notes = name, list(total), dict(notes)
         self.notes["paths"] = ";".join("{}={}".format(r, ",".join(channels[r])) for r in total)
         self.notes["all_rails"] = ",".join(sorted(channels))
-        self._rail_files = [[_SysfsValue(p, keep_open) for p in channels[r]] for r in total]
+        self._rail_files = [[_SysfsValue(p) for p in channels[r]] for r in total]
         self._files = [f for files in self._rail_files for f in files]
 
-    def _read(self) -> float:
+    def raw_reader(self) -> Callable[[], object]:
+        return _pread_all(self._files)
+
+    def decode(self, now: float, raw: object) -> Optional[float]:
+        raws = iter([raw] if len(self._files) == 1 else raw)  # type: ignore[list-item]
         total = 0.0
         for files in self._rail_files:
-            total += files[0].read() / 1e3 if len(files) == 1 else files[0].read() * files[1].read() / 1e6
+            if len(files) == 1:
+                total += files[0].decode(next(raws)) / 1e3
+            else:
+                total += files[0].decode(next(raws)) * files[1].decode(next(raws)) / 1e6
         if total <= 0.0:
             rails = "+".join(self.rails)
             raise SensorReadError(f"{self.name} rail {rails} reads {total:.3f} W (triggered mode or powered down?)")
         return total
+
+    def _read(self) -> float:
+        return self.decode(0.0, self.raw_reader()())  # type: ignore[return-value]
 
 
 class RaplSensor(PowerSensor):
@@ -186,10 +242,10 @@ class RaplSensor(PowerSensor):
     name = "rapl"
     interval_average = True
 
-    def __init__(self, domains: List[Tuple[str, str, float]], keep_open: bool = False) -> None:
+    def __init__(self, domains: List[Tuple[str, str, float]]) -> None:
         PowerSensor.__init__(self)
         self.rails = [d[0] for d in domains]
-        self._files = [_SysfsValue(d[1], keep_open) for d in domains]
+        self._files = [_SysfsValue(d[1]) for d in domains]
         self._ranges = [d[2] for d in domains]
         self._prev: Optional[Tuple[float, List[float]]] = None
         self.wraps = 0
@@ -197,10 +253,12 @@ class RaplSensor(PowerSensor):
                       "paths": ";".join("{}={}".format(*d[:2]) for d in domains),
                       "max_energy_range_uj": ",".join(f"{d[2]:.0f}" for d in domains)}
 
-    def sample(self) -> Optional[Tuple[float, float]]:
-        t_a = self.clock()
-        values = [f.read() for f in self._files]
-        now = (t_a + self.clock()) / 2.0
+    def raw_reader(self) -> Callable[[], object]:
+        return _pread_all(self._files)
+
+    def decode(self, now: float, raw: object) -> Optional[float]:
+        raws = [raw] if len(self._files) == 1 else raw
+        values = [f.decode(r) for f, r in zip(self._files, raws)]  # type: ignore[union-attr, arg-type]
         if self._prev is None:
             self._prev = (now, values)
             return None
@@ -222,7 +280,7 @@ class RaplSensor(PowerSensor):
             return None
         self.wraps += wraps
         self._prev = (now, values)
-        return (now, joules / (now - t_prev))
+        return joules / (now - t_prev)
 
     def reset(self) -> None:
         self._prev = None   # a new run must not difference against a read from long ago
@@ -251,7 +309,7 @@ class NvmlSensor(PowerSensor):
         return watts
 
 
-def _discover_jetson(root: str, backend: str, rails: Optional[List[str]], keep_open: bool):
+def _discover_jetson(root: str, backend: str, rails: Optional[List[str]]):
     patterns, release, units = _JETSON[backend]
     hwmon = backend.endswith("hwmon")
     found, notes, seen = {}, {"release": release, "units": units}, set()
@@ -282,10 +340,10 @@ def _discover_jetson(root: str, backend: str, rails: Optional[List[str]], keep_o
     if missing:
         have, want = ",".join(sorted(found)), ",".join(missing)
         return None, f"INA3221 under {where} has rails {have}, not {want}"
-    return JetsonINA3221Sensor(backend, found, total, notes, keep_open), ""
+    return JetsonINA3221Sensor(backend, found, total, notes), ""
 
 
-def _discover_rapl(root: str, rails: Optional[List[str]], keep_open: bool):
+def _discover_rapl(root: str, rails: Optional[List[str]]):
     domains = []
     for zone in sorted(glob.glob(os.path.join(root, "sys/class/powercap/intel-rapl:*"))):
         label = _read_text(os.path.join(zone, "name"))
@@ -293,15 +351,15 @@ def _discover_rapl(root: str, rails: Optional[List[str]], keep_open: bool):
             continue
         energy = os.path.join(zone, "energy_uj")
         try:
-            span = _SysfsValue(os.path.join(zone, "max_energy_range_uj")).read()
-            _SysfsValue(energy).read()
+            span = _read_once(os.path.join(zone, "max_energy_range_uj"))
+            _read_once(energy)
         except SensorReadError as exc:
             return None, (f"RAPL {os.path.basename(zone)} unusable ({exc}); energy_uj is root-only since "
                           f"Linux 5.10: sudo chmod a+r {energy}")
         domains.append((label, energy, span))
     if not domains:
         return None, "no package/dram zone under /sys/class/powercap/intel-rapl:*"
-    return RaplSensor(domains, keep_open), ""
+    return RaplSensor(domains), ""
 
 
 def _discover_nvml():
@@ -339,9 +397,9 @@ def discover_power_sensor(sysfs_root: str = "/", prefer: Optional[str] = None,
         elif backend == "nvml":
             sensor, reason = _discover_nvml()
         elif backend == "rapl":
-            sensor, reason = _discover_rapl(sysfs_root, rails, real_root)
+            sensor, reason = _discover_rapl(sysfs_root, rails)
         else:
-            sensor, reason = _discover_jetson(sysfs_root, backend, rails, real_root)
+            sensor, reason = _discover_jetson(sysfs_root, backend, rails)
         if sensor is not None:
             sensor.emulated = os.path.exists(os.path.join(sysfs_root, EMULATED_MARKER))
             return sensor, ""
@@ -395,73 +453,108 @@ class PowerTrace:
 class PowerSampler:
     """Polls a sensor at ``rate_hz`` in a daemon thread; ``stop()`` returns the PowerTrace.
 
-    Also ``with PowerSampler(sensor) as s: ...`` (then ``s.trace``). Threads share the GIL, so a busy
-    Python main thread lowers the achieved rate; the trace reports what was achieved.
+    Also ``with PowerSampler(sensor) as s: ...`` (then ``s.trace``). The thread only reads: per tick it
+    takes two clock readings around the sensor's ``raw_reader()`` (an ``os.pread`` of each value file,
+    kept open) and appends them; decoding, plausibility and the error list are worked out in ``stop()``,
+    after the window, so the time the sampler takes from the inference it measures is the read and the
+    wake-up alone (benchmarks/measurement.py measures both). ``idle_priority``: the thread runs as
+    SCHED_IDLE, only on a core nothing else wants, so it cannot delay the inference it measures (the
+    meter's default: profile setting ``sampler_idle_priority``); otherwise at normal priority, pinned to
+    a spare CPU where there is one (``helper_threads.place_helper_thread``; ``sampler_thread`` in the
+    trace's sensor notes says which). Threads share the GIL, so a busy Python main thread lowers the
+    achieved rate; the trace reports what was achieved.
     """
 
-    def __init__(self, sensor: PowerSensor, rate_hz: float = 1000.0) -> None:
+    def __init__(self, sensor: PowerSensor, rate_hz: float = 1000.0, idle_priority: bool = False) -> None:
         if not (isinstance(rate_hz, (int, float)) and 0 < rate_hz <= 100000):
             raise ConfigError(f"power sampler rate_hz={rate_hz!r} is invalid: use a number in (0, 100000], "
                               "e.g. 1000")
-        self.sensor, self.rate_hz = sensor, float(rate_hz)
+        self.sensor, self.rate_hz, self.idle_priority = sensor, float(rate_hz), idle_priority
         self.trace: Optional[PowerTrace] = None
         self._thread: Optional[threading.Thread] = None
-        self._ts: List[float] = []
-        self._watts: List[float] = []
-        self._errors: List[str] = []
-        self._error_count = self._reads = self._unchanged = 0
+        self._times: List[float] = []     # t_a + t_b of each read (halved in stop())
+        self._raws: List[object] = []     # what raw_reader returned, or the read's exception
+        self._reads = 0
         self._stopping = threading.Event()
         self._cpu_s: Optional[float] = None
+        self._placement = ""
 
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError("PowerSampler.start() called twice")
-        self._ts, self._watts, self._errors = [], [], []
-        self._error_count = self._reads = self._unchanged = 0
+        self._times, self._raws, self._reads = [], [], 0
         self._stopping.clear()
         self.sensor.reset()
         self._thread = threading.Thread(target=self._run, name="power-sampler", daemon=True)
         self._thread.start()
 
-    def _error(self, message: str) -> None:
-        self._error_count += 1
-        if len(self._errors) < MAX_ERRORS_KEPT:
-            self._errors.append(message)
-
     def _run(self) -> None:
-        thread_time = getattr(time, "thread_time", None)   # Python >= 3.7; the TX2's 3.6 reports None
-        cpu_start = thread_time() if thread_time else None
+        self._placement = place_helper_thread(self.idle_priority)
+        cpu_start = thread_cpu_s()
         try:
             self._poll()
         finally:
-            self._cpu_s = thread_time() - cpu_start if thread_time else None
+            end = thread_cpu_s()
+            self._cpu_s = end - cpu_start if end is not None and cpu_start is not None else None
 
     def _poll(self) -> None:
-        period, deadline = 1.0 / self.rate_hz, time.perf_counter()
-        while not self._stopping.is_set():
-            self._reads += 1
+        clock, sleep, stopping = self.sensor.clock, time.sleep, self._stopping.is_set
+        times, raws = self._times, self._raws
+        add_time, add_raw = times.append, raws.append
+        period, deadline = 1.0 / self.rate_hz, clock()
+        read = None
+        while not stopping():
+            t_a = clock()
             try:
-                got = self.sensor.sample()
+                if read is None:
+                    read = self.sensor.raw_reader()
+                raw = read()
+            except Exception as exc:  # noqa: BLE001 - OSError, SensorReadError, a sensor bug: kept, never fatal
+                self.sensor.close()
+                read, raw = None, exc
+            add_time(t_a + clock())
+            add_raw(raw)
+            deadline += period
+            delay = deadline - clock()
+            if delay > 0:
+                sleep(delay)
+            elif delay < -period:   # fell behind: restart the grid from now instead of bursting
+                deadline = clock()
+
+    def _decode(self) -> Tuple[List[float], List[float], List[str], int, int]:
+        """(timestamps, watts, first errors, error count, unchanged reads) from the raw reads, in order."""
+        ts: List[float] = []
+        watts: List[float] = []
+        errors: List[str] = []
+        count = unchanged = 0
+        for stamp, raw in zip(self._times, self._raws):
+            now = stamp / 2.0
+            try:
+                if isinstance(raw, Exception):
+                    raise raw
+                got = self.sensor.decode(now, raw)
                 if got is not None:
-                    self.sensor.plausible(got[1])  # an impossible number is a read error, never a sample
+                    self.sensor.plausible(got)  # an impossible number is a read error, never a sample
             except SensorReadError as exc:
-                self._error(str(exc))
+                message = str(exc)
+            except OSError as exc:
+                message = f"{self.sensor.name}: read failed: {exc.strerror or exc}"
             except Exception as exc:  # noqa: BLE001 - a sensor bug must not kill the measurement run
-                self._error(f"unexpected {type(exc).__name__}: {exc}")
+                message = f"unexpected {type(exc).__name__}: {exc}"
             else:
                 if got is None:
-                    self._unchanged += 1
-                elif self._ts and got[0] <= self._ts[-1]:
-                    self._error(f"clock stalled: sample at {got[0]:.9f} s not after {self._ts[-1]:.9f} s")
+                    unchanged += 1
+                    continue
+                if ts and now <= ts[-1]:
+                    message = f"clock stalled: sample at {now:.9f} s not after {ts[-1]:.9f} s"
                 else:
-                    self._ts.append(got[0])
-                    self._watts.append(got[1])
-            deadline += period
-            delay = deadline - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            elif delay < -period:   # fell behind: restart the grid from now instead of bursting
-                deadline = time.perf_counter()
+                    ts.append(now)
+                    watts.append(got)
+                    continue
+            count += 1
+            if len(errors) < MAX_ERRORS_KEPT:
+                errors.append(message)
+        return ts, watts, errors, count, unchanged
 
     def stop(self) -> PowerTrace:
         if self._thread is None:
@@ -469,12 +562,13 @@ class PowerSampler:
         self._stopping.set()
         self._thread.join()
         self._thread = None
-        errors = list(self._errors)
-        if self._error_count > len(errors):
-            errors.append(f"... {self._error_count - len(errors)} more read errors not listed")
-        self.trace = PowerTrace(self._ts, self._watts, self.rate_hz, errors, self._error_count,
-                                self.sensor.describe(), self._reads, self._unchanged, self.sensor.interval_average,
-                                self._cpu_s)
+        self.sensor.reset()   # decoding replays the reads from the sensor's first state
+        ts, watts, errors, count, unchanged = self._decode()
+        if count > len(errors):
+            errors.append(f"... {count - len(errors)} more read errors not listed")
+        info = dict(self.sensor.describe(), sampler_thread=self._placement)
+        self.trace = PowerTrace(ts, watts, self.rate_hz, errors, count, info, len(self._raws), unchanged,
+                                self.sensor.interval_average, self._cpu_s)
         return self.trace
 
     def __enter__(self):

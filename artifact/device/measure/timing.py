@@ -1,22 +1,35 @@
 """Inference time by the paper's rule: repeat until the 95% CI half-width is <= 5% of the mean.
 
-One sample is one *window* of K inferences (K chosen so a window lasts at least `min_window_s`,
-so timer resolution and power-sensor update rates stay negligible); a sample's value is the
-window's wall time divided by K. Warm-up windows are discarded and kept apart. The CI uses
-Student's t with n-1 degrees of freedom. Inputs are real samples from the evaluation set, cycled;
-each output is materialised (`.numpy()`) before the clock is read, which also synchronises a GPU.
+One sample is one *window* of K inferences; a sample's value is the window's wall time divided by K.
+K is the fewest inferences that make a window last `window_floor_s`: the larger of `min_window_s`
+(1 ms by default: the clock's nanosecond resolution and the two clock reads per window are then below
+1e-3 of it) and 10,000 ticks of the clock, and, when power is sampled over the same windows, of the
+`power_window_s` a sensor needs to change value a few times within one window. Shorter windows mean
+more of them for the same inferences, so the rule can stop as soon as the interval is tight.
+
+Warm-up windows are discarded and kept apart. The CI uses Student's t with n-1 degrees of freedom,
+checked after every window from `min_windows` on (the rule stops the first time it holds). Paired with
+the model's fp32 baseline, the quantity judged is the time *ratio*, so the rule's target is the ratio's
+own interval (the variant's own interval is reported beside it). Inputs are real samples from the
+evaluation set, cycled; each output is materialised (`.numpy()`) before the clock is read, which also
+synchronises a GPU.
 """
 import math
 import statistics
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
+_T_975 = {}  # type: Dict[int, float]
+
 
 def t_quantile_975(df):
     # type: (int) -> float
-    from scipy.stats import t
+    """Student's t 97.5% quantile (cached: the rule asks after every window, and scipy takes ~50 us)."""
+    if df not in _T_975:
+        from scipy.stats import t
 
-    return float(t.ppf(0.975, df))
+        _T_975[df] = float(t.ppf(0.975, df))
+    return _T_975[df]
 
 
 def ci_half_width(samples):
@@ -64,6 +77,15 @@ class TimingResult(object):
     def mean(self):
         return sum(self.samples) / len(self.samples)
 
+    @property
+    def inferences(self):
+        # type: () -> int
+        """Every inference this timing ran, warm-up and window sizing included (both models when paired)."""
+        own = self.per_window * (len(self.samples) + len(self.warmup)) + SIZING_INFERENCES
+        if not self.reference_per_window:
+            return own
+        return own + self.reference_per_window * (len(self.reference_samples) + len(self.warmup)) + SIZING_INFERENCES
+
     def flags(self, target):
         # type: (float) -> List[str]
         """Quality problems worth showing next to the number (empty when the rule was met)."""
@@ -78,10 +100,13 @@ class TimingResult(object):
 
     def notes(self):
         # type: () -> Dict[str, Any]
+        paired = bool(self.reference_samples)
         notes = {"inferences_per_window": self.per_window, "windows": len(self.samples),
                  "ci95_half_width_s": self.half_width,
                  "ci95_relative": self.half_width / self.mean if self.samples else None,
-                 "stopping_rule": "95% CI half-width (Student t, n-1 df) <= target x mean"}
+                 "inferences": self.inferences,
+                 "stopping_rule": "95% CI half-width (Student t, n-1 df) <= target x mean, of the {} (checked "
+                                  "after every window)".format("paired time ratio" if paired else "time")}
         ratios = self.paired_ratios
         if ratios:
             notes.update(paired_reference_s=self.reference_samples, reference_per_window=self.reference_per_window,
@@ -115,27 +140,42 @@ def _run_window(fn, inputs, k, offset):
     return start, clock()
 
 
-def _window_size(fn, inputs, settings):
-    # type: (Callable[[Any], Any], Sequence[Any], Dict[str, Any]) -> int
-    """Inferences per window: enough for a window to last `min_window_s` (after a first, tracing call)."""
+SIZING_INFERENCES = 2   # a first, tracing call and one timed call size the window
+CLOCK_TICKS_PER_WINDOW = 10000
+
+
+def window_floor_s(settings, power=False):
+    # type: (Dict[str, Any], bool) -> float
+    """The shortest window the rule may time: `min_window_s`, 10,000 ticks of the clock, and with power sampled
+    over the windows, `power_window_s`."""
+    resolution = time.get_clock_info("perf_counter").resolution
+    floor = max(settings["min_window_s"], CLOCK_TICKS_PER_WINDOW * resolution)
+    return max(floor, settings.get("power_window_s", 0.0)) if power else floor
+
+
+def _window_size(fn, inputs, floor_s):
+    # type: (Callable[[Any], Any], Sequence[Any], float) -> int
+    """Inferences per window: enough for a window to last `floor_s` (after a first, tracing call)."""
     materialise(fn(inputs[0]))  # trace / first-call overhead, outside every window
     start, end = _run_window(fn, inputs, 1, 0)
-    return max(1, int(math.ceil(settings["min_window_s"] / max(end - start, 1e-9))))
+    return max(1, int(math.ceil(floor_s / max(end - start, 1e-9) - 1e-9)))  # 0.05 / 0.002 is 25, not 26
 
 
-def time_inference(fn, inputs, settings, on_window=None, reference=None):
+def time_inference(fn, inputs, settings, on_window=None, reference=None, power=False):
     """Time `fn` over real `inputs` with the stopping rule in `settings` (profile [measurement]).
 
     With `reference` (the same model's fp32 baseline), a window of the reference runs next to each
     window of `fn`, in alternating order, so both see the same machine state; the per-pair ratios
     (`TimingResult.paired_ratios`) then estimate the time ratio without the drift of a shared
-    machine between cells measured minutes apart. The rule must hold for `fn`'s times and, when
-    paired, for the ratios too.
+    machine between cells measured minutes apart. Paired, the rule holds for the ratios (what the
+    judge reads); alone, for `fn`'s times. `power`: a power sampler integrates over these windows,
+    so they last at least `power_window_s`.
     """
     if not inputs:
         raise ValueError("no inputs to time")
-    k = _window_size(fn, inputs, settings)
-    k_ref = _window_size(reference, inputs, settings) if reference is not None else 0
+    floor = window_floor_s(settings, power)
+    k = _window_size(fn, inputs, floor)
+    k_ref = _window_size(reference, inputs, floor) if reference is not None else 0
     warmup, samples, windows, ref_samples = [], [], [], []
     offset, deadline = 1, clock() + settings["time_budget_s"]
     for _ in range(settings["warmup_windows"]):
@@ -145,6 +185,8 @@ def time_inference(fn, inputs, settings, on_window=None, reference=None):
         offset += k
         warmup.append((end - start) / k)
     converged, half = False, float("inf")
+    own, ratio = _Running(), _Running()   # O(1) per look: the rule looks after every (short) window
+    target = settings["ci_target"]
     while len(samples) < settings["max_windows"]:
         reference_first = reference is not None and len(samples) % 2 == 1
         if reference_first:
@@ -152,20 +194,41 @@ def time_inference(fn, inputs, settings, on_window=None, reference=None):
         start, end = _run_window(fn, inputs, k, offset)
         if reference is not None and not reference_first:
             ref_start, ref_end = _run_window(reference, inputs, k_ref, offset)
-        if reference is not None:
-            ref_samples.append((ref_end - ref_start) / k_ref)
         offset += k
         samples.append((end - start) / k)
+        own.add(samples[-1])
+        if reference is not None:
+            ref_samples.append((ref_end - ref_start) / k_ref)
+            ratio.add(samples[-1] / ref_samples[-1] if ref_samples[-1] > 0 else 0.0)
         windows.append((start, end))
         if on_window is not None:
             on_window(start, end)
         if len(samples) >= settings["min_windows"]:
-            half = ci_half_width(samples)
-            target = settings["ci_target"]
-            converged = half <= target * (sum(samples) / len(samples))
-            if reference is not None:
-                ratios = [a / b for a, b in zip(samples, ref_samples)]
-                converged = converged and ci_half_width(ratios) <= target * (sum(ratios) / len(ratios))
+            half = own.half_width()
+            judged = own if reference is None else ratio
+            converged = judged.half_width() <= target * judged.mean
             if converged or clock() > deadline:
                 break
+    if samples:
+        half = ci_half_width(samples)   # the reported interval, recomputed from the samples themselves
     return TimingResult(samples, warmup, windows, k, converged, half, ref_samples, k_ref)
+
+
+class _Running(object):
+    """Mean and the Student-t 95% half-width of a growing sample (Welford's update: exact, O(1) per value)."""
+
+    def __init__(self):
+        self.n, self.mean, self._m2 = 0, 0.0, 0.0
+
+    def add(self, x):
+        # type: (float) -> None
+        self.n += 1
+        delta = x - self.mean
+        self.mean += delta / self.n
+        self._m2 += delta * (x - self.mean)
+
+    def half_width(self):
+        # type: () -> float
+        if self.n < 2:
+            return float("inf")
+        return t_quantile_975(self.n - 1) * math.sqrt(max(self._m2, 0.0) / (self.n - 1)) / math.sqrt(self.n)

@@ -77,13 +77,14 @@ def measure_time_and_power(measurer, deployed, record, wanted):
         except (ValueError, SensorReadError) as exc:
             no_power = "idle power could not be measured, so energy cannot be deducted: {}".format(exc)
         else:
-            sampler = PowerSampler(measurer.sensor, settings["power_rate_hz"])
+            sampler = PowerSampler(measurer.sensor, settings["power_rate_hz"], settings["sampler_idle_priority"])
             sampler.start()
     monitor = BoardMonitor(measurer.sysfs_root)
     monitor.start()
     watch = BusyWatch().start()
     try:
-        timing = time_inference(deployed.fn, measurer.task.timing_inputs(), settings, reference=reference)
+        timing = time_inference(deployed.fn, measurer.task.timing_inputs(), settings, reference=reference,
+                                power=sampler is not None)
     finally:
         if sampler is not None:
             time.sleep(0.05)  # let the trace run past the end of the last window
@@ -94,6 +95,9 @@ def measure_time_and_power(measurer, deployed, record, wanted):
     disturbed = throttling_flags(board) + ([describe(load)] if load["busy"] else [])  # both disturb time and power
     disturbed += unpinned_clocks_flags(measurer.environment)
     notes = dict(timing.notes(), board=board, machine_load=load)
+    if trace is not None:   # the sampler ran beside these windows: what it cost, and how it was scheduled
+        notes.update(sampler_cpu_fraction=trace.sampler_cpu_fraction,
+                     sampler_thread=trace.sensor.get("sampler_thread"))
     if deployed.litert:
         notes["litert_ops_in_model"] = deployed.model.op_summary()
     record.add(Measurement("inference_time_s", timing.samples, warmup=timing.warmup, converged=timing.converged,
@@ -130,6 +134,7 @@ def _power_from_trace(measurer, record, trace, timing, idle, wanted, disturbed):
     notes = {"idle_w": idle, "sensor": measurer.sensor.describe(), "achieved_rate_hz": trace.achieved_rate_hz,
              "effective_update_hz": trace.effective_update_hz, "distinct_readings": trace.distinct_readings,
              "n_samples": len(trace.watts), "sampler_cpu_fraction": trace.sampler_cpu_fraction,
+             "sampler_thread": trace.sensor.get("sampler_thread"),
              "sensor_errors": trace.errors[:20], "what": "energy per inference: trapezoid over the raw "
              "timestamps of each timing window, minus idle power x window time, over the inferences in it"}
     energy, means, peaks, uncovered = [], [], [], []  # type: List[float], List[float], List[float], List[str]
