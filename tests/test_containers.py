@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 
 import docker.errors
 import docker.types
@@ -322,3 +323,99 @@ def test_dockerfiles_are_hadolint_clean(target):
     with open(path) as handle:
         text = handle.read()
     assert 'CMD ["python3", "-m", "artifact", "doctor"]' in text and "USER 1000" in text
+
+
+# -- remote engines: copy in, copy out -------------------------------------------------------------
+
+class RemoteContainer(FakeContainer):
+    """A container on another machine: its /results is its own; a run writes a record there."""
+
+    def __init__(self, status=0, fail_start=False):
+        FakeContainer.__init__(self, status)
+        self.files, self.started, self.fail_start = {}, False, fail_start
+
+    def put_archive(self, path, data):
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            for member in archive.getmembers():
+                if member.isfile():
+                    assert (member.uid, member.gid) == (1000, 1000)   # the image's user can write over them
+                    self.files[path + "/" + member.name] = archive.extractfile(member).read()
+        return True
+
+    def start(self):
+        if self.fail_start:
+            raise KeyboardInterrupt
+        self.started = True
+        self.files["/results/records/m__baseline__default.json"] = b'{"written": "on the board"}'
+
+    def get_archive(self, path):
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            archive.addfile(tarfile.TarInfo("results"))
+            for name, data in sorted(self.files.items()):
+                info = tarfile.TarInfo("results/" + name[len("/results/"):])
+                info.size, info.uid = len(data), 1000
+                archive.addfile(info, io.BytesIO(data))
+        return iter([buffer.getvalue()]), {}
+
+
+def remote_client(container):
+    client = FakeClient()
+    client.create_calls = []
+
+    def create(image, command, **kwargs):
+        client.create_calls.append((image, command, kwargs))
+        return container
+
+    client.containers.create = create
+    client.containers.run = None   # a remote engine must never be given run() with bind mounts
+    return client
+
+
+def test_a_remote_engine_gets_no_host_paths_and_no_host_uid(tmp_path):
+    opts = container_options({"Runtimes": {}}, "jetson", "img", str(tmp_path / "r"), datasets="/data/on/board",
+                             engine_url="ssh://user@tx2", uid=501, gid=20, environ={})
+    assert str(tmp_path / "r") not in opts["volumes"] and "user" not in opts   # the image's own user, uid 1000
+    assert opts["volumes"]["/data/on/board"] == {"bind": "/datasets", "mode": "ro"}   # a path on the board
+    local = container_options({"Runtimes": {}}, "jetson", "img", str(tmp_path / "r"), uid=501, gid=20, environ={})
+    assert local["volumes"][str(tmp_path / "r")]["bind"] == "/results" and local["user"] == "501:20"
+
+
+def test_a_remote_run_copies_results_in_and_back_and_they_belong_to_the_caller(tmp_path):
+    results = tmp_path / "r"
+    (results / "records").mkdir(parents=True)
+    (results / "run.json").write_text('{"earlier": true}')
+    container, out = RemoteContainer(status=0), io.StringIO()
+    client = remote_client(container)
+    code = run_container(client, "jetson", "img", "python3 -m artifact run", str(results), out=out,
+                         engine_url="ssh://root@127.0.0.1", environ={})
+    assert code == 0 and container.started and container.removed
+    assert container.files["/results/run.json"] == b'{"earlier": true}'          # copied in: a run can resume
+    record = results / "records" / "m__baseline__default.json"
+    assert record.read_text() == '{"written": "on the board"}'                     # copied back
+    assert record.stat().st_uid == os.getuid()                                      # written by the caller
+    assert "detach" not in client.create_calls[0][2] and "copied 2 files" in out.getvalue()
+
+
+def test_a_remote_run_that_is_interrupted_still_brings_back_what_it_wrote(tmp_path):
+    container = RemoteContainer(fail_start=True)
+    container.files["/results/records/half.json"] = b"{}"
+    code = run_container(remote_client(container), "jetson", "img", None, str(tmp_path / "r"), out=io.StringIO(),
+                         engine_url="ssh://root@127.0.0.1", environ={})
+    assert code == 130 and (tmp_path / "r" / "records" / "half.json").exists() and container.removed
+
+
+@pytest.mark.parametrize("name, kind", [("results/../../escape.json", tarfile.REGTYPE),
+                                        ("results/records/link.json", tarfile.SYMTYPE)])
+def test_results_from_a_container_never_land_outside_or_as_links(tmp_path, name, kind):
+    from artifact.host.containers.run import extract_results
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo(name)
+        info.type = kind
+        info.linkname = "/etc/passwd" if kind == tarfile.SYMTYPE else ""
+        archive.addfile(info, io.BytesIO(b""))
+    with pytest.raises(ContainerError, match="not a plain file under /results"):
+        extract_results([buffer.getvalue()], str(tmp_path / "r"))
+    assert not (tmp_path / "escape.json").exists() and not (tmp_path / "r" / "records" / "link.json").exists()

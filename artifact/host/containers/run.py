@@ -1,7 +1,17 @@
 """Run a container of an image with what a run needs: the caller's uid:gid, results and data sets
-as volumes, host networking, GPU access, and for the Jetson the host's sensors and board files."""
+as volumes, host networking, GPU access, and for the Jetson the host's sensors and board files.
+
+A remote engine (ssh://user@board, tcp://) runs on another machine, where this machine's paths do not
+exist and this machine's uid means nothing: the results directory is copied into the container's
+/results volume before it starts (`put_archive`: a run resumes where an earlier one stopped) and
+copied back after it ends, even when it failed or was interrupted (`get_archive`), so the files land
+here, written by the caller; the container runs as the image's own user (uid 1000, which exists in
+it); `--datasets` then names a directory on the board.
+"""
+import io
 import os
 import sys
+import tarfile
 
 import docker.errors
 import docker.types
@@ -33,10 +43,12 @@ def container_options(info: dict, target: str, image: str, results: str, dataset
     warn = warn or (lambda text: print(f"warning: {text}", file=sys.stderr))
     uid = os.getuid() if uid is None else uid
     gid = os.getgid() if gid is None else gid
-    volumes = {os.path.abspath(results): {"bind": RESULTS, "mode": "rw"}}
+    local = is_local(engine_url)
+    # a remote engine gets no bind mount of a path of this machine: results travel by copy (run_container)
+    volumes = {os.path.abspath(results): {"bind": RESULTS, "mode": "rw"}} if local else {}
     env = {"ARTIFACT_IMAGE": image}
-    if datasets:
-        volumes[os.path.abspath(datasets)] = {"bind": DATASETS, "mode": "ro"}
+    if datasets:   # on a remote engine, a directory on the board
+        volumes[os.path.abspath(datasets) if local else datasets] = {"bind": DATASETS, "mode": "ro"}
     for key, value in sorted(environ.items()):
         if not key.startswith("ARTIFACT_") or key in ("ARTIFACT_IMAGE", "ARTIFACT_SYSFS_ROOT"):
             continue
@@ -47,8 +59,9 @@ def container_options(info: dict, target: str, image: str, results: str, dataset
                 continue
             value = inside
         env[key] = value
-    options = {"network_mode": "host", "user": f"{uid}:{gid}", "volumes": volumes, "environment": env,
-               "detach": True, "init": True}
+    options = {"network_mode": "host", "volumes": volumes, "environment": env, "detach": True, "init": True}
+    if local:   # the results on this machine then belong to the caller; remotely, the image's own user
+        options["user"] = f"{uid}:{gid}"
     nvidia = has_nvidia_runtime(info) and not cpu
     if target == "jetson":
         # the host's sysfs, board files and device tree seen under /host: ARTIFACT_SYSFS_ROOT=/host
@@ -93,12 +106,15 @@ def run_container(client, target: str, image: str, command=None, results: str = 
                   cpu: bool = False, engine_url: str = "", out=None, environ=None) -> int:
     """Run the image, stream its output, remove the container; returns its exit status."""
     out = out or sys.stdout
-    if datasets and not os.path.isdir(datasets):
+    engine_url = engine_url or "unix://"
+    local = is_local(engine_url)
+    if datasets and local and not os.path.isdir(datasets):
         raise ContainerError(f"--datasets {datasets}: no such directory")
     os.makedirs(results, exist_ok=True)
     info = client.info()
-    options = container_options(info, target, image, results, datasets, cpu, engine_url or "unix://",
-                                environ=environ)
+    options = container_options(info, target, image, results, datasets, cpu, engine_url, environ=environ)
+    if not local:
+        return _run_remote(client, target, image, command, options, results, engine_url, out)
     try:
         container = client.containers.run(image, command, **options)
     except docker.errors.ImageNotFound:
@@ -121,3 +137,90 @@ def run_container(client, target: str, image: str, command=None, results: str = 
         except docker.errors.APIError:
             pass
     return status
+
+
+def _run_remote(client, target: str, image: str, command, options: dict, results: str, engine_url: str, out) -> int:
+    """The run on a remote engine: create, copy the results directory in, start, stream, wait; copy the results
+    back whatever happened; remove."""
+    options = {key: value for key, value in options.items() if key != "detach"}
+    try:
+        container = client.containers.create(image, command, **options)
+    except docker.errors.ImageNotFound:
+        raise ContainerError(f"no image {image} on the engine {engine_url}: run `invoke docker.build --target "
+                             f"{target}` (it builds on that engine), or set docker.images.{target}") from None
+    except docker.errors.APIError as error:
+        why = " ".join(str(error.explanation or error).split())[:300]
+        raise ContainerError(f"cannot create {image} on {engine_url}: {why}") from None
+    status = 1
+    try:
+        if not container.put_archive(RESULTS, results_archive(results)):
+            raise ContainerError(f"could not copy {results} into {RESULTS} of the container on {engine_url}")
+        container.start()
+        for chunk in container.logs(stream=True, follow=True):
+            out.write(chunk.decode("utf-8", "replace") if isinstance(chunk, bytes) else chunk)
+            out.flush()
+        status = int(container.wait().get("StatusCode", 1))
+    except KeyboardInterrupt:
+        container.stop(timeout=10)
+        status = 130
+    finally:
+        try:
+            stream, _ = container.get_archive(RESULTS)   # a tar whose names start with "results/"
+            count = extract_results(stream, results)
+            out.write(f"copied {count} files of {RESULTS} back from {engine_url} into {results}\n")
+        except (docker.errors.APIError, tarfile.TarError, ContainerError) as error:
+            out.write(f"warning: could not copy {RESULTS} back from {engine_url}: {error}\n")
+            status = status or 1
+        try:
+            container.remove(force=True)
+        except docker.errors.APIError:
+            pass
+    return status
+
+
+def results_archive(results: str) -> bytes:
+    """A tar of the results directory's contents (names relative to it), owned by the image's user (uid 1000)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name in sorted(os.listdir(results)):
+            archive.add(os.path.join(results, name), arcname=name, filter=_owned_by_image_user)
+    return buffer.getvalue()
+
+
+def _owned_by_image_user(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.uid = info.gid = 1000
+    info.uname = info.gname = ""
+    return info
+
+
+def extract_results(chunks, results: str) -> int:
+    """Unpack the tar stream `get_archive` of /results into `results` (as the caller, so the files are the caller's);
+    members are checked first: nothing outside `results`, no links, no devices. Returns the files written."""
+    buffer = io.BytesIO(b"".join(chunks))
+    root = os.path.realpath(results)
+    count = 0
+    with tarfile.open(fileobj=buffer, mode="r") as archive:
+        members = archive.getmembers()
+        for member in members:
+            name = member.name.split("/", 1)[1] if "/" in member.name else ""   # strip the leading "./" or "results"
+            if not name or member.isdir():
+                continue
+            target = os.path.realpath(os.path.join(root, name))
+            if not target.startswith(root + os.sep) or not member.isfile():
+                raise ContainerError(f"refusing {member.name!r} from the container: not a plain file under {RESULTS}")
+        for member in members:
+            name = member.name.split("/", 1)[1] if "/" in member.name else ""
+            if not name:
+                continue
+            target = os.path.join(root, name)
+            if member.isdir():
+                os.makedirs(target, exist_ok=True)
+                continue
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            source = archive.extractfile(member)
+            tmp = target + ".tmp-copy"
+            with open(tmp, "wb") as handle:
+                handle.write(source.read() if source else b"")
+            os.replace(tmp, target)
+            count += 1
+    return count
