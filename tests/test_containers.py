@@ -233,6 +233,21 @@ def test_real_sdk_on_a_missing_socket(tmp_path):
         engine_mod.connect(settings, "server")
 
 
+def test_real_sdk_reaches_for_an_ssh_engine_instead_of_asking_for_paramiko(tmp_path, monkeypatch):
+    """docker-py refuses every ssh:// URL without paramiko, even when it drives the ssh binary: the project
+    must install docker[ssh], or `docker.engines.jetson: ssh://user@tx2` can never work."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text("#!/bin/sh\necho \"ssh $*\" >> %s\nexit 255\n" % (tmp_path / "calls"))
+    (bin_dir / "ssh").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    settings = DockerSettings.from_config({"engines": {"jetson": "ssh://user@tx2:2222"}})
+    with pytest.raises(ContainerError) as error:
+        engine_mod.connect(settings, "jetson")
+    assert "paramiko" not in str(error.value) and "ssh user@tx2:2222 docker info" in str(error.value)
+    assert "-l user -p 2222 -- tx2 docker system dial-stdio" in (tmp_path / "calls").read_text()
+
+
 def test_role_engines_are_honoured_and_env_means_docker_host(monkeypatch):
     seen = []
 
