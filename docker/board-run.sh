@@ -7,6 +7,9 @@
 #   docker/board-run.sh [PROFILE] [RESULTS_DIR]      (default: embedded, results/PROFILE)
 #   BASE_IMAGE, REQUIREMENTS, APT_PACKAGES            the base and its build args (docker/bases.toml);
 #                                                     default: the TX2's L4T R32.7.1
+#   ARTIFACT_SYSFS_ROOT                               a sysfs tree to read instead of the board's /sys
+#                                                     (a dry run against an EMULATED board:
+#                                                     python -m artifact.device.measure.emulate tx2 DIR)
 # Before measuring: sudo nvpmodel -m 0 && sudo jetson_clocks (README, "On a Jetson").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,8 +25,12 @@ docker build -f docker/jetson/Dockerfile --build-arg BASE_IMAGE="$base" --build-
 
 mkdir -p "$results"
 results=$(cd "$results" && pwd)
-args=(--rm --network host --user "$(id -u):$(id -g)" --group-add video -e ARTIFACT_SYSFS_ROOT=/host
-      -v "$results:/results" -v /sys:/host/sys:ro -v /proc/cpuinfo:/host/proc/cpuinfo:ro)
+args=(--rm --network host --user "$(id -u):$(id -g)" --group-add video -v "$results:/results")
+if [ -n "${ARTIFACT_SYSFS_ROOT:-}" ]; then
+  args+=(-e ARTIFACT_SYSFS_ROOT=/sysfs-root -v "$(cd "$ARTIFACT_SYSFS_ROOT" && pwd):/sysfs-root:ro")
+else
+  args+=(-e ARTIFACT_SYSFS_ROOT=/host -v /sys:/host/sys:ro -v /proc/cpuinfo:/host/proc/cpuinfo:ro)
+fi
 if docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q nvidia; then args+=(--runtime nvidia); fi
 for path in /etc/nv_tegra_release /etc/nvpmodel.conf /var/lib/nvpmodel /proc/device-tree; do
   if [ -e "$path" ]; then args+=(-v "$path:/host$path:ro"); fi

@@ -31,3 +31,22 @@ def test_the_board_script_builds_says_what_it_sees_then_measures_into_the_caller
     assert doctor.endswith("python3 -m artifact doctor")
     assert run.endswith("python3 -m artifact run --profile smoke --results /results")
     assert results.is_dir() and "judge and report it anywhere" in proc.stdout
+
+
+def test_the_board_script_reads_a_given_sysfs_tree_instead_of_the_boards(tmp_path):
+    """A dry run against an EMULATED board (CI runs the script so on the R32 twin base): the tree is mounted
+    read-only and named by ARTIFACT_SYSFS_ROOT inside, and the board's own /sys is not mounted."""
+    bin_dir, tree = tmp_path / "bin", tmp_path / "tx2"
+    bin_dir.mkdir()
+    tree.mkdir()
+    (bin_dir / "docker").write_text(FAKE_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    log = tmp_path / "docker.log"
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", DOCKER_LOG=str(log), ARTIFACT_SYSFS_ROOT=str(tree))
+    proc = subprocess.run(["docker/board-run.sh", "smoke", str(tmp_path / "out")], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    _, _, doctor, run = log.read_text().splitlines()
+    for command in (doctor, run):
+        assert f"-v {tree}:/sysfs-root:ro" in command and "-e ARTIFACT_SYSFS_ROOT=/sysfs-root" in command
+        assert "/host/sys" not in command
