@@ -326,6 +326,15 @@ def test_jetson_requirements_do_not_reinstall_tensorflow_on_l4t():
         assert "tensorflow" not in pins, name
 
 
+def test_jetson_image_sets_openblas_coretype_as_jetson_containers_does():
+    """OpenBLAS misdetects the Jetson's Cortex-A57/Carmel cores at import (an illegal-instruction crash of numpy on
+    some L4T releases); NVIDIA's own images set OPENBLAS_CORETYPE=ARMV8. No emulator here reproduces the crash,
+    so this pins the setting itself."""
+    with open(os.path.join(REPO_ROOT, "docker", "jetson", "Dockerfile")) as handle:
+        dockerfile = handle.read()
+    assert "OPENBLAS_CORETYPE=ARMV8" in dockerfile
+
+
 HADOLINT = shutil.which("hadolint") or os.path.join(os.path.dirname(sys.executable), "hadolint")
 
 
