@@ -430,6 +430,7 @@ def test_a_remote_run_that_is_interrupted_still_brings_back_what_it_wrote(tmp_pa
 
 
 @pytest.mark.parametrize("name, kind", [("results/../../escape.json", tarfile.REGTYPE),
+                                        ("results/../../escape.json", tarfile.DIRTYPE),
                                         ("results/records/link.json", tarfile.SYMTYPE)])
 def test_results_from_a_container_never_land_outside_or_as_links(tmp_path, name, kind):
     from artifact.host.containers.run import extract_results

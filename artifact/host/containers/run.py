@@ -121,22 +121,34 @@ def run_container(client, target: str, image: str, command=None, results: str = 
         raise ContainerError(f"no image {image} on the engine: run `invoke docker.build --target {target}` "
                              f"(or set docker.images.{target} in invoke.yaml)") from None
     except docker.errors.APIError as error:
-        why = " ".join(str(error.explanation or error).split())[:300]
-        raise ContainerError(f"cannot start {image}: {why}") from None
+        raise ContainerError(f"cannot start {image}: {_why(error)}") from None
+    try:
+        return _stream_until_done(container, out)
+    finally:
+        _remove(container)
+
+
+def _why(error) -> str:
+    return " ".join(str(error.explanation or error).split())[:300]
+
+
+def _stream_until_done(container, out) -> int:
+    """Stream a started container's output to `out` until it ends: its exit status (130 when interrupted)."""
     try:
         for chunk in container.logs(stream=True, follow=True):
             out.write(chunk.decode("utf-8", "replace") if isinstance(chunk, bytes) else chunk)
             out.flush()
-        status = int(container.wait().get("StatusCode", 1))
+        return int(container.wait().get("StatusCode", 1))
     except KeyboardInterrupt:
         container.stop(timeout=10)
-        status = 130
-    finally:
-        try:
-            container.remove(force=True)
-        except docker.errors.APIError:
-            pass
-    return status
+        return 130
+
+
+def _remove(container) -> None:
+    try:
+        container.remove(force=True)
+    except docker.errors.APIError:
+        pass
 
 
 def _run_remote(client, target: str, image: str, command, options: dict, results: str, engine_url: str, out) -> int:
@@ -149,18 +161,14 @@ def _run_remote(client, target: str, image: str, command, options: dict, results
         raise ContainerError(f"no image {image} on the engine {engine_url}: run `invoke docker.build --target "
                              f"{target}` (it builds on that engine), or set docker.images.{target}") from None
     except docker.errors.APIError as error:
-        why = " ".join(str(error.explanation or error).split())[:300]
-        raise ContainerError(f"cannot create {image} on {engine_url}: {why}") from None
+        raise ContainerError(f"cannot create {image} on {engine_url}: {_why(error)}") from None
     status = 1
     try:
         if not container.put_archive(RESULTS, results_archive(results)):
             raise ContainerError(f"could not copy {results} into {RESULTS} of the container on {engine_url}")
         container.start()
-        for chunk in container.logs(stream=True, follow=True):
-            out.write(chunk.decode("utf-8", "replace") if isinstance(chunk, bytes) else chunk)
-            out.flush()
-        status = int(container.wait().get("StatusCode", 1))
-    except KeyboardInterrupt:
+        status = _stream_until_done(container, out)
+    except KeyboardInterrupt:   # before the stream began (starting, copying in)
         container.stop(timeout=10)
         status = 130
     finally:
@@ -171,10 +179,7 @@ def _run_remote(client, target: str, image: str, command, options: dict, results
         except (docker.errors.APIError, tarfile.TarError, ContainerError) as error:
             out.write(f"warning: could not copy {RESULTS} back from {engine_url}: {error}\n")
             status = status or 1
-        try:
-            container.remove(force=True)
-        except docker.errors.APIError:
-            pass
+        _remove(container)
     return status
 
 
@@ -200,18 +205,14 @@ def extract_results(chunks, results: str) -> int:
     root = os.path.realpath(results)
     count = 0
     with tarfile.open(fileobj=buffer, mode="r") as archive:
-        members = archive.getmembers()
-        for member in members:
-            name = member.name.split("/", 1)[1] if "/" in member.name else ""   # strip the leading "./" or "results"
-            if not name or member.isdir():
-                continue
+        # (member, path under `results`): the leading "results/" (or "./") stripped, the top entry itself dropped
+        members = [(m, m.name.split("/", 1)[1]) for m in archive.getmembers() if "/" in m.name]
+        members = [(m, name) for m, name in members if name]
+        for member, name in members:   # all checked before anything is written
             target = os.path.realpath(os.path.join(root, name))
-            if not target.startswith(root + os.sep) or not member.isfile():
+            if not target.startswith(root + os.sep) or not (member.isfile() or member.isdir()):
                 raise ContainerError(f"refusing {member.name!r} from the container: not a plain file under {RESULTS}")
-        for member in members:
-            name = member.name.split("/", 1)[1] if "/" in member.name else ""
-            if not name:
-                continue
+        for member, name in members:
             target = os.path.join(root, name)
             if member.isdir():
                 os.makedirs(target, exist_ok=True)
