@@ -232,9 +232,6 @@ class JetsonINA3221Sensor(PowerSensor):
             raise SensorReadError(f"{self.name} rail {rails} reads {total:.3f} W (triggered mode or powered down?)")
         return total
 
-    def _read(self) -> float:
-        return self.decode(0.0, self.raw_reader()())  # type: ignore[return-value]
-
 
 class RaplSensor(PowerSensor):
     """Intel RAPL counters; a sample is the energy since the previous changed read over its duration."""
@@ -474,7 +471,6 @@ class PowerSampler:
         self._thread: Optional[threading.Thread] = None
         self._times: List[float] = []     # t_a + t_b of each read (halved in stop())
         self._raws: List[object] = []     # what raw_reader returned, or the read's exception
-        self._reads = 0
         self._stopping = threading.Event()
         self._cpu_s: Optional[float] = None
         self._placement = ""
@@ -482,7 +478,7 @@ class PowerSampler:
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError("PowerSampler.start() called twice")
-        self._times, self._raws, self._reads = [], [], 0
+        self._times, self._raws = [], []
         self._stopping.clear()
         self.sensor.reset()
         self._thread = threading.Thread(target=self._run, name="power-sampler", daemon=True)

@@ -204,7 +204,6 @@ def time_inference(fn, inputs, settings, on_window=None, reference=None, power=F
         if on_window is not None:
             on_window(start, end)
         if len(samples) >= settings["min_windows"]:
-            half = own.half_width()
             judged = own if reference is None else ratio
             converged = judged.half_width() <= target * judged.mean
             if converged or clock() > deadline:
