@@ -28,12 +28,12 @@ def test_materialise_syncs_every_tensor_of_a_nested_output():
     assert a.synced and b.synced and c.synced
 
 
-def test_non_converged_timing_is_flagged_with_its_numbers():
+def test_non_converged_timing_is_flagged_with_its_numbers(clock):
     state = {"i": 0}
 
     def fn(_):
         state["i"] += 1
-        time.sleep(0.003 if state["i"] % 2 else 0.0001)
+        clock.spend(0.003 if state["i"] % 2 else 0.0001)
 
     settings = {"warmup_windows": 0, "min_windows": 4, "max_windows": 6, "min_window_s": 0.0, "ci_target": 0.001,
                 "time_budget_s": 5.0}
@@ -41,7 +41,7 @@ def test_non_converged_timing_is_flagged_with_its_numbers():
     assert not result.converged
     (flag,) = result.flags(0.001)
     assert "did not converge" in flag and "6 windows" in flag
-    steady = time_inference(lambda _: time.sleep(0.001), [0], dict(settings, ci_target=0.5, min_windows=2))
+    steady = time_inference(lambda _: clock.spend(0.001), [0], dict(settings, ci_target=0.5, min_windows=2))
     assert steady.converged and steady.flags(0.5) == []
 
 

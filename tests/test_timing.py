@@ -15,29 +15,6 @@ def test_ci_half_width_uses_student_t():
     assert ci_half_width([1.0]) == float("inf")
 
 
-class FakeClock:
-    """The timing harness's clock, advanced only by the functions being timed: the tests decide exactly how
-    long each inference takes, so no scheduler, load or late wake-up can change an outcome."""
-
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
-
-    def spend(self, seconds):
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    from artifact.device.measure import timing
-
-    fake = FakeClock()
-    monkeypatch.setattr(timing, "clock", fake)
-    return fake
-
-
 def test_steady_function_converges_with_raw_samples_and_warmups_apart(clock):
     calls = []
 
