@@ -1,4 +1,4 @@
-"""Command line: `python -m artifact run|check|report|reproduce|summary|advise|explore|list|doctor`.
+"""Command line: `python -m artifact retrain|run|check|report|reproduce|summary|advise|explore|list|doctor`.
 
 The only place that catches `ArtifactError`, prints it as one line and picks exit codes:
 0 success, 1 a claim FAILed (`check`), 2 a user error, 3 a measurement worker failed.
@@ -22,7 +22,49 @@ def results_for(args):
 def _inputs(args):
     # type: (argparse.Namespace) -> dict
     return {"imagenet": args.imagenet, "slim_checkpoints": args.checkpoints, "nmt_data": args.nmt,
-            "eval_samples": args.eval_samples or None, "jetson": on_jetson() or None}
+            "eval_samples": args.eval_samples or None, "jetson": on_jetson() or None,
+            "retrained": getattr(args, "retrained", None)}
+
+
+def _packages(args, results):
+    # type: (argparse.Namespace, ResultsDir) -> str
+    """Where `retrain` writes packages: --retrained DIR, else results/<profile>/retrained."""
+    return args.retrained or results.retrained
+
+
+# ---- the training side (the x86 server image; the board for the mini-zoo). Imports artifact.device.
+def cmd_retrain(args):
+    # type: (argparse.Namespace) -> int
+    """Fine-tune every pruned cell of the profile that can be trained here and write its model package."""
+    from tqdm import tqdm
+
+    from artifact.core.errors import ConfigError
+    from artifact.core.profiles import load_profile
+    from artifact.device.train.retrain import packaged_cells, retrain_profile
+
+    profile = load_profile(args.profile)
+    models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+    unknown = [m for m in models or [] if m not in profile.models]
+    if unknown:
+        raise ConfigError("--models {}: not in profile {} (its models: {})".format(
+            unknown[0], profile.name, ", ".join(profile.models)))
+    inputs = dict(_inputs(args), imagenet_train=args.imagenet_train, nmt_train=args.nmt_train)
+    results = results_for(args)
+    packages = _packages(args, results)
+    cells = packaged_cells(profile, models)
+    print("retrain: profile {}: {} pruned cells -> {}".format(profile.name, len(cells), packages))
+    start = time.perf_counter()
+    with results.writer("artifact retrain --profile {}".format(args.profile)):
+        with tqdm(total=0, unit="step", dynamic_ncols=True, disable=None) as bar:
+            outcomes = retrain_profile(profile, results, packages, inputs, args.max_steps, models, bar,
+                                       say=lambda what: bar.write(what))
+        results.update_run_info(steps={"retrain": time.perf_counter() - start})
+    for outcome in outcomes:
+        print("  {:<8} {}: {}".format(outcome.status, outcome.cell.key, outcome.detail))
+    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("written", "kept", "skipped")}
+    print("retrain: {written} written, {kept} kept, {skipped} skipped in {seconds:.1f} s".format(
+        seconds=time.perf_counter() - start, **counts))
+    return 0
 
 
 # ---- device side: run (and doctor below). Imports artifact.device only, never artifact.host.
@@ -300,12 +342,24 @@ def _count(text):
     return value
 
 
+def _steps(text):
+    # type: (str) -> int
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of steps, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more steps, got {value}")
+    return value
+
+
 def build_parser():
     # type: () -> argparse.ArgumentParser
     parser = argparse.ArgumentParser(prog="artifact", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command")
     sub.required = True  # add_subparsers(required=...) is Python 3.7+; the TX2 image runs 3.6
-    commands = {"run": (cmd_run, "measure every cell of a profile that has no record yet"),
+    commands = {"retrain": (cmd_retrain, "fine-tune the profile's pruned cells and write their model packages"),
+                "run": (cmd_run, "measure every cell of a profile that has no record yet"),
                 "check": (cmd_check, "judge the paper's claims against the records"),
                 "report": (cmd_report, "write the HTML/Markdown/JSON report and figures"),
                 "reproduce": (cmd_reproduce, "run, check and report"),
@@ -343,6 +397,18 @@ def build_parser():
             p.add_argument("--techniques", default=None,
                            help="comma-separated (default: quantize, prune, quantize_prune, quantize_mixed, litert)")
             p.add_argument("--json", action="store_true", help="print the summaries as JSON too")
+        if name in ("retrain", "run", "reproduce"):
+            p.add_argument("--retrained", default=os.environ.get("ARTIFACT_RETRAINED"), metavar="DIR",
+                           help="model packages of the pruned cells (default: RESULTS/retrained, where `retrain` "
+                                "writes them)")
+        if name == "retrain":
+            p.add_argument("--imagenet-train", default=os.environ.get("ARTIFACT_IMAGENET_TRAIN"), metavar="DIR",
+                           help="ILSVRC2012 train: class folders (n01440764/*.JPEG) or TF-Slim TFRecord shards")
+            p.add_argument("--nmt-train", default=os.environ.get("ARTIFACT_NMT_TRAIN"), metavar="DIR",
+                           help="WMT16 en-de in tensorflow/nmt's layout (train.tok.clean.bpe.32000.{en,de}, vocab)")
+            p.add_argument("--max-steps", type=_steps, default=None, metavar="N",
+                           help="train each cell for at most N steps (a quick run; the package says so)")
+            p.add_argument("--models", default=None, help="comma-separated models of the profile (default: all)")
         if name == "check":
             p.add_argument("--strict-timing", action="store_true",
                            help="with --against: also exit 1 when a paired time ratio differs from DIR's beyond "

@@ -24,6 +24,8 @@ ALLOWED = {
     "artifact.device.compress": ("artifact.core", "artifact.device.compat", "artifact.device.compress"),
     "artifact.device.models": ("artifact.core", "artifact.device.compat", "artifact.device.measure",
                                "artifact.device.models"),
+    "artifact.device.train": ("artifact.core", "artifact.device.compat", "artifact.device.measure",
+                              "artifact.device.compress", "artifact.device.models", "artifact.device.train"),
     "artifact.device.run": ("artifact.core", "artifact.device"),
     "artifact.host.judge": ("artifact.core", "artifact.host.judge"),
     "artifact.host.report": ("artifact.core", "artifact.host.judge", "artifact.host.advise", "artifact.host.report"),

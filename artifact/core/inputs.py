@@ -20,6 +20,18 @@ INPUT_ENV = {"imagenet": "ARTIFACT_IMAGENET", "slim_checkpoints": "ARTIFACT_CHEC
              "nmt_data": "ARTIFACT_NMT", "eval_samples": "ARTIFACT_EVAL_SAMPLES"}
 
 
+# `run --retrained DIR`: the model packages to measure (artifact.core.packages), for the workers; not pinned in
+# inputs.json (each record names the package it measured)
+RETRAINED_ENV = "ARTIFACT_RETRAINED"
+# what `retrain` trains on (read in its own process, never by a worker): --imagenet-train, --nmt-train
+TRAINING_INPUTS = {
+    "imagenet_train": "ILSVRC2012 train: --imagenet-train DIR (class folders n01440764/*.JPEG or TF-Slim's "
+                      "train-00000-of-01024 TFRecord shards)",
+    "nmt_train": "WMT16 en-de training files in tensorflow/nmt's layout: --nmt-train DIR "
+                 "(train.tok.clean.bpe.32000.{en,de}, vocab.bpe.32000.{en,de})",
+}
+
+
 def inputs_from_env(environ=None):
     # type: (Optional[Mapping[str, str]]) -> Dict[str, Optional[str]]
     environ = os.environ if environ is None else environ
@@ -34,6 +46,9 @@ def environment_for_worker(inputs, environ=None):
         env.pop(var, None)
         if inputs.get(name):
             env[var] = str(inputs[name])
+    env.pop(RETRAINED_ENV, None)
+    if inputs.get("retrained"):
+        env[RETRAINED_ENV] = os.path.abspath(str(inputs["retrained"]))
     return env
 
 

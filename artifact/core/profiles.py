@@ -49,10 +49,25 @@ DEFAULT_MEASUREMENT = {
     # parameter counts do not depend on it, accuracy does: records say how many epochs were used)
     "train_epochs_scale": 1.0,
 }
+# [retraining.<model>]: what `artifact retrain` fine-tunes a pruned model with (artifact.device.train); each
+# task has defaults (artifact.device.models.tasks: retraining_defaults), a profile overrides them per model.
+# name -> (kind, lowest, what it is)
+RETRAINING_SETTINGS = {
+    "optimizer": ("choice", ("sgd", "adam"), "the optimizer: sgd (with momentum) or adam"),
+    "learning_rate": ("number", 0.0, "a constant learning rate, above 0"),
+    "momentum": ("number", 0.0, "sgd's momentum, from 0 to below 1"),
+    "batch_size": ("int", 1, "examples per step, 1 or more"),
+    "steps": ("int", 1, "training steps, 1 or more"),
+    "checkpoint_every": ("int", 1, "steps between checkpoints, 1 or more"),
+    "clip_norm": ("number", 0.0, "global gradient-norm clip, 0 for none"),
+    "seed": ("int", 0, "the data order's seed, 0 or more"),
+    "validation_samples": ("int", 0, "evaluation examples scored after training (when it can be), 0 for all"),
+}
 # measurement settings that must be above zero (the others may be zero)
 _POSITIVE = ("min_windows", "max_windows", "ci_target", "time_budget_s", "power_rate_hz",
              "train_epochs_scale")
-_TOP_LEVEL = ("format_version", "name", "label", "description", "requires", "stands_for", "measurement", "group")
+_TOP_LEVEL = ("format_version", "name", "label", "description", "requires", "stands_for", "measurement", "retraining",
+              "group")
 _GROUP_FIELDS = ("technique", "models", "settings", "metrics")
 
 
@@ -94,9 +109,10 @@ class Cell(object):
 
 
 class Profile(object):
-    def __init__(self, name, source, description, requires, stands_for, measurement, cells, label=""):
-        # type: (str, str, str, List[str], Dict[str, List[str]], Dict[str, Any], List[Cell], str) -> None
+    def __init__(self, name, source, description, requires, stands_for, measurement, cells, label="", retraining=None):
+        # type: (str, str, str, List[str], Dict[str, List[str]], Dict[str, Any], List[Cell], str, Optional[Dict[str, Dict[str, Any]]]) -> None
         self.name = name
+        self.retraining = dict(retraining or {})  # model -> settings overriding its task's retraining defaults
         self.label = label  # e.g. "QUICK": said on every verdict and on the report
         self.source = source
         self.description = description
@@ -187,6 +203,34 @@ def _measurement(data, path):
     return measurement
 
 
+def _retraining(data, path):
+    # type: (Any, str) -> Dict[str, Dict[str, Any]]
+    if not isinstance(data, dict):
+        raise ConfigError("{}: [retraining] must hold one table per model, like [retraining.vgg_16]".format(path))
+    out = {}  # type: Dict[str, Dict[str, Any]]
+    for model, settings in data.items():
+        check_model(model, "{}: [retraining]".format(path))
+        if not isinstance(settings, dict):
+            raise ConfigError("{}: [retraining.{}] must be a table of settings, got {!r}".format(path, model, settings))
+        for key, value in settings.items():
+            where = "{}: [retraining.{}] {} = {!r}".format(path, model, key, value)
+            if key not in RETRAINING_SETTINGS:
+                raise ConfigError("{}: [retraining.{}] {!r} is not a setting; known: {}".format(
+                    path, model, key, ", ".join(sorted(RETRAINING_SETTINGS))))
+            kind, low, what = RETRAINING_SETTINGS[key]
+            if kind == "choice":
+                ok = value in low
+            elif kind == "int":
+                ok = isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
+            else:
+                ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and value >= low and (
+                    value > 0 if key == "learning_rate" else True) and (value < 1 if key == "momentum" else True)
+            if not ok:
+                raise ConfigError("{} is not valid: {}".format(where, what))
+        out[model] = dict(settings)
+    return out
+
+
 def parse_profile(data, path):
     # type: (Dict[str, Any], str) -> Profile
     version = data.get("format_version")
@@ -218,6 +262,7 @@ def parse_profile(data, path):
         for paper_model in _names(paper_models, "{}: [stands_for] {}".format(path, model), "its value"):
             check_model(paper_model, "{}: [stands_for] {}".format(path, model))
     measurement = _measurement(data.get("measurement", {}), path)
+    retraining = _retraining(data.get("retraining", {}), path)
     cells = []  # type: List[Cell]
     seen = set()  # type: Set[str]
     groups = _require(data, "group", list, path, "a list of [[group]] tables")
@@ -250,4 +295,4 @@ def parse_profile(data, path):
                     raise ConfigError("{}: cell {} appears twice".format(where, cell.key))
                 seen.add(cell.key)
                 cells.append(cell)
-    return Profile(name, path, description, list(requires), dict(stands_for), measurement, cells, label)
+    return Profile(name, path, description, list(requires), dict(stands_for), measurement, cells, label, retraining)

@@ -5,6 +5,8 @@
         run.json          the profile, environment, cell counts, step times (kind artifact-run)
         records/*.json    one record per cell (kind artifact-record, artifact.core.records)
         models/           the deployed file of each cell (suffix from artifact.core.techniques)
+        retrained/<key>/  the model package of each fine-tuned pruned cell (artifact.core.packages), and
+                          retrained/.work/<key>/ its training checkpoints until the package is written
         logs/<model>.log  each worker's stderr
         verdicts.json     the claims judged against the records (kind artifact-verdicts)
         results.csv       every measured number, tidy: cell x metric x statistic (pandas.read_csv)
@@ -64,6 +66,12 @@ class ResultsDir(object):
     def models(self):
         # type: () -> str
         return os.path.join(self.path, "models")
+
+    @property
+    def retrained(self):
+        # type: () -> str
+        """Where `retrain` writes model packages and `run` looks for them unless given --retrained DIR."""
+        return os.path.join(self.path, "retrained")
 
     @property
     def logs(self):

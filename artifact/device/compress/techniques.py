@@ -5,6 +5,10 @@
     prune           {threshold}: L1 filter/neuron removal, then fine-tuning
     quantize_prune  {bits, threshold}: k-bit quantization first, then pruning of the quantized
                     weights, fine-tuning, and the result stored again in k bits (paper §IV-J order)
+
+The fine-tuning of prune and quantize_prune is not done here: `pruned_for_fine_tuning` gives the model
+the retraining step (artifact.device.train) fine-tunes, `apply_technique` takes the fine-tuned result
+through `fine_tuned` (a model package, artifact.core.packages) and finishes the technique.
     magnitude_prune {sparsity}: TF-MOT's unstructured magnitude pruning (prune_low_magnitude,
                     strip_pruning), the contrast to the paper's structured pruning: the zeros
                     stay in a dense model of the same size and speed unless the file is compressed
@@ -26,7 +30,7 @@ from artifact.device.compress.quantize import (
     quantize_model,
 )
 
-RETRAIN_EPOCHS = 3
+RETRAIN_EPOCHS = 3  # magnitude_prune's TF-MOT fine-tuning, in epochs of the task's training arrays
 SENSITIVITY_SAMPLES = 32  # calibration inputs the mixed-width technique measures each layer's sensitivity on
 # the techniques dispatched by apply_technique (tests/test_architecture.py: the same as artifact.core.techniques)
 DISPATCHED = ("baseline", "quantize", "prune", "quantize_prune", "quantize_mixed", "magnitude_prune", "litert")
@@ -53,21 +57,31 @@ def weights_through_quantizer(model, bits):
     return copy
 
 
-def apply_technique(technique, setting, model, task, retrain_epochs=RETRAIN_EPOCHS):
+def pruned_for_fine_tuning(technique, setting, model):
+    """The pruned model of a prune / quantize_prune cell, before fine-tuning (the retraining step's input)."""
+    threshold = check_threshold(_setting(setting, "threshold", technique))
+    if technique == "prune":
+        return prune_model(model, threshold)
+    if technique == "quantize_prune":
+        return prune_model(weights_through_quantizer(model, check_bits(_setting(setting, "bits", technique))),
+                           threshold)
+    raise AssertionError("{} is not fine-tuned after pruning".format(technique))
+
+
+def apply_technique(technique, setting, model, task, retrain_epochs=RETRAIN_EPOCHS, fine_tuned=None):
+    """`technique` applied to `model`. For prune / quantize_prune, `fine_tuned(pruned)` returns the fine-tuned
+    model (from its package) or None, when none can be had here: the pruned model is then deployed as it is."""
     if technique == "baseline":
         return model
     if technique == "quantize":
         return quantize_model(model, check_bits(_setting(setting, "bits", technique)))
-    if technique == "prune":
-        pruned = prune_model(model, check_threshold(_setting(setting, "threshold", technique)))
-        return task.finetune(pruned, retrain_epochs) if retrain_epochs else pruned
-    if technique == "quantize_prune":
-        bits = check_bits(_setting(setting, "bits", technique))
-        threshold = check_threshold(_setting(setting, "threshold", technique))
-        pruned = prune_model(weights_through_quantizer(model, bits), threshold)
-        if retrain_epochs:
-            pruned = task.finetune(pruned, retrain_epochs)
-        return quantize_model(pruned, bits)
+    if technique in ("prune", "quantize_prune"):
+        pruned = pruned_for_fine_tuning(technique, setting, model)
+        tuned = fine_tuned(pruned) if fine_tuned is not None else None
+        pruned = pruned if tuned is None else tuned
+        if technique == "prune":
+            return pruned
+        return quantize_model(pruned, check_bits(_setting(setting, "bits", technique)))
     if technique == "quantize_mixed":
         from artifact.device.compress.mixed import quantize_mixed
 

@@ -10,7 +10,15 @@ import subprocess
 import sys
 from typing import Any, Callable, List, Mapping, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
+from artifact.core.errors import ConfigError
 from artifact.core.inputs import environment_for_worker
+from artifact.core.packages import (
+    PACKAGED_TECHNIQUES,
+    architecture_revision,
+    check_package_file,
+    find_package,
+    read_manifest,
+)
 from artifact.core.profiles import load_profile
 from artifact.core.results import as_results
 from artifact.device.run.inputs import check_required, open_inputs
@@ -41,6 +49,7 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
     check_required(profile, inputs)
     todo = pending_cells(profile, results, set_aside=True) if todo is None else todo
     open_inputs([c.model for c in todo], inputs)
+    check_packages(todo, inputs.get("retrained"), results.retrained)
     results.pin_inputs(inputs)
     if todo and before_workers is not None:
         before_workers()
@@ -63,5 +72,34 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
             code = proc.wait()
         failures.extend("{} (see {})".format(cell, log_path) for cell in failed_cells)
         if code != 0 and not failed_cells:
-            failures.append("{} (exit {}; see {})".format(model, code, log_path))
+            why = _last_error(log_path)
+            failures.append("{} (exit {}{}; see {})".format(model, code, ": " + why if why else "", log_path))
     return len(todo), failures
+
+
+def _last_error(log_path):
+    # type: (str) -> str
+    """The one-line `error: ...` a worker printed for a user's mistake (the last one in its log)."""
+    try:
+        with open(log_path) as log:
+            lines = [line[len("error: "):].strip() for line in log if line.startswith("error: ")]
+    except OSError:
+        return ""
+    return lines[-1] if lines else ""
+
+
+def check_packages(cells, given, own):
+    # type: (List[Any], Optional[str], str) -> None
+    """The model packages the pruned cells will measure, checked before any worker starts: each one made for
+    its cell by this code, its model file the one its manifest names. (The baseline it was pruned from is
+    checked by the worker, which has the baseline.)"""
+    if given and not os.path.isdir(given):
+        raise ConfigError("--retrained {}: no such directory; give the directory `invoke retrain` wrote the model "
+                          "packages to (RESULTS/retrained on the server)".format(given))
+    for cell in cells:
+        if cell.technique not in PACKAGED_TECHNIQUES:
+            continue
+        directory = find_package(given, cell.key) or find_package(own, cell.key)
+        if directory is not None:
+            check_package_file(directory, read_manifest(directory), cell,
+                               architecture_revision(cell.model, cell.technique))

@@ -4,7 +4,10 @@
 
 It trains (or loads) the model's baseline, then for each pending cell applies the technique,
 writes the deployable file, loads that file back, runs the meters on it, and saves the record
-atomically. Prints `STEP <what>` and `CELL <key> <seconds>` lines for the parent's progress bar.
+atomically. A pruned cell's fine-tuned model comes from its model package (ARTIFACT_RETRAINED, else
+results/<profile>/retrained/); a mini-zoo cell without one is fine-tuned here by the retraining step's
+own code, which writes the package this worker then loads. Prints `STEP <what>` and `CELL <key> <seconds>`
+lines for the parent's progress bar.
 """
 import gc
 import os
@@ -14,8 +17,9 @@ import traceback
 from typing import Any, Dict, List  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import ArtifactError, UnsupportedError
-from artifact.core.inputs import inputs_from_env
-from artifact.core.profiles import Cell, load_profile
+from artifact.core.inputs import RETRAINED_ENV, inputs_from_env
+from artifact.core.packages import PACKAGED_TECHNIQUES, find_package
+from artifact.core.profiles import load_profile
 from artifact.core.records import Record
 from artifact.core.results import as_results, timestamp
 from artifact.core.techniques import retrains
@@ -36,6 +40,7 @@ class CellMeasurer(object):
         self.profile = profile
         self.model_name = model_name
         self.results = as_results(results)
+        self.packages_in = os.environ.get(RETRAINED_ENV) or None  # `run --retrained DIR`
         inputs = inputs_from_env()
         eval_samples = int(inputs.pop("eval_samples") or profile.measurement["eval_samples"])
         self.settings = dict(profile.measurement, eval_samples=eval_samples)
@@ -59,25 +64,47 @@ class CellMeasurer(object):
         return self.results.model_file(key, technique)
 
     def baseline(self):
-        from artifact.device.compress.storage import load_model_file, save_model_file
+        from artifact.device.train.retrain import baseline_model
 
-        path = self.model_path(Cell(self.model_name, "baseline", {}, []).key)
-        if not os.path.exists(path):
-            print("STEP training {}".format(self.model_name), flush=True)
-            model = self.task.train(epochs_scale=self.settings["train_epochs_scale"])
-            save_model_file(model, path, {"model": self.model_name, "technique": "baseline"})
-        return load_model_file(path)[0]
+        return baseline_model(self.task, self.results, self.model_name, self.settings["train_epochs_scale"],
+                              lambda what: print("STEP " + what, flush=True))
 
     def _provenance(self, cell):
         # type: (Cell) -> Dict[str, Any]
         provenance = {"weights": self.task.weights, "data": self.task.description}  # type: Dict[str, Any]
-        if self.settings["train_epochs_scale"] != 1.0 and self.task.can_retrain:
+        if self.settings["train_epochs_scale"] != 1.0 and self.task.trains_baseline:
             provenance["train_epochs_scale"] = self.settings["train_epochs_scale"]
         if retrains(cell.technique):
-            provenance["retrained"] = bool(self.task.can_retrain)
-            if not self.task.can_retrain:
-                provenance["retrain_note"] = self.task.retrain_note
+            provenance["retrained"] = cell.technique not in PACKAGED_TECHNIQUES and bool(self.task.can_retrain)
+            if not provenance["retrained"]:
+                provenance["retrain_note"] = self.task.retrain_note if not self.task.can_retrain else (
+                    "no model package measured")
         return provenance
+
+    def fine_tuned(self, cell, baseline, record):
+        """`fine_tuned(pruned)` for apply_technique: the cell's package (given, or written here by the retraining
+        step for a task trainable here), checked against this run's pruning; None when there is none."""
+        from artifact.device.train.package import baseline_identity, load_package, provenance_of
+        from artifact.device.train.retrain import retrain_cell, retraining_settings
+
+        def fine_tuned(pruned):
+            identity = baseline_identity(self.task, baseline)
+            directory = find_package(self.packages_in, cell.key) or find_package(self.results.retrained, cell.key)
+            if directory is None and self.task.can_retrain:
+                print("STEP retraining {}".format(cell.key), flush=True)
+                settings = retraining_settings(self.task, self.profile, self.model_name)
+                start = time.perf_counter()
+                directory = retrain_cell(self.task, cell, baseline, self.results.retrained, settings,
+                                         pruned=pruned, identity=identity)   # trains `pruned` in place
+                record.phases["retrain"] = time.perf_counter() - start
+            if directory is None:
+                return None
+            model, manifest = load_package(directory, cell, identity, pruned)
+            record.provenance.update(retrained=True, package=provenance_of(directory, manifest))
+            record.provenance.pop("retrain_note", None)
+            return model
+
+        return fine_tuned
 
     def measure(self, cell):
         # type: (Cell) -> Record
@@ -96,7 +123,8 @@ class CellMeasurer(object):
             record.phases["baseline"] = time.perf_counter() - start
             try:
                 start = time.perf_counter()
-                variant = apply_technique(cell.technique, cell.setting, baseline, self.task, epochs)
+                variant = apply_technique(cell.technique, cell.setting, baseline, self.task, epochs,
+                                          fine_tuned=self.fine_tuned(cell, baseline, record))
                 record.phases["compress"] = time.perf_counter() - start
             except UnsupportedError as exc:
                 record.provenance["technique_unsupported"] = str(exc)

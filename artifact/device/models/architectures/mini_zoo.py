@@ -112,6 +112,7 @@ CNN_BUILDERS = {
     "mini_inception": mini_inception,
     "mini_mobilenet": mini_mobilenet,
 }  # type: Dict[str, Callable[..., Any]]
+FINE_TUNE_EPOCHS = 3  # a pruned mini model's fine-tuning (artifact.device.train, through a model package)
 EPOCHS = {"mini_vgg": 12, "mini_resnet": 12, "mini_inception": 20, "mini_mobilenet": 15, "mini_nmt": 30}
 
 

@@ -11,11 +11,28 @@ from typing import Any, Dict, List  # noqa: F401 (names of the type comments; ty
 from artifact.device.compat import tf
 from artifact.device.models.architectures import mini_zoo
 from artifact.device.models.data import bundled as datasets
-from artifact.device.models.tasks.common import image_predict_fn
+from artifact.device.models.tasks.common import (
+    TrainingSource,
+    array_dataset,
+    arrays_sha256,
+    classification_loss,
+    image_predict_fn,
+)
+
+
+def _mini_retraining(examples, batch_size, learning_rate, epochs_scale):
+    # type: (int, int, float, float) -> Dict[str, Any]
+    """The mini-zoo's fine-tuning: Adam at a constant rate for FINE_TUNE_EPOCHS (x the profile's scale) passes."""
+    per_epoch = -(-examples // batch_size)
+    epochs = mini_zoo.scaled_epochs(mini_zoo.FINE_TUNE_EPOCHS, epochs_scale)
+    return {"optimizer": "adam", "learning_rate": learning_rate, "batch_size": batch_size,
+            "steps": epochs * per_epoch, "checkpoint_every": per_epoch, "clip_norm": 0.0, "seed": mini_zoo.SEED,
+            "validation_samples": 0}
 
 
 class ClassificationTask(object):
     kind = "classification"
+    trains_baseline = True  # the baseline is trained here (the profile's train_epochs_scale applies)
     can_retrain = True
     weights = "trained here (mini-zoo)"
 
@@ -33,9 +50,18 @@ class ClassificationTask(object):
     def train(self, epochs_scale=1.0):
         return mini_zoo.train_mini_model(self.model_name, split=self.split, epochs_scale=epochs_scale)
 
-    def finetune(self, model, epochs):
-        mini_zoo.seed_everything()
-        return mini_zoo.fit_classifier(model, self.split, epochs, learning_rate=1e-3)
+    def retraining_defaults(self, epochs_scale=1.0):
+        # type: (float) -> Dict[str, Any]
+        return _mini_retraining(len(self.split.y_train), 32, 1e-3, epochs_scale)
+
+    def training_source(self):
+        import numpy as np
+
+        x, y = self.split.x_train, self.split.y_train
+        w = np.ones(len(y), np.float32)
+        return TrainingSource(lambda batch, seed: array_dataset(x, y, w, batch, seed), classification_loss(False),
+                              len(y), self.split.description, "bundled (scikit-learn load_digits)",
+                              arrays_sha256(x, y))
 
     def timing_inputs(self, count=64):
         # type: (int) -> List[Any]
@@ -65,6 +91,7 @@ class ClassificationTask(object):
 
 class TranslationTask(object):
     kind = "translation"
+    trains_baseline = True
     can_retrain = True
     weights = "trained here (mini-zoo)"
 
@@ -86,9 +113,21 @@ class TranslationTask(object):
     def train(self, epochs_scale=1.0):
         return mini_zoo.train_mini_model(self.model_name, corpus=self.corpus, epochs_scale=epochs_scale)
 
-    def finetune(self, model, epochs):
-        mini_zoo.seed_everything()
-        return mini_zoo.fit_translator(model, self.corpus, epochs, learning_rate=2e-3)
+    def retraining_defaults(self, epochs_scale=1.0):
+        # type: (float) -> Dict[str, Any]
+        return _mini_retraining(len(self.corpus.train_pairs), 64, 2e-3, epochs_scale)
+
+    def training_source(self):
+        arrays = self.corpus.arrays(self.corpus.train_pairs)
+        src, dec_in, dec_out = arrays["src"], arrays["dec_in"], arrays["dec_out"]
+        weights = (dec_out != 0).astype("float32")   # padding does not count, as in fit(sample_weight=...)
+
+        def dataset(batch, seed):
+            data = tf.data.Dataset.from_tensor_slices(((src, dec_in), dec_out, weights))
+            return data.shuffle(len(src), seed=seed, reshuffle_each_iteration=True).repeat().batch(batch).prefetch(2)
+
+        return TrainingSource(dataset, classification_loss(False), len(src), self.corpus.description,
+                              "bundled (num2words)", arrays_sha256(src, dec_in, dec_out))
 
     def timing_inputs(self, count=64):
         src = self.test_arrays["src"]

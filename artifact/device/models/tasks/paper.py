@@ -13,8 +13,16 @@ variant, memory, time and time ratios); accuracy metrics are SKIPPED with the re
 inputs are then real photographs shipped in an installed package (matplotlib's sample photo) for
 the CNNs and real English sentences (num2words) for the translator, never random tensors.
 
-Pruned models are not retrained here: retraining needs the ImageNet/WMT training sets and is the
-job of the x86 server image (docker/server); the record says so (`retrained: false`).
+Pruned models are fine-tuned by `artifact retrain` (the x86 server image's job) when the training set is
+given (--imagenet-train DIR: ILSVRC2012 train as class folders or TF-Slim TFRecord shards; --nmt-train DIR:
+tensorflow/nmt's WMT16 files) and handed to the board as model packages (`run --retrained DIR`). Without
+them a pruned model is measured as pruned, and the record says so (`retrained: false`).
+
+Retraining defaults (the paper gives no schedule): the CNNs as Li et al. (ICLR'17, the pruning method the
+paper applies) retrain their pruned ImageNet models, SGD with momentum 0.9 at a constant learning rate of
+0.001, for 20 epochs (200,000 steps of 128 images); the GNMT with nmt's own optimizer (SGD, gradient norm
+clipped at 5) at 0.1, a tenth of nmt's initial rate as fine-tuning goes, for 40,000 steps of 128 sentence
+pairs (about one pass over WMT16's 4.5 million). Profiles override them per model ([retraining.<model>]).
 """
 import zlib
 from typing import Any, Dict, List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
@@ -36,11 +44,12 @@ class PaperClassificationTask(object):
     """A TF-Slim CNN of Table I on ImageNet (or on a sample photo, for architecture-only runs)."""
 
     kind = "classification"
-    can_retrain = False
-    retrain_note = "not retrained: fine-tuning needs the ImageNet training set (docker/server image)"
+    trains_baseline = False  # TF-Slim / nmt weights or seeded initial ones: train_epochs_scale does not apply
+    retrain_note = ("not retrained: fine-tuning needs the ImageNet training set (`invoke retrain --imagenet-train "
+                    "DIR` on the server image, then `run --retrained DIR` here)")
 
-    def __init__(self, model_name, checkpoints_dir=None, imagenet_dir=None, eval_samples=0):
-        # type: (str, Optional[str], Optional[str], int) -> None
+    def __init__(self, model_name, checkpoints_dir=None, imagenet_dir=None, eval_samples=0, imagenet_train=None):
+        # type: (str, Optional[str], Optional[str], int, Optional[str]) -> None
         from artifact.device.models.data.imagenet import PREPROCESSING_FOR_FAMILY
 
         self.model_name = model_name
@@ -57,6 +66,33 @@ class PaperClassificationTask(object):
             from artifact.device.models.data.imagenet import ImageNetVal
 
             self.val = ImageNetVal(imagenet_dir, limit=eval_samples)
+        self.train_set = None
+        if imagenet_train:
+            from artifact.device.models.data.imagenet_train import ImageNetTrain
+
+            self.train_set = ImageNetTrain(imagenet_train)
+
+    @property
+    def can_retrain(self):
+        # type: () -> bool
+        return self.train_set is not None
+
+    def retraining_defaults(self, epochs_scale=1.0):
+        # type: (float) -> Dict[str, Any]
+        return {"optimizer": "sgd", "momentum": 0.9, "learning_rate": 0.001, "batch_size": 128, "steps": 200000,
+                "checkpoint_every": 1000, "clip_norm": 0.0, "seed": SEED, "validation_samples": 1000}
+
+    def training_source(self):
+        from artifact.device.models.tasks.common import TrainingSource, classification_loss
+
+        train, style, size, classes = self.train_set, self.style, self.size, self.info.num_classes
+
+        def dataset(batch, seed):
+            return train.dataset(style, size, batch, classes, seed=seed).map(
+                lambda x, y: (x, y, tf.ones_like(y, tf.float32)))
+
+        return TrainingSource(dataset, classification_loss(True), None, train.description, train.root,
+                              train.index_checksum())
 
     @property
     def weights(self):
@@ -93,9 +129,6 @@ class PaperClassificationTask(object):
             from artifact.device.models.checkpoints.slim_checkpoint import load_slim_checkpoint
 
             load_slim_checkpoint(model, self.checkpoint)
-        return model
-
-    def finetune(self, model, epochs):
         return model
 
     def timing_inputs(self, count=64):
@@ -142,11 +175,12 @@ class PaperTranslationTask(object):
     """tensorflow/nmt's GNMT of Table I on newstest (or on num2words sentences, architecture-only)."""
 
     kind = "translation"
-    can_retrain = False
-    retrain_note = "not retrained: fine-tuning needs the WMT training set (docker/server image)"
+    trains_baseline = False
+    retrain_note = ("not retrained: fine-tuning needs the WMT training set (`invoke retrain --nmt-train DIR` on the "
+                    "server image, then `run --retrained DIR` here)")
 
-    def __init__(self, model_name, nmt_dir=None, eval_samples=0):
-        # type: (str, Optional[str], int) -> None
+    def __init__(self, model_name, nmt_dir=None, eval_samples=0, nmt_train=None):
+        # type: (str, Optional[str], int, Optional[str]) -> None
         self.model_name = model_name
         self.info = PAPER_MODELS[model_name]
         self.data = None
@@ -154,6 +188,29 @@ class PaperTranslationTask(object):
             from artifact.device.models.data.nmt_data import NmtData
 
             self.data = NmtData.from_directory(nmt_dir, limit=eval_samples or None)
+        self.train_set = None
+        if nmt_train:
+            from artifact.device.models.data.wmt_train import WMTTrain
+
+            self.train_set = WMTTrain.for_model(nmt_train, nmt_data=self.data)
+
+    @property
+    def can_retrain(self):
+        # type: () -> bool
+        return self.train_set is not None
+
+    def retraining_defaults(self, epochs_scale=1.0):
+        # type: (float) -> Dict[str, Any]
+        return {"optimizer": "sgd", "momentum": 0.0, "learning_rate": 0.1, "batch_size": 128, "steps": 40000,
+                "checkpoint_every": 1000, "clip_norm": 5.0, "seed": SEED, "validation_samples": 0}
+
+    def training_source(self):
+        from artifact.device.models.data.wmt_train import masked_sequence_loss
+        from artifact.device.models.tasks.common import TrainingSource
+
+        train = self.train_set
+        return TrainingSource(lambda batch, seed: train.dataset(batch, seed=seed), masked_sequence_loss, len(train),
+                              train.description, train.directory, train.index_checksum())
 
     @property
     def weights(self):
@@ -185,9 +242,6 @@ class PaperTranslationTask(object):
         from artifact.device.models.checkpoints.gnmt_checkpoint import load_gnmt
 
         return load_gnmt(self.data)
-
-    def finetune(self, model, epochs):
-        return model
 
     def _vocabularies(self):
         from artifact.device.models.data.nmt_data import EOS, SOS, UNK, Vocabulary
@@ -256,6 +310,6 @@ def paper_task(model_name, inputs, eval_samples=0):
     # type: (str, Dict[str, Optional[str]], int) -> Any
     """The task of a Table I model given the user's inputs ({"imagenet": dir, ...})."""
     if model_name == "nmt":
-        return PaperTranslationTask(model_name, inputs.get("nmt_data"), eval_samples)
+        return PaperTranslationTask(model_name, inputs.get("nmt_data"), eval_samples, inputs.get("nmt_train"))
     return PaperClassificationTask(model_name, inputs.get("slim_checkpoints"), inputs.get("imagenet"),
-                                   eval_samples)
+                                   eval_samples, inputs.get("imagenet_train"))

@@ -1,0 +1,215 @@
+"""The retraining step and its hand-over: `retrain` fine-tunes each pruned cell and writes a model package,
+`run` measures the package (checked against the cell first); killed, `retrain` resumes from its checkpoint."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from artifact.core.errors import ConfigError
+from artifact.core.profiles import parse_profile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PRUNE = "mini_vgg__prune__threshold-0.5"
+QPRUNE = "mini_vgg__quantize_prune__bits-8_threshold-0.5"
+
+PROFILE = """
+format_version = 1
+name = "retrain-test"
+[measurement]
+train_epochs_scale = 0.1
+min_windows = 3
+max_windows = 4
+warmup_windows = 1
+idle_s = 0.0
+{extra}
+[[group]]
+technique = "baseline"
+models = ["mini_vgg"]
+metrics = ["storage_bytes", "top1"]
+[[group]]
+technique = "prune"
+models = ["mini_vgg"]
+settings = [{{threshold = 0.5}}]
+metrics = ["params", "storage_bytes", "top1"]
+[[group]]
+technique = "quantize_prune"
+models = ["mini_vgg"]
+settings = [{{bits = 8, threshold = 0.5}}]
+metrics = ["params", "storage_bytes", "top1"]
+"""
+
+
+def _profile(tmp_path, extra=""):
+    path = tmp_path / "retrain-test.toml"
+    path.write_text(PROFILE.format(extra=extra))
+    return str(path)
+
+
+def _artifact(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "artifact"] + list(args), cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, ARTIFACT_ALLOW_BUSY="1"))
+    if check:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def _record(results, key):
+    return json.loads((results / "records" / (key + ".json")).read_text())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`retrain` as the server runs it: packages for both pruned cells, and the baseline they were pruned from."""
+    tmp = tmp_path_factory.mktemp("server")
+    profile = _profile(tmp)
+    results = tmp / "results"
+    out = _artifact("retrain", "--profile", profile, "--results", str(results)).stdout
+    return profile, results, out
+
+
+def test_retrain_writes_one_package_per_pruned_cell_and_the_loss_falls(server):
+    profile, results, out = server
+    assert "2 written, 0 kept, 0 skipped" in out
+    for key in (PRUNE, QPRUNE):
+        manifest = json.loads((results / "retrained" / key / "manifest.json").read_text())
+        assert manifest["kind"] == "artifact-model-package" and manifest["cell"]["key"] == key
+        training = manifest["training"]
+        assert training["steps"] == training["planned_steps"] == 45  # one pass over 1,437 digits in batches of 32
+        assert training["final_loss"] < training["first_loss"]   # half the filters gone: fine-tuning recovers
+        assert training["data_index_sha256"] and training["optimizer"] == "adam"
+        assert 0.5 < manifest["validation"]["top1"] <= 1.0
+    assert not (results / "retrained" / ".work").exists()   # checkpoints removed once a package is written
+    again = _artifact("retrain", "--profile", profile, "--results", str(results)).stdout
+    assert "0 written, 2 kept" in again
+
+
+def test_run_measures_the_packages_the_server_handed_over(server, tmp_path):
+    """The board's results directory holds only the baseline; the packages come from --retrained DIR."""
+    profile, server_results, _ = server
+    board = tmp_path / "board"
+    (board / "models").mkdir(parents=True)
+    shutil.copy(str(server_results / "models" / "mini_vgg__baseline__fp32.model.zip"), str(board / "models"))
+    handed = tmp_path / "handed-over"
+    shutil.copytree(str(server_results / "retrained"), str(handed))
+    _artifact("run", "--profile", profile, "--results", str(board), "--retrained", str(handed))
+    for key in (PRUNE, QPRUNE):
+        record = _record(board, key)
+        package = record["provenance"]["package"]
+        assert record["provenance"]["retrained"] is True and "retrain_note" not in record["provenance"]
+        assert package["path"] == str(handed / key) and package["training"]["steps"] == 45
+        assert "retrain" not in record["phases"]   # measured what was handed over, not fine-tuned again
+    assert not (board / "retrained").exists()
+    top1 = _record(board, PRUNE)["measurements"]["top1"]["samples"][0]
+    assert top1 == pytest.approx(json.loads((handed / PRUNE / "manifest.json").read_text())["validation"]["top1"])
+
+
+def test_run_without_packages_fine_tunes_the_mini_zoo_through_the_same_package(tmp_path):
+    profile = _profile(tmp_path)
+    results = tmp_path / "results"
+    _artifact("run", "--profile", profile, "--results", str(results))
+    for key in (PRUNE, QPRUNE):
+        record = _record(results, key)
+        assert record["provenance"]["retrained"] is True and record["phases"]["retrain"] > 0
+        assert record["provenance"]["package"]["path"] == str(results / "retrained" / key)
+        assert (results / "retrained" / key / "model.model.zip").exists()
+
+
+def _without_records(results):
+    shutil.rmtree(str(results / "records"), ignore_errors=True)
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("other_cell", "made for technique 'prune', this cell (" + QPRUNE + ") has 'quantize_prune'"),
+    ("stale", "stale: made by architecture/pruning code revision 000000000000"),
+    ("corrupt", "corrupt: its sha256 is not the manifest's model_sha256"),
+    ("no_manifest", "not a model package (no manifest.json)"),
+    ("other_baseline", "pruned from another baseline (its weights_sha256 'f00'"),
+])
+def test_a_wrong_stale_or_corrupt_package_is_one_line_naming_it(server, tmp_path, damage, message):
+    profile, server_results, _ = server
+    board = tmp_path / "board"
+    shutil.copytree(str(server_results), str(board))
+    _without_records(board)
+    packages = board / "retrained"
+    if damage == "other_cell":
+        shutil.rmtree(str(packages / QPRUNE))
+        shutil.copytree(str(packages / PRUNE), str(packages / QPRUNE))
+    victim = packages / (QPRUNE if damage == "other_cell" else PRUNE)
+    manifest_path = victim / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    if damage == "stale":
+        manifest["architecture_revision"] = "000000000000"
+    elif damage == "other_baseline":
+        manifest["baseline"]["weights_sha256"] = "f00"
+    manifest_path.write_text(json.dumps(manifest))
+    if damage == "corrupt":
+        with open(str(victim / "model.model.zip"), "r+b") as handle:
+            handle.seek(200)
+            byte = handle.read(1)
+            handle.seek(200)
+            handle.write(bytes([byte[0] ^ 0xFF]))
+    if damage == "no_manifest":
+        manifest_path.unlink()
+    proc = _artifact("run", "--profile", profile, "--results", str(board), check=False)
+    assert proc.returncode in (2, 3), proc.stdout + proc.stderr
+    assert message in proc.stderr and str(victim) in proc.stderr, proc.stderr[-2000:]
+    assert "re-run `invoke retrain`" in proc.stderr
+    assert len([line for line in proc.stderr.splitlines() if line.startswith("error:")]) == 1
+
+
+def test_a_missing_retrained_directory_is_one_line(tmp_path):
+    proc = _artifact("run", "--profile", _profile(tmp_path), "--results", str(tmp_path / "r"), "--retrained",
+                     str(tmp_path / "nowhere"), check=False)
+    assert proc.returncode == 2 and "--retrained {}: no such directory".format(tmp_path / "nowhere") in proc.stderr
+
+
+def test_max_steps_caps_the_training_and_the_package_says_so(tmp_path):
+    results = tmp_path / "results"
+    out = _artifact("retrain", "--profile", _profile(tmp_path), "--results", str(results), "--max-steps", "5",
+                    "--models", "mini_vgg").stdout
+    assert "2 written" in out
+    training = json.loads((results / "retrained" / PRUNE / "manifest.json").read_text())["training"]
+    assert training["steps"] == 5 and training["planned_steps"] == 45
+
+
+def test_a_killed_retrain_resumes_from_its_last_checkpoint(tmp_path):
+    extra = "[retraining.mini_vgg]\nsteps = 400\ncheckpoint_every = 25\n"
+    profile, results = _profile(tmp_path, extra), tmp_path / "results"
+    work = results / "retrained" / ".work" / PRUNE
+    proc = subprocess.Popen([sys.executable, "-m", "artifact", "retrain", "--profile", profile, "--results",
+                             str(results)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 180
+    try:
+        while not (work / "checkpoint").exists():
+            assert proc.poll() is None and time.time() < deadline, "no checkpoint was written"
+            time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert not (results / "retrained" / PRUNE).exists()   # killed before the package: none, not half of one
+    out = _artifact("retrain", "--profile", profile, "--results", str(results)).stdout
+    manifest = json.loads((results / "retrained" / PRUNE / "manifest.json").read_text())
+    resumed = manifest["training"]["resumed_from_step"]
+    assert resumed >= 25 and resumed % 25 == 0 and manifest["training"]["steps"] == 400
+    assert "(resumed at step {})".format(resumed) in out
+
+
+@pytest.mark.parametrize("table, message", [
+    ("[retraining.mini_vgg]\nstep = 5\n", "[retraining.mini_vgg] 'step' is not a setting"),
+    ("[retraining.mini_vgg]\nlearning_rate = 0\n", "learning_rate = 0 is not valid: a constant learning rate"),
+    ("[retraining.mini_vgg]\noptimizer = \"rmsprop\"\n", "optimizer = 'rmsprop' is not valid"),
+    ("[retraining.no_such_model]\nsteps = 5\n", "no_such_model"),
+])
+def test_retraining_settings_in_a_profile_are_checked_when_it_is_read(tmp_path, table, message):
+    from artifact.core.tomlfile import load_toml
+
+    path = _profile(tmp_path, table)
+    with pytest.raises(ConfigError) as error:
+        parse_profile(load_toml(path, "profile", ConfigError), path)
+    assert message in str(error.value) and path in str(error.value)
