@@ -85,29 +85,58 @@ def figures(c, profile=DEFAULT_PROFILES, results=""):
     report(c, profile, results)
 
 
-@task(name="reproduce-all", help=dict(INPUT_HELP, gate="exit non-zero when any claim FAILs", profile=PROFILE_HELP,
-                                      in_docker="run each profile inside its image (invoke.yaml docker.profile_roles), "
-                                                "then check and report here",
+TRAINING_HELP = {
+    "imagenet_train": "ILSVRC2012 train (class folders n01440764/*.JPEG or TF-Slim TFRecord shards): the server "
+                      "fine-tunes the pruned Table I CNNs on it",
+    "nmt_train": "WMT16 en-de in tensorflow/nmt's layout (train.tok.clean.bpe.32000.{en,de}, vocab.bpe.32000.*): "
+                 "the server fine-tunes the pruned GNMT on it",
+    "max_steps": "retrain each pruned cell for at most N steps (a quick run; its packages say so)",
+}
+
+
+def _training(imagenet_train="", nmt_train="", max_steps=0):
+    out = ""
+    for flag, value in (("--imagenet-train", imagenet_train), ("--nmt-train", nmt_train)):
+        if value:
+            out += f" {flag} {value}"
+    return out + (f" --max-steps {max_steps}" if max_steps else "")
+
+
+@task(help=dict(TRAINING_HELP, profile=PROFILE_HELP, results="results directory (default results/<profile>)",
+                checkpoints=INPUT_HELP["checkpoints"], nmt=INPUT_HELP["nmt"]))
+def retrain(c, profile=DEFAULT_PROFILES, results="", imagenet_train="", nmt_train="", checkpoints="", nmt="",
+            max_steps=0):
+    """Fine-tune every pruned cell that can be trained here and write its model package (RESULTS/retrained)."""
+    _each(c, "retrain", profile, results,
+          extra=_inputs(checkpoints=checkpoints, nmt=nmt) + _training(imagenet_train, nmt_train, max_steps))
+
+
+@task(name="reproduce-all", help=dict(INPUT_HELP, **TRAINING_HELP, gate="exit non-zero when any claim FAILs",
+                                      profile=PROFILE_HELP,
+                                      in_docker="retrain in the server image and run in the jetson image "
+                                                "(invoke.yaml docker.step_roles), then check and report here",
                                       datasets="--in-docker: directory mounted read-only at /datasets",
                                       quick="the three-minute first look: the `quick` profile (every step and "
                                             "technique, looser targets, labelled QUICK)"))
 def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet="", checkpoints="", nmt="",
-                  eval_samples=0, in_docker=False, datasets="", allow_busy=False, quick=False):
-    """Run, check and report every profile: the reviewer's one command (embedded + paper by default).
+                  eval_samples=0, in_docker=False, datasets="", allow_busy=False, quick=False, imagenet_train="",
+                  nmt_train="", max_steps=0):
+    """Retrain, run, check and report every profile: the reviewer's one command (embedded + paper by default).
 
-    With --in-docker, `python -m artifact run --profile P --results /results/P` runs in a container
-    of the image of the role invoke.yaml's docker.profile_roles gives the profile (jetson by default:
-    the device image on the engine of role jetson, so measurements are the device's), with
-    results/<P> mounted at /results/<P>; then check and report run here on what it wrote.
-    Retraining is not a separate step of the command line: the mini-zoo's pruned models are
-    fine-tuned inside `run`, in whichever image runs the profile, and the paper's Table I models are
-    not retrained (records say so). To run a profile's whole run on the GPU server instead, set
-    docker.profile_roles.<profile>: server. Inputs (--imagenet etc.) must lie under --datasets.
+    The two worlds of the paper, in order: `retrain` fine-tunes each pruned cell whose model can be trained
+    here (the mini-zoo always; the Table I CNNs with --imagenet-train, the GNMT with --nmt-train) and writes
+    its model package into RESULTS/retrained; `run` measures every cell, the pruned ones from their packages;
+    then check and report. With --in-docker each step runs in the image of the role invoke.yaml's
+    docker.step_roles gives it (retrain: server, run: jetson), results/<P> handed from one to the next
+    (mounted, or copied to and from a remote engine); check and report run here. Inputs must lie under
+    --datasets.
     """
     if quick:
         profile = "quick"
+    training = _training(imagenet_train, nmt_train, max_steps)
     if not in_docker:
         try:
+            _each(c, "retrain", profile, results, extra=_inputs(checkpoints=checkpoints, nmt=nmt) + training)
             _each(c, "reproduce", profile, results, gate,
                   extra=_inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))
         finally:
@@ -117,23 +146,30 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
 
     names = _profile_names(profile, results)
     settings = _docker_settings(c)
-    extra = ""  # the inputs as the container sees them under /datasets
-    for flag, value in (("--imagenet", imagenet), ("--checkpoints", checkpoints), ("--nmt", nmt)):
+    inside = {}  # the inputs as the container sees them under /datasets
+    for flag, value in (("--imagenet", imagenet), ("--checkpoints", checkpoints), ("--nmt", nmt),
+                        ("--imagenet-train", imagenet_train), ("--nmt-train", nmt_train)):
         if value:
-            inside = path_in_container(value, datasets)
-            if inside is None:
+            path = path_in_container(value, datasets)
+            if path is None:
                 raise SystemExit(f"{flag} {value} is not under --datasets: give --datasets DIR holding it")
-            extra += f" {flag} {inside}"
-    extra += f" --eval-samples {eval_samples}" if eval_samples else ""
-    extra += " --allow-busy" if allow_busy else ""
+            inside[flag] = f" {flag} {path}"
+    weights = inside.get("--checkpoints", "") + inside.get("--nmt", "")
+    steps = {
+        "retrain": weights + inside.get("--imagenet-train", "") + inside.get("--nmt-train", "")
+        + (f" --max-steps {max_steps}" if max_steps else ""),
+        "run": weights + inside.get("--imagenet", "") + (f" --eval-samples {eval_samples}" if eval_samples else "")
+        + (" --allow-busy" if allow_busy else ""),
+    }
     for name in names:
-        role = _containers_call(settings.role_for_profile, name)
         host_results = results or os.path.join("results", name)
-        print(f"== {name}: run in the {role} image ({settings.image(role)})")
-        code = _docker_run(c, role, f"python3 -m artifact run --profile {name} --results /results{extra}",
-                           host_results, datasets, cpu=False, settings=settings)
-        if code != 0:
-            raise SystemExit(f"{name}: the {role} container exited {code}")
+        for step, options in steps.items():
+            role = _containers_call(settings.role_for_step, step)
+            print(f"== {name}: {step} in the {role} image ({settings.image(role)})")
+            code = _docker_run(c, role, f"python3 -m artifact {step} --profile {name} --results /results{options}",
+                               host_results, datasets, cpu=False, settings=settings)
+            if code != 0:
+                raise SystemExit(f"{name}: {step} in the {role} container exited {code}")
     _each(c, "check", profile, results, gate)
     _each(c, "report", profile, results)
     _summary(c, profile, results)
@@ -342,6 +378,6 @@ def docker_wheelhouse(c, target="jetson", platform="", python_version="", requir
 
 docker_ns = Collection("docker", docker_build, docker_run, docker_wheelhouse)
 
-ns = Collection(run, check, report, figures, reproduce_all, freeze_reference, doctor, advise, explore, lint,
+ns = Collection(retrain, run, check, report, figures, reproduce_all, freeze_reference, doctor, advise, explore, lint,
                 test, bench)
 ns.add_collection(docker_ns)

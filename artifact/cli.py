@@ -59,8 +59,14 @@ def cmd_retrain(args):
             outcomes = retrain_profile(profile, results, packages, inputs, args.max_steps, models, bar,
                                        say=lambda what: bar.write(what))
         results.update_run_info(steps={"retrain": time.perf_counter() - start})
+    skipped = {}  # type: dict
     for outcome in outcomes:
-        print("  {:<8} {}: {}".format(outcome.status, outcome.cell.key, outcome.detail))
+        if outcome.status == "skipped":  # one line per model: the reason is the model's, not the cell's
+            skipped.setdefault((outcome.cell.model, outcome.detail), []).append(outcome.cell.key)
+        else:
+            print("  {:<8} {}: {}".format(outcome.status, outcome.cell.key, outcome.detail))
+    for (model, why), keys in skipped.items():
+        print("  {:<8} {} ({} pruned cells): {}".format("skipped", model, len(keys), why))
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("written", "kept", "skipped")}
     print("retrain: {written} written, {kept} kept, {skipped} skipped in {seconds:.1f} s".format(
         seconds=time.perf_counter() - start, **counts))

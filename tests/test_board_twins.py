@@ -81,3 +81,51 @@ def test_the_tx2_wheelhouse_resolved_with_the_twin_keeps_python_36_only_dependen
     names = os.listdir(str(tmp_path))
     assert any(n.startswith("importlib_resources-") for n in names) and any(n.startswith("zipp-") for n in names)
     assert any(n.startswith("scipy-1.5.4-") and "aarch64" in n for n in names)
+
+
+HANDOVER_PROFILE = """format_version = 1
+name = "handover"
+[measurement]
+train_epochs_scale = 0.1
+min_windows = 3
+max_windows = 4
+idle_s = 0.0
+[[group]]
+technique = "baseline"
+models = ["mini_vgg"]
+metrics = ["storage_bytes", "top1"]
+[[group]]
+technique = "prune"
+models = ["mini_vgg"]
+settings = [{threshold = 0.5}]
+metrics = ["params", "storage_bytes", "top1"]
+"""
+
+
+@pytest.mark.twins
+def test_the_tx2_twin_measures_the_package_the_server_retrained(tmp_path):
+    """The two worlds: the server's Python and TensorFlow (this host: 3.11, TF 2.21) retrain the pruned model and
+    write the baseline and the package; the board's (3.6, TF 2.6) read both and measure them. A newer Keras writes
+    layer arguments an older one does not know (InputLayer `optional`): without the portable reading the board
+    cannot even load the baseline."""
+    import json
+
+    python = _twin_python("tx2")
+    profile = tmp_path / "handover.toml"
+    profile.write_text(HANDOVER_PROFILE)
+    results = tmp_path / "results"
+    env = dict(os.environ, PYTHONPATH=ROOT, ARTIFACT_ALLOW_BUSY="1")
+    server = subprocess.run([sys.executable, "-m", "artifact", "retrain", "--profile", str(profile), "--results",
+                             str(results)], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert server.returncode == 0, server.stdout[-2000:] + server.stderr[-2000:]
+    board = subprocess.run([python, "-m", "artifact", "run", "--profile", str(profile), "--results", str(results)],
+                           cwd=ROOT, env=env, capture_output=True, text=True)
+    logs = (results / "logs" / "mini_vgg.log").read_text() if (results / "logs" / "mini_vgg.log").exists() else ""
+    assert board.returncode == 0, board.stdout[-2000:] + board.stderr[-2000:] + logs[-3000:]
+    record = json.loads((results / "records" / "mini_vgg__prune__threshold-0.5.json").read_text())
+    assert record["environment"]["python"].startswith("3.6.") and record["environment"]["tensorflow"] == "2.6.2"
+    package = record["provenance"]["package"]
+    assert record["provenance"]["retrained"] and package["training"]["python"].startswith("3.11")
+    assert "retrain" not in record["phases"]   # measured as handed over, not fine-tuned on the board
+    manifest = json.loads((results / "retrained" / "mini_vgg__prune__threshold-0.5" / "manifest.json").read_text())
+    assert record["measurements"]["top1"]["samples"][0] == pytest.approx(manifest["validation"]["top1"])

@@ -276,7 +276,16 @@ def test_project_invoke_yaml_is_read_by_invoke():
     config.load_project()
     settings = DockerSettings.from_config(config.get("docker"))
     assert settings.image("jetson") and settings.base("server") == "tensorflow/tensorflow:2.21.0-gpu"
-    assert settings.role_for_profile("embedded") == "jetson"
+    assert settings.role_for_step("retrain") == "server" and settings.role_for_step("run") == "jetson"
+
+
+def test_step_roles_name_known_steps_and_roles():
+    assert DockerSettings.from_config({"step_roles": {"run": "server"}}).role_for_step("run") == "server"
+    assert DockerSettings.from_config({"step_roles": {"run": "server"}}).role_for_step("retrain") == "server"
+    with pytest.raises(ContainerError, match="docker.step_roles.measure is not a step; steps: retrain, run"):
+        DockerSettings.from_config({"step_roles": {"measure": "jetson"}})
+    with pytest.raises(ContainerError, match="docker.step_roles.run is 'tx2'; use one of"):
+        DockerSettings.from_config({"step_roles": {"run": "tx2"}}).role_for_step("run")
 
 
 def test_task_turns_container_errors_into_one_line_exit(monkeypatch, tmp_path):

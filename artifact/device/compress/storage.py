@@ -8,9 +8,10 @@ plus its per-tensor minimum and scale.
 """
 import json
 import os
+import re
 import tempfile
 import zipfile
-from typing import Any, Dict  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Any, Dict, List, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 import numpy as np
 
@@ -85,6 +86,51 @@ def save_model_file(model, path, meta=None):
     return os.path.getsize(path)
 
 
+# what an older Keras says of a layer argument a newer one wrote (tf_keras 2.21's InputLayer `optional`, read by
+# TF 2.7's Keras on a TX2): ValueError ('Unrecognized keyword arguments:', dict_keys(['optional'])) or
+# TypeError ('Keyword argument not understood:', 'optional')
+_UNKNOWN_ARGUMENTS = re.compile(r"Unrecognized keyword arguments:'?,?\s*dict_keys\(\[([^\]]*)\]\)"
+                                r"|Keyword argument not understood:'?,?\s*'([^']+)'")
+
+
+def _drop_layer_arguments(spec, names):
+    # type: (Any, List[str]) -> int
+    """Remove `names` from the arguments ("config") of every layer spec nested in `spec`; how many were removed."""
+    removed = 0
+    if isinstance(spec, dict):
+        if "class_name" in spec and isinstance(spec.get("config"), dict):
+            for name in names:
+                if name in spec["config"]:
+                    del spec["config"][name]
+                    removed += 1
+        for value in spec.values():
+            removed += _drop_layer_arguments(value, names)
+    elif isinstance(spec, list):
+        for value in spec:
+            removed += _drop_layer_arguments(value, names)
+    return removed
+
+
+def model_from_portable_json(text):
+    # type: (str) -> Tuple[Any, List[str]]
+    """The Keras model of an architecture written by this Keras or a newer one (the retraining server's): a layer
+    argument this Keras does not know is dropped (newer arguments are written at their defaults, and every weight
+    is still checked by name and shape when loaded); returns the model and the arguments dropped."""
+    spec = json.loads(text)
+    dropped = []  # type: List[str]
+    for _ in range(16):
+        try:
+            return keras.models.model_from_config(spec, custom_objects=CUSTOM_OBJECTS), dropped
+        except (TypeError, ValueError) as exc:
+            match = _UNKNOWN_ARGUMENTS.search(str(exc))
+            names = re.findall(r"'([^']+)'", match.group(1)) if match and match.group(1) else (
+                [match.group(2)] if match else [])
+            if not names or not _drop_layer_arguments(spec, names):
+                raise
+            dropped.extend(names)
+    raise ValueError("layer arguments this Keras does not know remain after dropping {}".format(dropped))
+
+
 def load_model_file(path):
     """Rebuild the model stored by `save_model_file` (quantized layers keep their k-bit codes)."""
     try:
@@ -93,11 +139,12 @@ def load_model_file(path):
             if meta.get("kind") != KIND or meta.get("format_version") != FORMAT_VERSION:
                 raise FormatError("{}: not a version-{} artifact model file; re-run `invoke run`".format(
                     path, FORMAT_VERSION))
-            model = keras.models.model_from_json(archive.read("model.json").decode(),
-                                                 custom_objects=CUSTOM_OBJECTS)
+            model, dropped = model_from_portable_json(archive.read("model.json").decode())
+            if dropped:
+                meta["dropped_layer_arguments"] = sorted(set(dropped))
             entries = json.loads(archive.read("weights.json"))
             blob = archive.read("weights.bin")
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, TypeError, ValueError) as exc:
         raise FormatError("{}: unreadable model file ({}); delete it and re-run `invoke run`".format(path, exc))
     by_layer = {}  # type: Dict[str, list]
     for entry in entries:
@@ -108,10 +155,20 @@ def load_model_file(path):
         else:
             value = np.frombuffer(payload, np.dtype(entry["dtype"]).newbyteorder("<"), count)
         by_layer.setdefault(entry["layer"], []).append(value.reshape(entry["shape"]))
-    for layer in model.layers:
-        if layer.name in by_layer:
-            for variable, value in zip(layer.weights, by_layer[layer.name]):
-                variable.assign(value)
+    fix = "delete it and re-run the step that wrote it"
+    for layer in model.layers:   # every weight by layer name and shape: a file and an architecture that disagree fail
+        values = by_layer.pop(layer.name, [])
+        if len(values) != len(layer.weights):
+            raise FormatError("{}: layer {} has {} weights in the file, {} in its architecture; {}".format(
+                path, layer.name, len(values), len(layer.weights), fix))
+        for variable, value in zip(layer.weights, values):
+            if tuple(variable.shape) != tuple(value.shape):
+                raise FormatError("{}: weight {} of layer {} is {} in the file, {} in its architecture; {}".format(
+                    path, variable.name, layer.name, tuple(value.shape), tuple(variable.shape), fix))
+            variable.assign(value)
+    if by_layer:
+        raise FormatError("{}: weights of layers not in its architecture ({}); {}".format(
+            path, ", ".join(sorted(by_layer)), fix))
     return model, meta
 
 

@@ -8,6 +8,9 @@ DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 DEFAULT_IMAGES = {"jetson": "tocompress/jetson:latest", "server": "tocompress/server:latest"}
 DEFAULT_BASES = {"jetson": "nvcr.io/nvidia/l4t-tensorflow:r32.7.1-tf2.7-py3",
                  "server": "tensorflow/tensorflow:2.21.0-gpu"}
+# reproduce-all --in-docker: the role whose image runs each step (the server retrains, the board measures);
+# check and report run on the host
+DEFAULT_STEP_ROLES = {"retrain": "server", "run": "jetson"}
 # an engine given as one of these means: DOCKER_HOST, else the local socket
 FROM_ENVIRONMENT = ("", "env", "environment", "DOCKER_HOST", None)
 
@@ -18,22 +21,27 @@ class DockerSettings:
     images: dict = field(default_factory=lambda: dict(DEFAULT_IMAGES))
     bases: dict = field(default_factory=lambda: dict(DEFAULT_BASES))
     source: str = "unknown"  # org.opencontainers.image.source
-    profile_roles: dict = field(default_factory=dict)  # reproduce-all --in-docker: profile -> role
+    step_roles: dict = field(default_factory=lambda: dict(DEFAULT_STEP_ROLES))  # reproduce-all --in-docker
 
     @classmethod
     def from_config(cls, config) -> "DockerSettings":
         """From invoke's `c.config.docker` (or any mapping); missing keys keep their defaults."""
         section = dict(config or {})
-        known = {"engines", "images", "bases", "source", "profile_roles"}
+        known = {"engines", "images", "bases", "source", "step_roles"}
         unknown = sorted(set(section) - known)
         if unknown:
             raise ContainerError(f"invoke.yaml: unknown key docker.{unknown[0]}; known: {', '.join(sorted(known))}")
         settings = cls()
-        for key in ("engines", "images", "bases", "profile_roles"):
+        for key in ("engines", "images", "bases", "step_roles"):
             value = section.get(key) or {}
             if not hasattr(value, "items"):
-                raise ContainerError(f"invoke.yaml: docker.{key} must be a mapping (role: value)")
+                shape = "step: role" if key == "step_roles" else "role: value"
+                raise ContainerError(f"invoke.yaml: docker.{key} must be a mapping ({shape})")
             getattr(settings, key).update({str(k): v for k, v in dict(value).items()})
+        unknown_steps = sorted(set(settings.step_roles) - set(DEFAULT_STEP_ROLES))
+        if unknown_steps:
+            raise ContainerError(f"invoke.yaml: docker.step_roles.{unknown_steps[0]} is not a step; "
+                                 f"steps: {', '.join(DEFAULT_STEP_ROLES)}")
         if section.get("source"):
             settings.source = str(section["source"])
         return settings
@@ -56,11 +64,13 @@ class DockerSettings:
         check_target(role)
         return str(self.bases.get(role) or DEFAULT_BASES[role])
 
-    def role_for_profile(self, profile: str) -> str:
-        role = str(self.profile_roles.get(profile, "jetson"))
+    def role_for_step(self, step: str) -> str:
+        if step not in DEFAULT_STEP_ROLES:
+            raise ContainerError(f"invoke.yaml: docker.step_roles has no step {step!r}; "
+                                 f"steps: {', '.join(DEFAULT_STEP_ROLES)}")
+        role = str(self.step_roles.get(step) or DEFAULT_STEP_ROLES[step])
         if role not in TARGETS:
-            raise ContainerError(f"invoke.yaml: docker.profile_roles.{profile} is {role!r}; "
-                                 f"use one of {', '.join(TARGETS)}")
+            raise ContainerError(f"invoke.yaml: docker.step_roles.{step} is {role!r}; use one of {', '.join(TARGETS)}")
         return role
 
 
