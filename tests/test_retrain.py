@@ -106,6 +106,13 @@ def test_run_measures_the_packages_the_server_handed_over(server, tmp_path):
     assert not (board / "retrained").exists()
     top1 = _record(board, PRUNE)["measurements"]["top1"]["samples"][0]
     assert top1 == pytest.approx(json.loads((handed / PRUNE / "manifest.json").read_text())["validation"]["top1"])
+    from artifact.core.results import ResultsDir
+    from artifact.host.report.render import retraining_rows
+
+    rows = {row[0]: row for row in retraining_rows(ResultsDir(str(board)).load_records())}
+    assert set(rows) == {PRUNE, QPRUNE}   # the report's Retraining table: what each pruned cell was measured from
+    assert rows[PRUNE][1] == "yes" and rows[PRUNE][2].startswith("scikit-learn load_digits") and rows[PRUNE][3] == "45"
+    assert "top1 {:.4g}".format(top1) in rows[PRUNE][6]
 
 
 def test_run_without_packages_fine_tunes_the_mini_zoo_through_the_same_package(tmp_path):
