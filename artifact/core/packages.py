@@ -37,10 +37,10 @@ def _code_files(model_name, technique):
     """The device-side source files a package's model depends on: its architecture, the pruning (and the
     quantizer quantize_prune prunes through)."""
     architecture = "paper_architectures.py" if model_name in TABLE_I else "mini_zoo.py"
-    files = (os.path.join("models", "architectures", architecture), os.path.join("compress", "prune.py"))
+    files = [os.path.join("models", "architectures", architecture), os.path.join("compress", "prune.py")]
     if technique == "quantize_prune":
-        files += (os.path.join("compress", "quantize.py"),)
-    return files
+        files.append(os.path.join("compress", "quantize.py"))
+    return tuple(files)
 
 
 def architecture_revision(model_name, technique):

@@ -18,7 +18,7 @@ Expanding the groups gives the cells; a cell's key names its record file.
 """
 import numbers
 import os
-from typing import Any, Dict, List, Optional, Set  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Any, Dict, List, Optional, Set, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.catalog import check_model
 from artifact.core.errors import ConfigError
@@ -51,18 +51,34 @@ DEFAULT_MEASUREMENT = {
 }
 # [retraining.<model>]: what `artifact retrain` fine-tunes a pruned model with (artifact.device.train); each
 # task has defaults (artifact.device.models.tasks: retraining_defaults), a profile overrides them per model.
-# name -> (kind, lowest, what it is)
+# name -> (kind, lowest allowed, highest allowed (None: no limit), what it must be); "gt0": a number above 0
 RETRAINING_SETTINGS = {
-    "optimizer": ("choice", ("sgd", "adam"), "the optimizer: sgd (with momentum) or adam"),
-    "learning_rate": ("number", 0.0, "a constant learning rate, above 0"),
-    "momentum": ("number", 0.0, "sgd's momentum, from 0 to below 1"),
-    "batch_size": ("int", 1, "examples per step, 1 or more"),
-    "steps": ("int", 1, "training steps, 1 or more"),
-    "checkpoint_every": ("int", 1, "steps between checkpoints, 1 or more"),
-    "clip_norm": ("number", 0.0, "global gradient-norm clip, 0 for none"),
-    "seed": ("int", 0, "the data order's seed, 0 or more"),
-    "validation_samples": ("int", 0, "evaluation examples scored after training (when it can be), 0 for all"),
-}
+    "optimizer": ("choice", None, None, "the optimizer: sgd (with momentum) or adam"),
+    "learning_rate": ("gt0", 0.0, None, "a constant learning rate, above 0"),
+    "momentum": ("number", 0.0, 0.999, "sgd's momentum, from 0 to below 1"),
+    "batch_size": ("int", 1, None, "examples per step, 1 or more"),
+    "steps": ("int", 1, None, "training steps, 1 or more"),
+    "checkpoint_every": ("int", 1, None, "steps between checkpoints, 1 or more"),
+    "clip_norm": ("number", 0.0, None, "global gradient-norm clip, 0 for none"),
+    "seed": ("int", 0, None, "the data order's seed, 0 or more"),
+    "validation_samples": ("int", 0, None, "evaluation examples scored after training (when it can be), 0 for all"),
+}  # type: Dict[str, Tuple[str, Optional[float], Optional[float], str]]
+RETRAINING_CHOICES = {"optimizer": ("sgd", "adam")}
+
+
+def _retraining_value_ok(key, value):
+    # type: (str, Any) -> bool
+    kind, low, high, _ = RETRAINING_SETTINGS[key]
+    if kind == "choice":
+        return value in RETRAINING_CHOICES[key]
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral if kind == "int" else numbers.Real)):
+        return False
+    number = float(value)
+    if kind == "gt0":
+        return number > 0
+    return (low is None or number >= low) and (high is None or number <= high)
+
+
 # measurement settings that must be above zero (the others may be zero)
 _POSITIVE = ("min_windows", "max_windows", "ci_target", "time_budget_s", "power_rate_hz",
              "train_epochs_scale")
@@ -217,16 +233,8 @@ def _retraining(data, path):
             if key not in RETRAINING_SETTINGS:
                 raise ConfigError("{}: [retraining.{}] {!r} is not a setting; known: {}".format(
                     path, model, key, ", ".join(sorted(RETRAINING_SETTINGS))))
-            kind, low, what = RETRAINING_SETTINGS[key]
-            if kind == "choice":
-                ok = value in low
-            elif kind == "int":
-                ok = isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
-            else:
-                ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and value >= low and (
-                    value > 0 if key == "learning_rate" else True) and (value < 1 if key == "momentum" else True)
-            if not ok:
-                raise ConfigError("{} is not valid: {}".format(where, what))
+            if not _retraining_value_ok(key, value):
+                raise ConfigError("{} is not valid: {}".format(where, RETRAINING_SETTINGS[key][3]))
         out[model] = dict(settings)
     return out
 
