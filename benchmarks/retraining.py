@@ -93,11 +93,11 @@ def main():
 
     print(f"Fine-tuning steps of pruned models on this machine ({os.cpu_count()} CPUs), median of {TIMED} steps "
           f"after {WARMUP} warm-up steps; the artifact's own loop")
-    print(tabulate([[r["model"], r["threshold"], r["batch"], f"{r['step_s']:.3f}", f"{r['per_1000_steps_s'] / 60:.1f}",
+    print(tabulate([[r["model"], r["threshold"], r["batch"], f"{r['step_s']:.3f}", f"{r['per_1000_steps_s']:.0f}",
                      f"{r['examples_per_s']:.1f}", r["default_batch"],
-                     f"{r['per_1000_default_steps_s_estimate'] / 3600:.1f}"] for r in rows],
-                   ["model", "pruned", "batch", "s/step", "min per 1,000 steps", "examples/s", "default batch",
-                    "h per 1,000 default steps (linear estimate)"]))
+                     f"{r['per_1000_default_steps_s_estimate'] / 3600:.2f}"] for r in rows],
+                   ["model", "pruned", "batch", "s/step", "s per 1,000 steps", "examples/s", "default batch",
+                    "h per 1,000 steps at the default batch (linear estimate)"]))
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ def explore_rows(results):
     return rows
 
 
-PHASE_ORDER = ("baseline", "compress", "save", "load", "storage", "storage_gzip", "params", "depth", "time_and_power",
+PHASE_ORDER = ("baseline", "retrain", "compress", "save", "load", "storage", "storage_gzip", "params", "depth", "time_and_power",
                "memory", "accuracy", "op_profile")
 
 
