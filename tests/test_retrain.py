@@ -220,3 +220,16 @@ def test_retraining_settings_in_a_profile_are_checked_when_it_is_read(tmp_path, 
     with pytest.raises(ConfigError) as error:
         parse_profile(load_toml(path, "profile", ConfigError), path)
     assert message in str(error.value) and path in str(error.value)
+
+
+def test_the_paper_profile_states_the_retraining_schedule_its_tasks_would_use():
+    """The schedule lives in paper.toml (the experiment's data); a profile that says nothing gets the tasks'
+    defaults. Both must be the same numbers, or the paper profile would silently run another schedule."""
+    from artifact.core.profiles import load_profile
+    from artifact.device.models.tasks import task_for
+
+    profile = load_profile("paper")
+    assert set(profile.retraining) == {"vgg_16", "resnet_v1_50", "nmt"}
+    for model, stated in profile.retraining.items():
+        defaults = task_for(model, {}).retraining_defaults()
+        assert {k: defaults[k] for k in stated} == stated, model
