@@ -129,3 +129,34 @@ def test_the_tx2_twin_measures_the_package_the_server_retrained(tmp_path):
     assert "retrain" not in record["phases"]   # measured as handed over, not fine-tuned on the board
     manifest = json.loads((results / "retrained" / "mini_vgg__prune__threshold-0.5" / "manifest.json").read_text())
     assert record["measurements"]["top1"]["samples"][0] == pytest.approx(manifest["validation"]["top1"])
+
+
+@pytest.mark.twins
+def test_the_tx2_twin_measures_the_gnmt_package_the_server_retrained(tmp_path):
+    """The paper's GNMT across the two worlds: fine-tuned on a WMT16-format corpus by the server (this host's TF),
+    scored by the TX2 twin (TF 2.6). Its custom layers are written by a newer Keras under their registered names,
+    and its RNN cells carry variable names each Keras makes up (`lstm_cell_13` on 2.6): the board must rebuild
+    the model and recognise the baseline the package was pruned from."""
+    import json
+
+    import training_sets as ts
+    from test_retrain_paper import NMT, NMT_RETRAINING, _profile
+
+    python = _twin_python("tx2")
+    model_dir, data = ts.nmt_model_dir(tmp_path / "nmt"), ts.wmt_train_dir(tmp_path / "wmt16")
+    profile = _profile(tmp_path, "nmt", NMT_RETRAINING, ["params", "bleu"])
+    results = tmp_path / "results"
+    env = dict(os.environ, PYTHONPATH=ROOT, ARTIFACT_ALLOW_BUSY="1")
+    server = subprocess.run([sys.executable, "-m", "artifact", "retrain", "--profile", profile, "--results",
+                             str(results), "--nmt", model_dir, "--nmt-train", data], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    assert server.returncode == 0, server.stdout[-2000:] + server.stderr[-2000:]
+    board = subprocess.run([python, "-m", "artifact", "run", "--profile", profile, "--results", str(results),
+                            "--nmt", model_dir], cwd=ROOT, env=env, capture_output=True, text=True)
+    logs = (results / "logs" / "nmt.log").read_text() if (results / "logs" / "nmt.log").exists() else ""
+    assert board.returncode == 0, board.stdout[-2000:] + board.stderr[-2000:] + logs[-3000:]
+    record = json.loads((results / "records" / (NMT + ".json")).read_text())
+    assert record["environment"]["tensorflow"] == "2.6.2" and record["provenance"]["retrained"]
+    manifest = json.loads((results / "retrained" / NMT / "manifest.json").read_text())
+    assert record["measurements"]["bleu"]["samples"][0] == pytest.approx(manifest["validation"]["bleu"])
+    assert record["provenance"]["package"]["model_sha256"] == manifest["model_sha256"]

@@ -6,6 +6,7 @@ A `.model.zip` (stored, not deflated, so the bytes on disk are the payload) hold
 bit-packed to exactly k bits per weight, so a 6-bit model takes about 6/32 of the fp32 bytes
 plus its per-tensor minimum and scale.
 """
+import copy
 import json
 import os
 import re
@@ -91,6 +92,8 @@ def save_model_file(model, path, meta=None):
 # TypeError ('Keyword argument not understood:', 'optional')
 _UNKNOWN_ARGUMENTS = re.compile(r"Unrecognized keyword arguments:'?,?\s*dict_keys\(\[([^\]]*)\]\)"
                                 r"|Keyword argument not understood:'?,?\s*'([^']+)'")
+# an older Keras does not read "registered_name": it looks a custom layer up by class_name only
+_UNKNOWN_CLASS = re.compile(r"Unknown [a-z ]+: '?([A-Za-z_]\w*)'?")
 
 
 def _drop_layer_arguments(spec, names):
@@ -111,17 +114,42 @@ def _drop_layer_arguments(spec, names):
     return removed
 
 
+def _use_registered_names(spec, class_name):
+    # type: (Any, str) -> int
+    """Give every layer of `class_name` that a newer Keras wrote with a "registered_name" (the package-qualified
+    name of register_keras_serializable, e.g. "artifact>ZeroState") that name as its class_name, under which an
+    older Keras finds it registered; returns how many were renamed."""
+    renamed = 0
+    if isinstance(spec, dict):
+        registered = spec.get("registered_name")
+        if spec.get("class_name") == class_name and isinstance(registered, str) and registered != class_name:
+            spec["class_name"] = registered
+            renamed += 1
+        for value in spec.values():
+            renamed += _use_registered_names(value, class_name)
+    elif isinstance(spec, list):
+        for value in spec:
+            renamed += _use_registered_names(value, class_name)
+    return renamed
+
+
 def model_from_portable_json(text):
     # type: (str) -> Tuple[Any, List[str]]
     """The Keras model of an architecture written by this Keras or a newer one (the retraining server's): a layer
     argument this Keras does not know is dropped (newer arguments are written at their defaults, and every weight
-    is still checked by name and shape when loaded); returns the model and the arguments dropped."""
+    is still checked by name and shape when loaded), a custom layer this Keras cannot find by class name is looked
+    up by its registered name; returns the model and the arguments dropped."""
     spec = json.loads(text)
     dropped = []  # type: List[str]
     for _ in range(16):
         try:
-            return keras.models.model_from_config(spec, custom_objects=CUSTOM_OBJECTS), dropped
+            # a copy: Keras pops entries of the config it reads (RNN its "cell"), and a failed try must not
+            # leave the next one a damaged spec
+            return keras.models.model_from_config(copy.deepcopy(spec), custom_objects=CUSTOM_OBJECTS), dropped
         except (TypeError, ValueError) as exc:
+            unknown = _UNKNOWN_CLASS.search(str(exc))
+            if unknown and _use_registered_names(spec, unknown.group(1)):
+                continue
             match = _UNKNOWN_ARGUMENTS.search(str(exc))
             names = re.findall(r"'([^']+)'", match.group(1)) if match and match.group(1) else (
                 [match.group(2)] if match else [])

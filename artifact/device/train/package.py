@@ -23,12 +23,17 @@ from artifact.device.compress.storage import load_model_file, save_model_file
 
 def weights_sha256(model):
     # type: (Any) -> str
-    """A digest of a model's weights (names, shapes, values): the baseline a package was pruned from."""
+    """A digest of a model's weights (layer names, shapes, values): the baseline a package was pruned from.
+
+    Weights are named by their layer and place in it, as the model file stores them, never by the variable's
+    own name: that carries names Keras makes up per process and per version (an RNN cell's `lstm_cell_13` on
+    TF 2.6, `lstm_cell` on TF 2.21), so the server's and the board's digest of one model would differ."""
     digest = hashlib.sha256()
-    for weight in model.weights:
-        value = weight.numpy()
-        digest.update("{}{}{}".format(weight.name, value.shape, value.dtype.str).encode())
-        digest.update(value.tobytes())
+    for layer in model.layers:
+        for index, weight in enumerate(layer.weights):
+            value = weight.numpy()
+            digest.update("{}[{}]{}{}".format(layer.name, index, value.shape, value.dtype.str).encode())
+            digest.update(value.tobytes())
     return digest.hexdigest()
 
 

@@ -27,7 +27,7 @@ pairs (about one pass over WMT16's 4.5 million). Profiles override them per mode
 import zlib
 from typing import Any, Dict, List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
-from artifact.core.errors import MissingInputError
+from artifact.core.errors import ConfigError, MissingInputError
 from artifact.device.compat import set_random_seed, tf
 from artifact.device.models.architectures.paper_architectures import PAPER_MODELS, build_paper_model
 
@@ -68,7 +68,9 @@ class PaperClassificationTask(object):
             self.val = ImageNetVal(imagenet_dir, limit=eval_samples)
         self.train_set = None
         if imagenet_train:
-            self.train_set = _training_reader("imagenet_train", "--imagenet-train")(imagenet_train)
+            from artifact.device.models.data.imagenet_train import ImageNetTrain
+
+            self.train_set = ImageNetTrain(imagenet_train)
 
     @property
     def can_retrain(self):
@@ -163,20 +165,6 @@ class PaperClassificationTask(object):
                                    self.info.num_classes)
 
 
-def _training_reader(module, option):
-    """The training-set reader class of `module` (artifact.device.models.data), or one line saying it is not here."""
-    import importlib
-
-    from artifact.core.errors import UnsupportedError
-
-    try:
-        data = importlib.import_module("artifact.device.models.data." + module)
-    except ImportError:
-        raise UnsupportedError("{}: this checkout has no reader for it yet (artifact/device/models/data/{}.py, "
-                               "issue 15); the pruned models are measured as pruned".format(option, module))
-    return data.ImageNetTrain if module == "imagenet_train" else data.WMTTrain
-
-
 def _hashed_ids(tokens, vocab_size, reserved=3):
     # type: (List[str], int, int) -> List[int]
     """Stable ids for words of a vocabulary we do not have (architecture-only runs)."""
@@ -202,7 +190,19 @@ class PaperTranslationTask(object):
             self.data = NmtData.from_directory(nmt_dir, limit=eval_samples or None)
         self.train_set = None
         if nmt_train:
-            self.train_set = _training_reader("wmt_train", "--nmt-train").for_model(nmt_train, nmt_data=self.data)
+            from artifact.device.models.data.wmt_train import WMTTrain
+
+            self.train_set = WMTTrain.for_model(nmt_train, nmt_data=self.data)
+            if self.data is None:
+                self._check_vocabulary_sizes()
+
+    def _check_vocabulary_sizes(self):
+        """Without --nmt the model is nmt's WMT16 GNMT (36549 tokens a side): the training vocabularies must fit it."""
+        for vocab in (self.train_set.src_vocab, self.train_set.tgt_vocab):
+            if len(vocab) != self.info.num_classes:
+                raise ConfigError("{}: {} tokens, the GNMT of Table I has {}; give the model trained with this "
+                                  "vocabulary too (--nmt DIR: hparams, vocabularies, checkpoint)".format(
+                                      vocab.path, len(vocab), self.info.num_classes))
 
     @property
     def can_retrain(self):
@@ -251,7 +251,7 @@ class PaperTranslationTask(object):
             return gnmt(dropout=0.0)
         from artifact.device.models.checkpoints.gnmt_checkpoint import load_gnmt
 
-        return load_gnmt(self.data)
+        return load_gnmt(self.data)[0]
 
     def _vocabularies(self):
         from artifact.device.models.data.nmt_data import EOS, SOS, UNK, Vocabulary
