@@ -282,3 +282,40 @@ def test_check_writes_a_tidy_results_csv_with_the_number_the_judge_uses(tmp_path
     assert paired == records[key].measurements["inference_time_s"].notes["paired_ratio"]
     size = df[(df.cell == key) & (df.metric == "storage_bytes") & (df.statistic == "ratio_to_fp32")].value.item()
     assert size == records[key].value("storage_bytes") / records["mini_vgg__baseline__fp32"].value("storage_bytes")
+
+
+def test_a_quick_runs_verdicts_carry_its_label_and_the_same_outcomes(tmp_path):
+    """The quick tier is a view of the full one: judged on the same evidence, every verdict has the same outcome,
+    and each one the quick run shows says QUICK (looser precision targets); the report's title says it too."""
+    import json
+    import os
+    import shutil
+
+    from artifact.core.results import ResultsDir
+    from artifact.host.judge.check import check
+    from artifact.host.report.render import render_report
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    full, quick = tmp_path / "full", tmp_path / "quick"
+    for results in (full, quick):
+        shutil.copytree(os.path.join(root, "expected_results", "reference", "smoke"), results)
+    run_json = ResultsDir(str(quick)).run_json
+    with open(run_json) as handle:
+        info = json.load(handle)
+    info["label"] = "QUICK"
+    with open(run_json, "w") as handle:
+        json.dump(info, handle)
+    full_verdicts, quick_verdicts = check(str(full))["verdicts"], check(str(quick))["verdicts"]
+    assert [v["claim_id"] for v in full_verdicts] == [v["claim_id"] for v in quick_verdicts]
+    judged = 0
+    for plain, labelled in zip(full_verdicts, quick_verdicts):
+        assert plain["outcome"] == labelled["outcome"] and plain["measured"] == labelled["measured"]
+        if labelled["outcome"] != "NOT-RUN":
+            judged += 1
+            assert labelled["explanation"] == "QUICK (looser precision targets): " + plain["explanation"]
+    assert judged > 0
+    summary = render_report(str(quick))
+    html_path = os.path.join(ResultsDir(str(quick)).report, "index.html")
+    with open(html_path) as handle:
+        assert "QUICK: a first look with looser precision targets" in handle.read()
+    assert "QUICK" in summary["verdict_line"]
