@@ -238,3 +238,43 @@ def test_wmt_index_checksum_covers_the_text(tmp_path):
         handle.write(text)
     assert WMTTrain.for_model(root).index_checksum() != before
     assert len(before) == len(hashlib.sha256().hexdigest())
+
+
+def _fine_tune_on(dataset, path, tmp_path):
+    from artifact.device.compat import keras
+    from artifact.device.models.tasks.common import TrainingSource, classification_loss
+    from artifact.device.train.loop import fine_tune
+
+    inputs = keras.Input((1,))   # never called: the stream fails on its first batch
+    model = keras.Model(inputs, keras.layers.Dense(3)(inputs))
+    source = TrainingSource(dataset, classification_loss(True), None, "the training data", path, "0" * 64)
+    settings = {"optimizer": "sgd", "learning_rate": 0.1, "batch_size": 2, "steps": 3, "checkpoint_every": 1}
+    return fine_tune(model, source, settings, str(tmp_path / "work"))
+
+
+def test_training_files_without_one_usable_pair_stop_with_one_line(tmp_path):
+    root = ts.wmt_train_dir(tmp_path / "wmt", pairs=[("one two", ""), ("", "eins")] * 3)
+    train = WMTTrain.for_model(root)
+    with pytest.raises(FormatError) as error:
+        _fine_tune_on(lambda batch, seed: train.dataset(batch, seed), root, tmp_path)
+    assert "{}: the training data gave no example at step 0".format(root) in str(error.value)
+
+
+def test_an_unreadable_image_met_while_training_is_one_line_naming_the_data(folders, tmp_path):
+    root = str(tmp_path / "imagenet")
+    ts.imagenet_train_folders(root)
+    last = os.path.join(root, "train", ts.WNIDS[-1])
+    with open(os.path.join(last, sorted(os.listdir(last))[-1]), "wb") as handle:
+        handle.write(b"not a jpeg at all")
+    train = ImageNetTrain(root)   # only the first image is decoded up front
+    with pytest.raises(FormatError) as error:
+        _fine_tune_on(lambda batch, seed: train.dataset("vgg", 32, 12, 1000, seed).map(
+            lambda x, y: (tf_zeros_ids(x), y % 3, y * 0 + 1)), root, tmp_path)
+    message = str(error.value)
+    assert message.startswith(root + ": a training example could not be read at step 0") and "\n" not in message
+
+
+def tf_zeros_ids(images):
+    import tensorflow as tf
+
+    return tf.zeros([tf.shape(images)[0], 1], tf.int32)

@@ -9,10 +9,11 @@ its step. The data are reseeded with the step a run starts at, so a resumed run 
 batches of the first (a shuffle buffer of ImageNet images is too large to checkpoint).
 """
 import os
+import re
 import time
 from typing import Any, Callable, Dict, List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
-from artifact.core.errors import ConfigError
+from artifact.core.errors import ConfigError, FormatError
 from artifact.device.compat import keras, tf
 
 OPTIMIZERS = ("sgd", "adam")
@@ -103,7 +104,7 @@ def fine_tune(model, source, settings, work_dir, progress=None, stop_after=None)
     began = time.perf_counter()
     batches = iter(source.dataset(int(settings["batch_size"]), int(settings.get("seed", 0)) + start))
     for step in range(start, last):
-        x, y, w = next(batches)
+        x, y, w = _next_batch(batches, source, step)
         loss = float(train_step(x, y, w).numpy())
         losses.append(loss)
         examples += int(tf.shape(y)[0])
@@ -113,6 +114,24 @@ def fine_tune(model, source, settings, work_dir, progress=None, stop_after=None)
         if progress is not None:
             progress(step + 1, steps, loss, examples / max(time.perf_counter() - began, 1e-9))
     return FineTuneResult(int(step_var.numpy()), start, losses, time.perf_counter() - began, examples)
+
+
+def _next_batch(batches, source, step):
+    # type: (Any, Any, int) -> Any
+    """The next (x, y, w) of the training stream; a file that cannot be read, or a stream without a single
+    example, is one line naming the training data (not a TensorFlow traceback hours into a run)."""
+    try:
+        return next(batches)
+    except StopIteration:
+        raise FormatError("{}: the training data gave no example at step {} ({}); check that its files hold "
+                          "examples (non-empty sentence pairs, images)".format(source.path, step, source.description))
+    except tf.errors.OpError as error:
+        message = re.sub(r"\{\{[^}]*\}\}|\[\[[^\]]*\]\]|\[Op:[^\]]*\]|\bname:\s*$", "",
+                         str(getattr(error, "message", error)))
+        message = " ".join(message.split())[:300]
+        raise FormatError("{}: a training example could not be read at step {} ({}); replace or remove the damaged "
+                          "file under it (TensorFlow does not say which), then run again (it resumes from the last "
+                          "checkpoint)".format(source.path, step, message))
 
 
 def relaxed_function(fn):

@@ -172,9 +172,11 @@ class WMTTrain(object):
                                        padding_values=((eos, eos), eos, 0.0), drop_remainder=True)
 
         pairs = tf.data.Dataset.zip((tf.data.TextLineDataset(self.src_path), tf.data.TextLineDataset(self.tgt_path)))
-        pairs = pairs.shuffle(batch * SHUFFLE_BATCHES, seed=seed, reshuffle_each_iteration=True).repeat()
+        pairs = pairs.shuffle(batch * SHUFFLE_BATCHES, seed=seed, reshuffle_each_iteration=True)
         pairs = pairs.map(lambda s, t: (tokens(s), tokens(t)))
-        pairs = pairs.filter(lambda s, t: tf.logical_and(tf.size(s) > 0, tf.size(t) > 0))
+        # filtered before repeat: files without one usable pair end the stream (the loop says so) instead of
+        # filtering an endless repetition of nothing
+        pairs = pairs.filter(lambda s, t: tf.logical_and(tf.size(s) > 0, tf.size(t) > 0)).repeat()
         data = pairs.map(to_ids, num_parallel_calls=tf.data.experimental.AUTOTUNE)
         def source_length(x, y, w):
             return tf.cast(tf.shape(x[0])[0], tf.int64)
