@@ -9,7 +9,7 @@ import os
 import shutil
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from artifact.cli import main
@@ -404,6 +404,8 @@ FIELDS = st.sampled_from(["cell", "measurements", "skipped", "environment", "pro
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=FIELDS, value=JSON)
+@example(path="measurements", value={"\n": None})      # found by a CI-like run: a metric name with a newline
+@example(path="phases", value={"a\nb": "not seconds"})
 def test_any_mutation_of_a_record_loads_or_is_a_format_error(tmp_path, path, value):
     """Whatever a field is replaced by, loading gives a record or a FormatError: never another exception."""
     with open(os.path.join(SMOKE, "records", RECORD + ".json")) as handle:

@@ -20,7 +20,7 @@ from artifact.core.errors import ArtifactError, FormatError
 from artifact.core.jsonfile import FORMAT_VERSION, check_format, read_json, write_json_atomic
 from artifact.core.metrics import METRICS, metric, summarize
 from artifact.core.profiles import cell_key
-from artifact.core.schema import check, encode_number, field, known_keys, numbers_list
+from artifact.core.schema import check, encode_number, field, known_keys, numbers_list, shown_key
 from artifact.core.techniques import check_setting
 
 RECORD_KIND = "artifact-record"
@@ -155,19 +155,19 @@ class Record(object):
         raw = field(data, "measurements", "a table", source, REMEASURE)
         measurements = {}
         for name, value in raw.items():
-            where = "{}: measurements.{}".format(source, name)
+            where = "{}: measurements.{}".format(source, shown_key(name))
             if name not in METRICS:
                 raise FormatError("{}: unknown metric (known: {}); {}".format(where, ", ".join(METRICS), REMEASURE))
             measurements[name] = Measurement.from_dict(name, value, where, REMEASURE)
         skipped = field(data, "skipped", "a table", source, REMEASURE, default={}, required=False)
         for name, reason in skipped.items():
-            check(reason, "a string", "{}: skipped.{}".format(source, name), REMEASURE)
+            check(reason, "a string", "{}: skipped.{}".format(source, shown_key(name)), REMEASURE)
         started_at = field(data, "started_at", "a string", source, REMEASURE, default="", required=False)
         duration = field(data, "duration_s", "a number", source, REMEASURE, default=0.0, required=False)
         provenance = field(data, "provenance", "a table", source, REMEASURE, default={}, required=False)
         phases = field(data, "phases", "a table", source, REMEASURE, default={}, required=False)
         for name, seconds in phases.items():
-            check(seconds, "a number", "{}: phases.{}".format(source, name), REMEASURE)
+            check(seconds, "a number", "{}: phases.{}".format(source, shown_key(name)), REMEASURE)
         return cls(cell, environment, measurements, skipped, started_at, duration, provenance, phases)
 
 

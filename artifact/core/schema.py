@@ -8,6 +8,7 @@ no token for them) and read back as floats; `null`, what older versions wrote, r
 """
 import math
 import numbers
+import re
 from typing import Any, Dict, Iterable, List  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import FormatError
@@ -21,6 +22,16 @@ _KINDS = {
     "a table": lambda v: isinstance(v, dict),
     "a list": lambda v: isinstance(v, list),
 }
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.\-]+\Z")
+
+
+def shown_key(key):
+    # type: (Any) -> str
+    """A key read from a file as a message shows it: as written when it is a plain name, else quoted (repr), so a
+    key holding a newline or a control character can never break the one-line message."""
+    return key if isinstance(key, str) and _PLAIN_KEY.match(key) else repr(key)
 
 
 def check(value, kind, where, fix, error=FormatError, optional=False):
