@@ -126,6 +126,21 @@ def test_run_without_packages_fine_tunes_the_mini_zoo_through_the_same_package(t
         assert (results / "retrained" / key / "model.model.zip").exists()
 
 
+def kill_after_first_checkpoint(args, work, timeout_s, linger_s=0.0):
+    """`python -m artifact ARGS`, SIGKILLed `linger_s` after a checkpoint appears in `work` (within `timeout_s`)."""
+    proc = subprocess.Popen([sys.executable, "-m", "artifact"] + list(args), cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.time() + timeout_s
+    try:
+        while not (work / "checkpoint").exists():
+            assert proc.poll() is None and time.time() < deadline, "no checkpoint was written"
+            time.sleep(0.05)
+        time.sleep(linger_s)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+
 def _without_records(results):
     shutil.rmtree(str(results / "records"), ignore_errors=True)
 
@@ -188,17 +203,7 @@ def test_a_killed_retrain_resumes_from_its_last_checkpoint(tmp_path):
     extra = "[retraining.mini_vgg]\nsteps = 400\ncheckpoint_every = 25\n"
     profile, results = _profile(tmp_path, extra), tmp_path / "results"
     work = results / "retrained" / ".work" / PRUNE
-    proc = subprocess.Popen([sys.executable, "-m", "artifact", "retrain", "--profile", profile, "--results",
-                             str(results)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.time() + 180
-    try:
-        while not (work / "checkpoint").exists():
-            assert proc.poll() is None and time.time() < deadline, "no checkpoint was written"
-            time.sleep(0.05)
-        time.sleep(0.3)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    kill_after_first_checkpoint(["retrain", "--profile", profile, "--results", str(results)], work, 180, 0.3)
     assert not (results / "retrained" / PRUNE).exists()   # killed before the package: none, not half of one
     out = _artifact("retrain", "--profile", profile, "--results", str(results)).stdout
     manifest = json.loads((results / "retrained" / PRUNE / "manifest.json").read_text())

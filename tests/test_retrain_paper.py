@@ -5,15 +5,11 @@ measured by `run --retrained` from a results directory that holds only the basel
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 import training_sets as ts
+from test_retrain import _artifact, _record, kill_after_first_checkpoint
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESNET = "resnet_v1_50__prune__threshold-0.5"
 NMT = "nmt__prune__threshold-0.5"
 
@@ -50,14 +46,6 @@ def _profile(tmp_path, model, retraining, metrics):
     return str(path)
 
 
-def _artifact(*args, check=True):
-    proc = subprocess.run([sys.executable, "-m", "artifact"] + list(args), cwd=ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, ARTIFACT_ALLOW_BUSY="1"))
-    if check:
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc
-
-
 def _manifest(results, key):
     return json.loads((results / "retrained" / key / "manifest.json").read_text())
 
@@ -72,10 +60,6 @@ def _board(tmp_path, server, baseline_key):
     handed = tmp_path / "handed-over"
     shutil.copytree(str(server / "retrained"), str(handed))
     return board, handed
-
-
-def _record(results, key):
-    return json.loads((results / "records" / (key + ".json")).read_text())
 
 
 def test_pruned_resnet50_is_fine_tuned_on_class_folders_and_the_board_measures_the_package(tmp_path):
@@ -106,17 +90,8 @@ def test_a_killed_retraining_on_tfrecord_shards_resumes_from_its_checkpoint(tmp_
     profile = _profile(tmp_path, "resnet_v1_50", RESNET_RETRAINING, ["params"])
     results = tmp_path / "results"
     work = results / "retrained" / ".work" / RESNET
-    command = [sys.executable, "-m", "artifact", "retrain", "--profile", profile, "--results", str(results),
-               "--imagenet-train", data]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.time() + 300
-    try:
-        while not (work / "checkpoint").exists():
-            assert proc.poll() is None and time.time() < deadline, "no checkpoint was written"
-            time.sleep(0.05)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    kill_after_first_checkpoint(["retrain", "--profile", profile, "--results", str(results), "--imagenet-train",
+                                 data], work, 300)
     assert not (results / "retrained" / RESNET).exists()
     out = _artifact("retrain", "--profile", profile, "--results", str(results), "--imagenet-train", data).stdout
     training = _manifest(results, RESNET)["training"]

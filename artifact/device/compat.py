@@ -67,4 +67,15 @@ def set_random_seed(seed):
     tf.random.set_seed(seed)
 
 
-__all__ = ["keras", "set_random_seed", "tf"]
+def error_line(error, limit=200):
+    # type: (BaseException, int) -> str
+    """An exception's message as one line for a user error: TensorFlow's node and op decorations ({{...}},
+    [[...]], [Op:...], a trailing "name:") removed, whitespace collapsed, cut at `limit` characters."""
+    import re
+
+    text = getattr(error, "message", None) or str(error)
+    text = re.sub(r"\{\{[^}]*\}\}|\[\[[^\]]*\]\]|\[Op:[^\]]*\]|\bname:\s*$", "", text)
+    return " ".join(text.split())[:limit]
+
+
+__all__ = ["error_line", "keras", "set_random_seed", "tf"]

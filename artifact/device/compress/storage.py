@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 import zipfile
-from typing import Any, Dict, List, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Any, Dict, Iterator, List, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 import numpy as np
 
@@ -96,21 +96,29 @@ _UNKNOWN_ARGUMENTS = re.compile(r"Unrecognized keyword arguments:'?,?\s*dict_key
 _UNKNOWN_CLASS = re.compile(r"Unknown [a-z ]+: '?([A-Za-z_]\w*)'?")
 
 
+def _object_specs(spec):
+    # type: (Any) -> Iterator[Dict[str, Any]]
+    """Every serialized Keras object ({"class_name": ..., "config": ...}) nested in a model config, outermost first."""
+    if isinstance(spec, dict):
+        if "class_name" in spec:
+            yield spec
+        for value in spec.values():
+            yield from _object_specs(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            yield from _object_specs(value)
+
+
 def _drop_layer_arguments(spec, names):
     # type: (Any, List[str]) -> int
     """Remove `names` from the arguments ("config") of every layer spec nested in `spec`; how many were removed."""
     removed = 0
-    if isinstance(spec, dict):
-        if "class_name" in spec and isinstance(spec.get("config"), dict):
-            for name in names:
-                if name in spec["config"]:
-                    del spec["config"][name]
-                    removed += 1
-        for value in spec.values():
-            removed += _drop_layer_arguments(value, names)
-    elif isinstance(spec, list):
-        for value in spec:
-            removed += _drop_layer_arguments(value, names)
+    for layer in _object_specs(spec):
+        config = layer.get("config")
+        for name in names if isinstance(config, dict) else ():
+            if name in config:
+                del config[name]
+                removed += 1
     return removed
 
 
@@ -120,16 +128,11 @@ def _use_registered_names(spec, class_name):
     name of register_keras_serializable, e.g. "artifact>ZeroState") that name as its class_name, under which an
     older Keras finds it registered; returns how many were renamed."""
     renamed = 0
-    if isinstance(spec, dict):
-        registered = spec.get("registered_name")
-        if spec.get("class_name") == class_name and isinstance(registered, str) and registered != class_name:
-            spec["class_name"] = registered
+    for layer in _object_specs(spec):
+        registered = layer.get("registered_name")
+        if layer["class_name"] == class_name and isinstance(registered, str) and registered != class_name:
+            layer["class_name"] = registered
             renamed += 1
-        for value in spec.values():
-            renamed += _use_registered_names(value, class_name)
-    elif isinstance(spec, list):
-        for value in spec:
-            renamed += _use_registered_names(value, class_name)
     return renamed
 
 

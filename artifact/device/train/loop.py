@@ -9,12 +9,11 @@ its step. The data are reseeded with the step a run starts at, so a resumed run 
 batches of the first (a shuffle buffer of ImageNet images is too large to checkpoint).
 """
 import os
-import re
 import time
 from typing import Any, Callable, Dict, List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import ConfigError, FormatError
-from artifact.device.compat import keras, tf
+from artifact.device.compat import error_line, keras, tf
 
 OPTIMIZERS = ("sgd", "adam")
 
@@ -126,12 +125,9 @@ def _next_batch(batches, source, step):
         raise FormatError("{}: the training data gave no example at step {} ({}); check that its files hold "
                           "examples (non-empty sentence pairs, images)".format(source.path, step, source.description))
     except tf.errors.OpError as error:
-        message = re.sub(r"\{\{[^}]*\}\}|\[\[[^\]]*\]\]|\[Op:[^\]]*\]|\bname:\s*$", "",
-                         str(getattr(error, "message", error)))
-        message = " ".join(message.split())[:300]
         raise FormatError("{}: a training example could not be read at step {} ({}); replace or remove the damaged "
                           "file under it (TensorFlow does not say which), then run again (it resumes from the last "
-                          "checkpoint)".format(source.path, step, message))
+                          "checkpoint)".format(source.path, step, error_line(error, 300)))
 
 
 def relaxed_function(fn):

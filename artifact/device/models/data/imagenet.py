@@ -41,7 +41,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple  # noqa:
 import numpy as np
 
 from artifact.core.errors import ConfigError, FormatError, MissingInputError
-from artifact.device.compat import tf
+from artifact.device.compat import error_line, tf
 
 PREPROCESSING_FOR_FAMILY = {"inception": "inception", "mobilenet": "inception", "vgg": "vgg", "resnet": "vgg"}
 STYLES = ("inception", "vgg")
@@ -132,13 +132,6 @@ def preprocess(image, style, size):
     return fn(image).numpy()
 
 
-def _one_line(error):
-    text = getattr(error, "message", None) or str(error)
-    text = re.sub(r"\{\{[^}]*\}\}\s*", "", text)
-    text = re.sub(r"\s*\[Op:[^\]]*\]", "", text)
-    return " ".join(text.split())[:200]
-
-
 def load_image(path):
     # type: (str) -> np.ndarray
     """Decode an image file to uint8 HxWx3 RGB (grayscale and PNG-in-.JPEG files included)."""
@@ -151,7 +144,7 @@ def load_image(path):
         image = tf.io.decode_image(data, channels=3, expand_animations=False)
     except tf.errors.OpError as error:
         raise FormatError("{}: cannot be decoded as an image ({}); replace it with the original file from the "
-                          "ILSVRC2012 validation archive".format(path, _one_line(error)))
+                          "ILSVRC2012 validation archive".format(path, error_line(error)))
     return image.numpy()
 
 
@@ -269,7 +262,7 @@ def _read_meta(path):
     try:
         mat = loadmat(path)
     except Exception as error:  # scipy raises ValueError, TypeError, MatReadError... for a bad file
-        raise FormatError("{}: cannot be read as a MATLAB file ({}); {}".format(path, _one_line(error), fix))
+        raise FormatError("{}: cannot be read as a MATLAB file ({}); {}".format(path, error_line(error), fix))
     synsets = mat.get("synsets")
     fields = getattr(getattr(synsets, "dtype", None), "names", None) or ()
     for field in ("ILSVRC2012_ID", "WNID"):

@@ -41,14 +41,13 @@ from typing import Any, List, Optional, Tuple  # noqa: F401 (names of the type c
 import numpy as np
 
 from artifact.core.errors import FormatError, MissingInputError
-from artifact.device.compat import tf
+from artifact.device.compat import error_line, tf
 from artifact.device.models.data.imagenet import (
     CHANNEL_MEANS,
     LOC_MAPPING,
     NUM_CLASSES,
     RESIZE_SIDE_MIN,
     _find_file,
-    _one_line,
     _read_synset_mapping,
     _resize_bilinear_tf1,
     check_style,
@@ -279,7 +278,7 @@ class ImageNetTrain(object):
             raise FormatError("{}: an empty shard; re-run build_imagenet_data.py for it".format(self.paths[0]))
         except (tf.errors.OpError, ValueError) as error:
             raise FormatError("{}: not a TF-Slim ImageNet TFRecord shard ({}); give the shards "
-                              "build_imagenet_data.py writes".format(self.paths[0], _one_line(error)))
+                              "build_imagenet_data.py writes".format(self.paths[0], error_line(error)))
 
     def __len__(self):
         if self.examples is None:

@@ -48,20 +48,16 @@ def _basename(value, default):
     return default
 
 
-def _count_lines(path):
-    # type: (str) -> int
+def _count_lines(path, digest):
+    # type: (str, Any) -> int
+    """Lines of a text file (a last line without "\\n" counts), its bytes fed to `digest` on the same pass."""
     count, last = 0, b"\n"
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             count += block.count(b"\n")
+            digest.update(block)
             last = block[-1:]
     return count + (0 if last == b"\n" else 1)
-
-
-def _file_sha256(path, digest):
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
 
 
 class WMTTrain(object):
@@ -81,7 +77,11 @@ class WMTTrain(object):
                 raise MissingInputError("--nmt-train {}: {} not found; give the output directory of nmt's "
                                         "scripts/wmt16_en_de.sh (train.tok.clean.bpe.32000.{{en,de}})".format(
                                             directory, path))
-        sizes = (_count_lines(self.src_path), _count_lines(self.tgt_path))
+        digest = hashlib.sha256()   # one pass over the files (gigabytes for WMT16): counted and digested together
+        sizes = (_count_lines(self.src_path, digest), _count_lines(self.tgt_path, digest))
+        for vocab in (src_vocab, tgt_vocab):
+            digest.update("\n".join(vocab.words).encode("utf-8"))
+        self._index_sha256 = digest.hexdigest()
         if sizes[0] != sizes[1]:
             raise FormatError("parallel training files differ in length: {} has {} lines, {} has {}; give "
                               "sentence-aligned files".format(self.src_path, sizes[0], self.tgt_path, sizes[1]))
@@ -136,12 +136,7 @@ class WMTTrain(object):
     def index_checksum(self):
         # type: () -> str
         """sha256 of both training files and both vocabularies (what the model was fine-tuned on)."""
-        digest = hashlib.sha256()
-        for path in (self.src_path, self.tgt_path):
-            _file_sha256(path, digest)
-        for vocab in (self.src_vocab, self.tgt_vocab):
-            digest.update("\n".join(vocab.words).encode("utf-8"))
-        return digest.hexdigest()
+        return self._index_sha256
 
     def _table(self, vocab):
         keys = tf.constant(vocab.words)
