@@ -118,12 +118,49 @@ def test_dequantize_share_attributed_to_g():
     assert base.per_class_share["G"] == 0.0
 
 
-def test_constant_folding_on_removes_dequantization():
+def test_dequantization_survives_constant_folding_because_weights_are_variables():
+    # with the weights frozen into constants (the method before 2026-12-02) folding pre-computed the
+    # dequantization and hid it; read from variables at run time, it cannot be folded
     quantized, _ = _dequant_fns()
     x = np.random.rand(8, 1024).astype(np.float32)
     prof = profile_ops(quantized, x, runs=1, constant_folding=True)
     assert prof.constant_folding == "on"
-    assert "Cast" not in prof.per_op_type_seconds
+    assert "Cast" in prof.per_op_type_seconds and prof.dequantize_share > 0
+    assert "ReadVariableOp" in prof.per_op_type_seconds
+    assert "VarHandleOp" not in prof.per_op_type_seconds  # the stand-in for the captured handles is left out
+
+
+def _session_outputs(fn, x):
+    from artifact.device.measure.op_profile import _initialise, _trace, session_config
+
+    graph_def, feeds, fetches, arrays, variables = _trace(fn, x)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.import_graph_def(graph_def, name="")
+    with tf.compat.v1.Session(graph=graph, config=session_config()) as sess:
+        _initialise(sess, graph, variables)
+        return sess.run(fetches, dict(zip(feeds, arrays))), variables
+
+
+def test_the_profiled_graph_computes_what_the_model_computes():
+    # the session runs the model with its own weights: a wrong or missing initialisation would show here
+    inputs = keras.Input((16, 16, 3))
+    h = keras.layers.Conv2D(8, 3, use_bias=False)(inputs)
+    h = keras.layers.BatchNormalization()(h)
+    h = keras.layers.DepthwiseConv2D(3)(keras.layers.ReLU()(h))
+    outputs = keras.layers.Dense(5)(keras.layers.GlobalAveragePooling2D()(h))
+    model = keras.Model(inputs, outputs)
+    for layer in model.layers:  # batch-norm statistics that are not the defaults
+        for weight in layer.weights:
+            weight.assign(np.random.RandomState(len(weight.name)).rand(*weight.shape).astype(np.float32))
+    x = np.random.RandomState(1).rand(2, 16, 16, 3).astype(np.float32)
+    (out,), variables = _session_outputs(model, x)
+    assert len(variables) == len(model.weights)
+    np.testing.assert_allclose(out, model(x, training=False).numpy(), rtol=1e-4, atol=1e-5)
+    quantized, _ = _dequant_fns()
+    v = np.random.RandomState(2).rand(1, 1024).astype(np.float32)
+    (out,), _ = _session_outputs(quantized, v)
+    np.testing.assert_allclose(out, quantized(v).numpy(), rtol=1e-4)
 
 
 def test_list_inputs_and_plain_callable():

@@ -17,6 +17,9 @@ class _Measurer:
         record.skip("params", "not measured in this test")
         return record
 
+    def close(self):
+        pass
+
 
 def test_a_failing_cell_is_named_and_the_next_cells_still_run(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(worker, "CellMeasurer", _Measurer)

@@ -1,18 +1,26 @@
 """Share of inference time per TensorFlow op type, from a real step-stats trace (Fig 6, Fig 28).
 
-How: the model is traced to a concrete function, its variables are frozen into constants
-(`convert_variables_to_constants_v2`), the GraphDef is imported into a `tf.compat.v1.Graph` and run
-in a `tf.compat.v1.Session` with `RunOptions(trace_level=FULL_TRACE)`; `RunMetadata.step_stats`
-gives one record per executed node. This TF1-compat path exists unchanged on TF 2.7 and TF 2.21.
+How: the model is traced to a concrete function, inlined with its control flow lowered (as TF's own
+`convert_variables_to_constants_v2` does), imported into a `tf.compat.v1.Graph` whose weights are
+variables (`VarHandleOp`, initialised once, read by `ReadVariableOp` at run time as in a TF 2
+tf.function), and run in a `tf.compat.v1.Session` with `RunOptions(trace_level=FULL_TRACE)`;
+`RunMetadata.step_stats` gives one record per executed node. This TF1-compat path exists unchanged on
+TF 2.6, 2.7 and 2.21.
+
+Until 2026-12-02 the weights were frozen into constants. Grappler copies the GraphDef in each of its
+passes, so with the weights inside it the first run cost 27 s on VGG-19 and 49 s on the GNMT (2 CPUs),
+and its rewrites saw constant weights, which TF 2 inference never shows it (a MobileNet batch norm was
+rewritten into Mul and Add). With variables, Grappler sees the graph the timed inference runs.
 
 Constant folding is switched OFF (Grappler `rewrite_options.constant_folding` and the classic
-graph optimizer's `do_constant_folding` / opt level L0) unless asked for: with weights frozen into
-constants, folding would pre-compute the run-time dequantization (`tf.cast(q) * scale + min` under
-`tf.name_scope("dequantize")`) and hide it. Other Grappler rewrites (e.g. Conv2D+BiasAdd fusion)
+graph optimizer's `do_constant_folding` / opt level L0) unless asked for, so that no run-time
+dequantization (`tf.cast(q) * scale + min` under `tf.name_scope("dequantize")`) can be pre-computed
+and hidden. Other Grappler rewrites (e.g. Conv2D+BiasAdd fusion)
 stay on, as in normal inference, unless `fuse_ops=False` (turns the remapper off, so Conv2D,
 BiasAdd, Relu, FusedBatchNormV3 are timed as separate ops; oneDNN builds still fuse Conv2D+BiasAdd
 into Conv2DWithBias in their own pass). Op types are reported after stripping oneDNN / internal
-prefixes (`_MklNativeFusedConv2D` -> `FusedConv2D`).
+prefixes (`_MklNativeFusedConv2D` -> `FusedConv2D`). The `VarHandleOp` nodes stand for the traced
+function's captured variable arguments and are left out, like its `_Arg` nodes.
 
 GPU traces (needs CUPTI): kernel times come from the `/device:GPU:N/stream:all` and
 `/device:GPU:N/memcpy` pseudo-devices (node name `name:OpType`); the launch-side GPU device
@@ -56,7 +64,7 @@ OP_CLASSES = {
         "Shape", "ShapeN", "Size", "Rank", "Fill", "Tile", "BroadcastTo", "GatherV2",
         "Gather", "GatherNd", "OneHot", "Range", "ZerosLike", "OnesLike", "ResizeBilinear",
         "ResizeNearestNeighbor", "DepthToSpace", "SpaceToDepth", "SpaceToBatchND",
-        "BatchToSpaceND", "ReadVariableOp", "Send", "Recv", "HostSend", "HostRecv",
+        "BatchToSpaceND", "ReadVariableOp", "ResourceGather", "ResourceGatherNd", "Send", "Recv", "HostSend", "HostRecv",
         "MemcpyH2D", "MemcpyD2H", "MemcpyD2D", "MemcpyP2P")),
     "G": ("Dequantization & casts", (
         "Dequantize", "Cast", "Bitcast", "QuantizeV2", "Requantize", "RequantizationRange",
@@ -67,7 +75,7 @@ OP_CLASSES = {
 
 CLASS_KEYS = tuple(sorted(OP_CLASSES)) + (OTHER,)
 _CLASS_OF = {op: letter for letter, (_, ops) in OP_CLASSES.items() for op in ops}
-_PSEUDO = frozenset(("_SOURCE", "_SINK", "_Arg", "_Retval", "_DeviceArg", "_DeviceRetval"))
+_PSEUDO = frozenset(("_SOURCE", "_SINK", "_Arg", "_Retval", "_DeviceArg", "_DeviceRetval", "VarHandleOp"))
 _LABEL_OP = re.compile(r"=\s*([A-Za-z_][\w]*)\(")
 
 
@@ -137,7 +145,7 @@ class OpProfile:
             "op_fusion": self.op_fusion,
             "runs": self.runs,
             "devices": list(self.devices),
-            "method": "tf.compat.v1.Session FULL_TRACE step_stats, variables frozen to constants",
+            "method": "tf.compat.v1.Session FULL_TRACE step_stats, weights as variables read at run time",
         }
 
 
@@ -198,31 +206,89 @@ def summarize(runs_nodes: List[List[Tuple[str, str, float]]], constant_folding: 
                      devices)
 
 
-def _freeze(fn: Any, inputs: Any) -> Tuple[Any, List[str], List[str], List[Any]]:
-    """Trace `fn(inputs)` and freeze variables: (GraphDef, input names, output names, arrays)."""
-    import numpy as np
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2,
-    )
-
+def _concrete(fn: Any, arrays: List[Any], many: bool) -> Any:
+    """The concrete function of `fn` for `arrays`' shapes and dtypes (a Keras model in inference mode)."""
     from artifact.device.compat import tf
-    many = isinstance(inputs, (list, tuple))
-    arrays = [np.asarray(x) for x in (inputs if many else [inputs])]
     specs = [tf.TensorSpec(a.shape, tf.as_dtype(a.dtype)) for a in arrays]
     arg = list(specs) if many else specs[0]
     if hasattr(fn, "get_concrete_function"):
-        concrete = fn.get_concrete_function(arg)
-    elif hasattr(fn, "layers") and hasattr(fn, "predict"):  # a Keras model: inference mode
-        concrete = tf.function(lambda x: fn(x, training=False)).get_concrete_function(arg)
-    else:
-        concrete = tf.function(lambda x: fn(x)).get_concrete_function(arg)
-    frozen = convert_variables_to_constants_v2(concrete)
-    feeds = [t.name for t in frozen.inputs if t.dtype != tf.resource]
+        return fn.get_concrete_function(arg)
+    if hasattr(fn, "layers") and hasattr(fn, "predict"):  # a Keras model: inference mode
+        return tf.function(lambda x: fn(x, training=False)).get_concrete_function(arg)
+    return tf.function(lambda x: fn(x)).get_concrete_function(arg)
+
+
+def graph_with_variables(concrete: Any) -> Tuple[Any, List[str], Dict[str, Any]]:
+    """(inlined GraphDef whose weights are variables, names of the inputs fed, {variable node: value}).
+
+    The traced function is inlined and its control flow lowered as `convert_variables_to_constants_v2` does
+    (its converter data does exactly that: the same private class on TF 2.6, 2.7, 2.12 and 2.21), but each
+    captured variable becomes a `VarHandleOp` the session initialises once, not a constant. Grappler copies
+    the GraphDef in each of its passes: with VGG-19's 548 MB of weights inside it that took 27 s before the
+    first run (the GNMT: 49 s). A weight is then read by `ReadVariableOp` at run time, as in a TF 2
+    tf.function, and a run-time dequantization cannot be constant-folded away. Other captured values (small
+    tensors) become constants, as in the converter.
+    """
+    from tensorflow.core.framework import attr_value_pb2, types_pb2
+    from tensorflow.python.framework import convert_to_constants as c2c
+
+    from artifact.device.compat import tf
+    data = c2c._FunctionConverterDataInEager(func=concrete, lower_control_flow=True, aggressive_inlining=False)
+    graph_def = tf.compat.v1.GraphDef()
+    graph_def.CopyFrom(data.graph_def)
+    nodes = {node.name: node for node in graph_def.node}
+    variables = {}  # type: Dict[str, Any]
+    converted = set()
+    for name, value in data.tensor_data.items():
+        node = nodes[name]
+        converted.add(value.index)
+        device = node.device
+        resource = node.attr["dtype"].type == types_pb2.DT_RESOURCE
+        node.Clear()
+        node.name, node.device = name, device
+        node.attr["dtype"].type = value.dtype
+        if resource:
+            node.op = "VarHandleOp"
+            node.attr["shape"].shape.CopyFrom(tf.TensorShape(value.numpy.shape).as_proto())
+            node.attr["shared_name"].s = name.encode()
+            node.attr["container"].s = b""
+            variables[name] = value.numpy
+        else:
+            node.op = "Const"
+            node.attr["value"].CopyFrom(attr_value_pb2.AttrValue(tensor=tf.make_tensor_proto(value.numpy)))
+    captures = concrete.graph.internal_captures
+    gone = {id(captures[index]) for index in converted if index is not None}
+    feeds = [t.name for t in concrete.inputs if id(t) not in gone and t.dtype != tf.resource]
+    return graph_def, feeds, variables
+
+
+def _trace(fn: Any, inputs: Any) -> Tuple[Any, List[str], List[str], List[Any], Dict[str, Any]]:
+    """Trace `fn(inputs)`: (GraphDef, input names, output names, arrays, {variable node: value})."""
+    import numpy as np
+
+    many = isinstance(inputs, (list, tuple))
+    arrays = [np.asarray(x) for x in (inputs if many else [inputs])]
+    concrete = _concrete(fn, arrays, many)
+    graph_def, feeds, variables = graph_with_variables(concrete)
     if len(feeds) != len(arrays):
         raise ValueError(f"profile_ops: traced function takes {len(feeds)} inputs, "
                          f"got {len(arrays)} arrays")
-    fetches = [t.name for t in frozen.outputs]
-    return frozen.graph.as_graph_def(), feeds, fetches, arrays
+    fetches = [t.name for t in concrete.outputs]
+    return graph_def, feeds, fetches, arrays, variables
+
+
+def _initialise(sess: Any, graph: Any, variables: Dict[str, Any]) -> None:
+    """Give every variable of the imported graph its value, in one run (not a profiled one)."""
+    from artifact.device.compat import tf
+    feeds, assigns = {}, []
+    with graph.as_default():
+        for name, value in variables.items():
+            placeholder = tf.compat.v1.placeholder(tf.as_dtype(value.dtype), value.shape)
+            assigns.append(tf.raw_ops.AssignVariableOp(resource=graph.get_tensor_by_name(name + ":0"),
+                                                       value=placeholder))
+            feeds[placeholder] = value
+    if assigns:
+        sess.run(assigns, feeds)
 
 
 def session_config(constant_folding: bool = False, fuse_ops: bool = True) -> Any:
@@ -253,7 +319,7 @@ def profile_ops(fn: Any, inputs: Any, runs: int = 5, warmup: int = 1,
     if runs < 1 or warmup < 0:
         raise ValueError("profile_ops: runs must be >= 1 and warmup >= 0")
     from artifact.device.compat import tf
-    graph_def, feeds, fetches, arrays = _freeze(fn, inputs)
+    graph_def, feeds, fetches, arrays, variables = _trace(fn, inputs)
     graph = tf.Graph()
     with graph.as_default():
         tf.compat.v1.import_graph_def(graph_def, name="")
@@ -264,6 +330,7 @@ def profile_ops(fn: Any, inputs: Any, runs: int = 5, warmup: int = 1,
     wall = 0.0
     config = session_config(constant_folding, fuse_ops)
     with tf.compat.v1.Session(graph=graph, config=config) as sess:
+        _initialise(sess, graph, variables)
         for _ in range(warmup):
             sess.run(fetches, feed_dict)
         for _ in range(runs):

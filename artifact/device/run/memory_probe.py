@@ -1,6 +1,7 @@
 """Memory footprint of one deployed variant, measured in a fresh process.
 
     python -m artifact.device.run.memory_probe <deployable file> <model name> <inferences>
+    python -m artifact.device.run.memory_probe --serve      (what a worker runs: see `serve`)
 
 Imports TensorFlow and builds the task's inputs first (they are not the model's footprint), then
 two phases, each starting with a peak reset (VmHWM, `clear_refs`): load the deployable file, then
@@ -15,8 +16,10 @@ the figures of different variants compare. Inputs (--imagenet ...) come from the
 environment variables the runner sets.
 """
 import json
+import os
 import sys
-from typing import Any, Dict  # noqa: F401 (names of the type comments; typing has them on 3.6)
+import traceback
+from typing import Any, Dict, List, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 
 def probe(path, model_name, inferences, meminfo="/proc/meminfo"):
@@ -66,6 +69,165 @@ def probe(path, model_name, inferences, meminfo="/proc/meminfo"):
     return result
 
 
+def resident_file_pages():
+    # type: () -> List[Tuple[int, int]]
+    """(address, bytes) of the runs of pages this process has in its page table in its readable mappings of
+    regular files (the shared libraries' code and data, from /proc/self/maps and /proc/self/pagemap's
+    "present" bit).
+
+    Why: a forked child inherits the parent's anonymous memory in its page table, but Linux does not copy the
+    entries of file mappings that were never written (`vma_needs_copy`): they fault in again, from the page
+    cache, when the child touches them, and count in its RSS from then on. A child forked from the probe
+    server would so see TensorFlow's library pages the import had touched as growth during its load and
+    inference (+11 MB on MobileNet v1, 2026-12-02), where a fresh process had them before it started.
+    `touch_pages` in the child restores exactly the fresh process's set."""
+    import numpy as np
+
+    page = os.sysconf("SC_PAGE_SIZE")
+    runs = []  # type: List[Tuple[int, int]]
+    with open("/proc/self/maps") as maps, open("/proc/self/pagemap", "rb") as pagemap:
+        for line in maps:
+            fields = line.split(None, 5)
+            if len(fields) < 6 or fields[1][0] != "r" or fields[4] == "0":
+                continue  # anonymous or unreadable
+            path = fields[5].strip()
+            if not path.startswith("/") or path.startswith(("/dev/", "/proc/", "/sys/")) or \
+                    path.endswith(" (deleted)"):
+                continue
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            pagemap.seek(start // page * 8)
+            present = (np.frombuffer(pagemap.read((end - start) // page * 8), dtype=np.uint64) >> np.uint64(63)) == 1
+            if not present.any():
+                continue
+            edges = np.flatnonzero(np.diff(np.concatenate(([0], present.view(np.int8), [0]))))
+            runs.extend((start + int(a) * page, int(b - a) * page) for a, b in zip(edges[::2], edges[1::2]))
+    return runs
+
+
+def touch_pages(runs):
+    # type: (List[Tuple[int, int]]) -> None
+    """Read one byte of every page of `runs` (what `resident_file_pages` found in the server), so that they are
+    in this child's page table and RSS before it measures anything, as they were in the server."""
+    import ctypes
+
+    import numpy as np
+
+    page = os.sysconf("SC_PAGE_SIZE")
+    for address, size in runs:
+        np.ctypeslib.as_array((ctypes.c_uint8 * size).from_address(address))[::page].sum()
+
+
+# The heavy modules `probe` uses: imported once by the server, before any fork (and before any TensorFlow
+# runtime exists, so no thread pool or device context is ever forked).
+PRELOAD = ("artifact.device.compat", "artifact.core.inputs", "artifact.device.compress.deploy",
+           "artifact.device.measure.memory", "artifact.device.measure.timing", "artifact.device.models.tasks")
+
+
+def _exit_code(status):
+    # type: (int) -> int
+    """os.waitstatus_to_exitcode (Python >= 3.9) for 3.6: the exit code, or minus the killing signal."""
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status)
+
+
+def serve(requests=sys.stdin, replies=sys.stdout):
+    """Import TensorFlow and the probe's modules once, then for each request line (JSON: path, model,
+    inferences, log) fork a child that runs `probe` exactly as a fresh process would from here on, and reply
+    with its `MEMORY` line and `EXIT <code>`. The child starts with the modules imported and no TensorFlow
+    runtime (no eager context, no thread pool, no allocation): what a fresh `python -m` probe has after its
+    imports, without paying them again (2-6 s on the 2 CPUs per variant). Ends at the end of its input, so a
+    killed worker leaves no server behind."""
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    resident = resident_file_pages()
+    replies.write("READY\n")
+    replies.flush()
+    for line in requests:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:  # the child: its stderr goes to the request's log, its result to the server's stdout
+            code = 1
+            try:
+                log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                os.dup2(log, 2)
+                touch_pages(resident)
+                result = probe(request["path"], request["model"], int(request["inferences"]))
+                replies.write("MEMORY " + json.dumps(result) + "\n")
+                replies.flush()
+                code = 0
+            except BaseException:  # noqa: B036 (anything, even SystemExit, must end in os._exit)
+                traceback.print_exc()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        replies.write("EXIT {}\n".format(_exit_code(status)))
+        replies.flush()
+
+
+class ProbeServer(object):
+    """The worker's side of `serve`: one server per worker (one model), started on first use.
+
+    `measure(path, model, inferences)` returns (exit code, the probe's result or None, the last line of its
+    stderr). A server that died (killed, out of memory) is started again for the next probe.
+    """
+
+    def __init__(self, log_dir):
+        # type: (str) -> None
+        self.log_dir = log_dir
+        self._proc = None  # type: Any
+
+    def _start(self):
+        import subprocess
+
+        self._proc = subprocess.Popen([sys.executable, "-m", "artifact.device.run.memory_probe", "--serve"],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                      universal_newlines=True, bufsize=1)
+        if self._proc.stdout.readline().strip() != "READY":
+            code = self._proc.wait()
+            self._proc = None
+            raise RuntimeError("the memory-probe server did not start (exit {})".format(code))
+
+    def measure(self, path, model_name, inferences):
+        # type: (str, str, int) -> Tuple[int, Optional[Dict[str, Any]], str]
+        import tempfile
+
+        if self._proc is None or self._proc.poll() is not None:
+            self._start()
+        handle, log = tempfile.mkstemp(prefix="memory-probe-", suffix=".log", dir=self.log_dir)
+        os.close(handle)
+        try:
+            self._proc.stdin.write(json.dumps({"path": path, "model": model_name, "inferences": inferences,
+                                               "log": log}) + "\n")
+            self._proc.stdin.flush()
+            result, code = None, None
+            for line in self._proc.stdout:
+                if line.startswith("MEMORY "):
+                    result = json.loads(line[len("MEMORY "):])
+                elif line.startswith("EXIT "):
+                    code = int(line.split()[1])
+                    break
+            if code is None:  # the server itself died
+                code = self._proc.wait()
+                self._proc = None
+            with open(log) as handle:
+                lines = handle.read().strip().splitlines()
+            return code, result, (lines or ["no output"])[-1][:300]
+        finally:
+            os.remove(log)
+
+    def close(self):
+        # type: () -> None
+        if self._proc is not None:
+            self._proc.stdin.close()
+            self._proc.wait()
+            self._proc = None
+
+
 if __name__ == "__main__":
-    result = probe(sys.argv[1], sys.argv[2], int(sys.argv[3]))
-    print("MEMORY " + json.dumps(result), flush=True)
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        result = probe(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+        print("MEMORY " + json.dumps(result), flush=True)

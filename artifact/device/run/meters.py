@@ -6,10 +6,7 @@ for each metric in `wanted`. Every metric has exactly one meter (tests/test_arch
 The rows run in order: time and power share one timing run; accuracy scores the file that was timed.
 """
 import collections
-import json
 import os
-import subprocess
-import sys
 import time
 from typing import Any, List, Mapping  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
@@ -168,24 +165,20 @@ def _power_from_trace(measurer, record, trace, timing, idle, wanted, disturbed):
 
 
 def measure_memory(measurer, deployed, record, wanted, inferences=3):
-    """Footprint of loading the deployed file and running it, in a fresh process (memory_probe)."""
-    cmd = [sys.executable, "-m", "artifact.device.run.memory_probe", deployed.path, measurer.model_name,
-           str(inferences)]
-    # Python 3.6 (Jetson TX2) has neither capture_output nor text
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: UP022
-                          universal_newlines=True)  # noqa: UP021
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("MEMORY ")]
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]
-        record.skip("memory_peak_bytes", "memory probe failed (exit {}): {}".format(proc.returncode, tail))
+    """Footprint of loading the deployed file and running it, in a process of its own: a child forked from the
+    worker's pre-imported probe server (memory_probe.serve), which starts as a fresh process would after its
+    imports."""
+    code, result, tail = measurer.memory_probes.measure(deployed.path, measurer.model_name, inferences)
+    if code != 0 or result is None:
+        record.skip("memory_peak_bytes", "memory probe failed (exit {}): {}".format(code, tail))
         return
-    result = json.loads(lines[-1][len("MEMORY "):])
     flags = [] if result["peak_reset_with_clear_refs"] else [
         "the kernel refused /proc/self/clear_refs: the inference-phase peak also holds the load phase's peak"]
     record.add(Measurement("memory_peak_bytes", [result.pop("peak_delta_bytes")], flags=flags, notes=dict(
-        result, what="peak RSS of a fresh process while it runs {} inferences of the loaded model, minus "
-                     "its RSS before loading (the loader's own transients are reset away), plus TF's GPU "
-                     "allocator peak when a GPU runs it (footprint says which)".format(inferences))))
+        result, process="forked from a probe server that had imported TensorFlow and nothing else",
+        what="peak RSS of a fresh process while it runs {} inferences of the loaded model, minus "
+             "its RSS before loading (the loader's own transients are reset away), plus TF's GPU "
+             "allocator peak when a GPU runs it (footprint says which)".format(inferences))))
 
 
 def measure_accuracy(measurer, deployed, record, wanted):

@@ -23,6 +23,7 @@ from artifact.core.profiles import load_profile
 from artifact.core.records import Record
 from artifact.core.results import as_results, timestamp
 from artifact.core.techniques import retrains
+from artifact.device.run.memory_probe import ProbeServer
 from artifact.device.run.meters import Deployed, measure_all
 from artifact.device.run.parent import pending_cells
 
@@ -49,10 +50,16 @@ class CellMeasurer(object):
         self.environment["load_average_at_start"] = str(load_average())
         self.sysfs_root = sysfs_root()  # an emulated tree in tests
         self.sensor, self.no_sensor_reason = discover_power_sensor(self.sysfs_root)
+        self.memory_probes = ProbeServer(self.results.logs)  # started at the first memory probe
+        self._baseline = None  # type: Any  # (model, weights digest) once loaded
         if self.sensor is not None:
             self.environment["power_sensor"] = self.sensor.name
             if self.sysfs_root != "/":
                 self.environment["power_sensor_emulated"] = self.sysfs_root
+
+    def close(self):
+        # type: () -> None
+        self.memory_probes.close()
 
     @property
     def results_dir(self):
@@ -64,10 +71,22 @@ class CellMeasurer(object):
         return self.results.model_file(key, technique)
 
     def baseline(self):
+        """The model's fp32 baseline, loaded once per worker and given to every cell that needs it (to compress,
+        and to pair its timing with): loading VGG-19's file for each of its cells, twice, was minutes of a
+        paper run. Its weights' digest is checked at each hand-out; a cell that had changed them in place
+        would get the file loaded again, never a changed baseline."""
+        from artifact.device.train.package import weights_sha256
         from artifact.device.train.retrain import baseline_model
 
-        return baseline_model(self.task, self.results, self.model_name, self.settings["train_epochs_scale"],
-                              lambda what: print("STEP " + what, flush=True))
+        if self._baseline is not None:
+            model, digest = self._baseline
+            if weights_sha256(model) == digest:
+                return model
+            sys.stderr.write("the baseline's weights changed in place during a cell: loading its file again\n")
+        model = baseline_model(self.task, self.results, self.model_name, self.settings["train_epochs_scale"],
+                               lambda what: print("STEP " + what, flush=True))
+        self._baseline = (model, weights_sha256(model))
+        return model
 
     def _provenance(self, cell):
         # type: (Cell) -> Dict[str, Any]
@@ -160,21 +179,24 @@ def worker_main(argv):
     measurer = CellMeasurer(profile, model_name, results)
     pending = {c.key for c in pending_cells(profile, results)}
     failed = 0
-    for cell in profile.cells_of(model_name):
-        if cell.key not in pending:
-            continue
-        try:
-            record = measurer.measure(cell)
-        except ArtifactError:
-            raise  # a user's mistake (a missing input): the same for every cell, one line from __main__
-        except Exception as exc:  # one cell's failure never stops the model's other cells
-            traceback.print_exc()  # into the log the parent names
-            print("FAILED {} {}: {}".format(cell.key, type(exc).__name__, str(exc).splitlines()[0][:300] if str(exc)
-                                             else "no message"), flush=True)
-            failed += 1
-            continue
-        results.save_record(record)
-        print("CELL {} {:.2f}".format(cell.key, record.duration_s), flush=True)
+    try:
+        for cell in profile.cells_of(model_name):
+            if cell.key not in pending:
+                continue
+            try:
+                record = measurer.measure(cell)
+            except ArtifactError:
+                raise  # a user's mistake (a missing input): the same for every cell, one line from __main__
+            except Exception as exc:  # one cell's failure never stops the model's other cells
+                traceback.print_exc()  # into the log the parent names
+                print("FAILED {} {}: {}".format(cell.key, type(exc).__name__, str(exc).splitlines()[0][:300]
+                                                if str(exc) else "no message"), flush=True)
+                failed += 1
+                continue
+            results.save_record(record)
+            print("CELL {} {:.2f}".format(cell.key, record.duration_s), flush=True)
+    finally:
+        measurer.close()
     return 1 if failed else 0
 
 

@@ -1,0 +1,72 @@
+"""The memory probe's server: a child forked from a process that imported TensorFlow measures what a fresh
+process measures (the same RSS before loading, the same footprint within its noise), faster; a failing probe
+is its exit code and last line, and neither a crash nor a killed server loses the next probe."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from artifact.device.compress.deploy import save_deployable
+from artifact.device.models.tasks import task_for
+from artifact.device.run.memory_probe import ProbeServer
+
+MB = 1e6
+
+
+@pytest.fixture(scope="module")
+def mobilenet_file(tmp_path_factory):
+    """MobileNet v1 of Table I (seeded weights, 17 MB), as the run deploys it."""
+    path = str(tmp_path_factory.mktemp("probe") / "mobilenet_v1.keras")
+    save_deployable(task_for("mobilenet_v1", {}).train(), path, {"model": "mobilenet_v1", "technique": "baseline"})
+    return path
+
+
+def _fresh(path, model):
+    proc = subprocess.run([sys.executable, "-m", "artifact.device.run.memory_probe", path, model, "3"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=True)
+    return json.loads([line for line in proc.stdout.splitlines() if line.startswith("MEMORY ")][-1][7:])
+
+
+def test_a_forked_probe_measures_what_a_fresh_process_measures(mobilenet_file, tmp_path):
+    server = ProbeServer(str(tmp_path))
+    try:
+        code, forked, _ = server.measure(mobilenet_file, "mobilenet_v1", 3)
+    finally:
+        server.close()
+    fresh = _fresh(mobilenet_file, "mobilenet_v1")
+    assert code == 0
+    # Without touching the library pages the server had (Linux does not copy a file mapping's page-table
+    # entries on fork) the child started at 315 MB where a fresh process starts at 654 MB, and the pages
+    # counted again as the model's footprint (+11 MB on this model).
+    assert forked["rss_before_bytes"] == pytest.approx(fresh["rss_before_bytes"], rel=0.03)
+    assert abs(forked["peak_delta_bytes"] - fresh["peak_delta_bytes"]) <= max(5 * MB, 0.1 * fresh["peak_delta_bytes"])
+    assert forked["peak_delta_bytes"] > 17 * MB   # the weights are in it
+
+
+def test_a_failing_probe_is_its_exit_code_and_last_line_and_the_server_goes_on(mobilenet_file, tmp_path):
+    server = ProbeServer(str(tmp_path))
+    try:
+        code, result, tail = server.measure(str(tmp_path / "missing.keras"), "mobilenet_v1", 3)
+        assert code == 1 and result is None
+        assert "missing.keras" in tail and "\n" not in tail
+        pid = server._proc.pid
+        code, result, _ = server.measure(mobilenet_file, "mobilenet_v1", 1)
+        assert code == 0 and result["inferences"] == 1 and server._proc.pid == pid   # the same server
+    finally:
+        server.close()
+    assert os.listdir(str(tmp_path)) == []   # the probes' logs are gone
+
+
+def test_a_killed_server_is_started_again_and_a_closed_one_ends(mobilenet_file, tmp_path):
+    server = ProbeServer(str(tmp_path))
+    server.measure(mobilenet_file, "mobilenet_v1", 1)
+    first = server._proc
+    first.kill()
+    first.wait()
+    code, result, _ = server.measure(mobilenet_file, "mobilenet_v1", 1)
+    assert code == 0 and result is not None and server._proc is not first
+    proc = server._proc
+    proc.stdin.close()   # what a killed worker leaves it: the end of its input
+    assert proc.wait(timeout=60) == 0
