@@ -5,6 +5,8 @@ comma-separated: PROFILE=quick,embedded,paper for all three) into a fresh result
 `make quick` / `invoke reproduce-all` do after install, and prints the wall time of each step and where the
 run's time went: per technique, the phases every record keeps (baseline training or loading, retraining,
 compression, saving, loading, each meter). The same table is in the report ("Where the time went").
+KEEP=DIR keeps the results in DIR/<profile> (which must not exist yet: the run is cold) instead of a temporary
+directory, e.g. KEEP=results and then `invoke freeze-reference` to freeze them as the references.
 """
 import os
 import subprocess
@@ -44,8 +46,13 @@ def one_profile(profile, tmp):
 
 def main():
     profiles = [p.strip() for p in os.environ.get("PROFILE", "quick").split(",") if p.strip()]
+    keep = os.environ.get("KEEP")
+    if keep:
+        taken = [p for p in profiles if os.path.exists(os.path.join(keep, p))]
+        if taken:
+            raise SystemExit(f"KEEP={keep}: {os.path.join(keep, taken[0])} exists; a cold run needs it gone")
     with tempfile.TemporaryDirectory() as tmp:
-        totals = {p: one_profile(p, tmp) for p in profiles}
+        totals = {p: one_profile(p, keep or tmp) for p in profiles}
     if len(totals) > 1:
         print("cold, in all: " + ", ".join(f"{p} {t:.0f} s" for p, t in totals.items()))
 

@@ -25,7 +25,7 @@ def mobilenet_file(tmp_path_factory):
 
 def _fresh(path, model):
     proc = subprocess.run([sys.executable, "-m", "artifact.device.run.memory_probe", path, model, "3"],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=True)
+                          capture_output=True, text=True, check=True)
     return json.loads([line for line in proc.stdout.splitlines() if line.startswith("MEMORY ")][-1][7:])
 
 

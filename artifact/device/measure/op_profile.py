@@ -64,7 +64,8 @@ OP_CLASSES = {
         "Shape", "ShapeN", "Size", "Rank", "Fill", "Tile", "BroadcastTo", "GatherV2",
         "Gather", "GatherNd", "OneHot", "Range", "ZerosLike", "OnesLike", "ResizeBilinear",
         "ResizeNearestNeighbor", "DepthToSpace", "SpaceToDepth", "SpaceToBatchND",
-        "BatchToSpaceND", "ReadVariableOp", "ResourceGather", "ResourceGatherNd", "Send", "Recv", "HostSend", "HostRecv",
+        "BatchToSpaceND", "ReadVariableOp", "ResourceGather", "ResourceGatherNd", "Send", "Recv", "HostSend",
+        "HostRecv",
         "MemcpyH2D", "MemcpyD2H", "MemcpyD2D", "MemcpyP2P")),
     "G": ("Dequantization & casts", (
         "Dequantize", "Cast", "Bitcast", "QuantizeV2", "Requantize", "RequantizationRange",
