@@ -119,6 +119,7 @@ class OpProfile:
         self.dequantize_share = self.dequantize_seconds / total
         self.constant_folding = constant_folding
         self.op_fusion = op_fusion
+        self.weights = "variables"
         self.runs = runs
         self.wall_seconds = float(wall_seconds)
         self.devices = list(devices or [])
@@ -146,7 +147,9 @@ class OpProfile:
             "op_fusion": self.op_fusion,
             "runs": self.runs,
             "devices": list(self.devices),
-            "method": "tf.compat.v1.Session FULL_TRACE step_stats, weights as variables read at run time",
+            "method": "tf.compat.v1.Session FULL_TRACE step_stats, " + (
+                "weights as variables read at run time" if self.weights == "variables"
+                else "weights frozen into constants"),
         }
 
 
@@ -263,14 +266,28 @@ def graph_with_variables(concrete: Any) -> Tuple[Any, List[str], Dict[str, Any]]
     return graph_def, feeds, variables
 
 
-def _trace(fn: Any, inputs: Any) -> Tuple[Any, List[str], List[str], List[Any], Dict[str, Any]]:
+def graph_with_constants(concrete: Any) -> Tuple[Any, List[str], Dict[str, Any]]:
+    """The method until 2026-12-02 (weights frozen into constants by `convert_variables_to_constants_v2`), kept
+    so that benchmarks/speedups.py can measure how far today's `graph_with_variables` agrees with it."""
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    from artifact.device.compat import tf
+    frozen = convert_variables_to_constants_v2(concrete)
+    return frozen.graph.as_graph_def(), [t.name for t in frozen.inputs if t.dtype != tf.resource], {}
+
+
+WEIGHTS = {"variables": graph_with_variables, "constants": graph_with_constants}
+
+
+def _trace(fn: Any, inputs: Any, weights: str = "variables"
+           ) -> Tuple[Any, List[str], List[str], List[Any], Dict[str, Any]]:
     """Trace `fn(inputs)`: (GraphDef, input names, output names, arrays, {variable node: value})."""
     import numpy as np
 
     many = isinstance(inputs, (list, tuple))
     arrays = [np.asarray(x) for x in (inputs if many else [inputs])]
     concrete = _concrete(fn, arrays, many)
-    graph_def, feeds, variables = graph_with_variables(concrete)
+    graph_def, feeds, variables = WEIGHTS[weights](concrete)
     if len(feeds) != len(arrays):
         raise ValueError(f"profile_ops: traced function takes {len(feeds)} inputs, "
                          f"got {len(arrays)} arrays")
@@ -309,18 +326,19 @@ def session_config(constant_folding: bool = False, fuse_ops: bool = True) -> Any
 
 
 def profile_ops(fn: Any, inputs: Any, runs: int = 5, warmup: int = 1,
-                constant_folding: bool = False, fuse_ops: bool = True) -> OpProfile:
+                constant_folding: bool = False, fuse_ops: bool = True, weights: str = "variables") -> OpProfile:
     """Trace `runs` inference runs of `fn(inputs)` and return the per-op-type time (node medians, summed).
 
     `fn` is a tf.function, a Keras model (called with training=False) or any callable taking
     `inputs` (one array/tensor or a list of them). `warmup` untraced runs come first.
     `constant_folding=False` (default) keeps run-time dequantization; `fuse_ops=False` turns
-    off Grappler's remapper (op fusion) for a per-primitive-op breakdown.
+    off Grappler's remapper (op fusion) for a per-primitive-op breakdown. `weights="constants"`: the method
+    before 2026-12-02, for comparisons only.
     """
     if runs < 1 or warmup < 0:
         raise ValueError("profile_ops: runs must be >= 1 and warmup >= 0")
     from artifact.device.compat import tf
-    graph_def, feeds, fetches, arrays, variables = _trace(fn, inputs)
+    graph_def, feeds, fetches, arrays, variables = _trace(fn, inputs, weights)
     graph = tf.Graph()
     with graph.as_default():
         tf.compat.v1.import_graph_def(graph_def, name="")
@@ -344,4 +362,5 @@ def profile_ops(fn: Any, inputs: Any, runs: int = 5, warmup: int = 1,
     prof = summarize(all_nodes, "on" if constant_folding else "off", wall / runs,
                      sorted(devices))
     prof.op_fusion = "on" if fuse_ops else "off"
+    prof.weights = weights
     return prof
