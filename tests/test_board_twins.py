@@ -160,3 +160,47 @@ def test_the_tx2_twin_measures_the_gnmt_package_the_server_retrained(tmp_path):
     manifest = json.loads((results / "retrained" / NMT / "manifest.json").read_text())
     assert record["measurements"]["bleu"]["samples"][0] == pytest.approx(manifest["validation"]["bleu"])
     assert record["provenance"]["package"]["model_sha256"] == manifest["model_sha256"]
+
+
+OP_PROFILE_ON_THE_BOARD = r"""
+import numpy as np
+from artifact.device.compat import keras, tf
+from artifact.device.measure.op_profile import _initialise, _trace, profile_ops, session_config
+
+inputs = keras.Input((16, 16, 3))
+h = keras.layers.BatchNormalization()(keras.layers.Conv2D(8, 3, use_bias=False)(inputs))
+outputs = keras.layers.Dense(5)(keras.layers.GlobalAveragePooling2D()(keras.layers.ReLU()(h)))
+model = keras.Model(inputs, outputs)
+x = np.random.RandomState(1).rand(2, 16, 16, 3).astype(np.float32)
+graph_def, feeds, fetches, arrays, variables = _trace(model, x)
+graph = tf.Graph()
+with graph.as_default():
+    tf.compat.v1.import_graph_def(graph_def, name="")
+with tf.compat.v1.Session(graph=graph, config=session_config()) as sess:
+    _initialise(sess, graph, variables)
+    out = sess.run(fetches, dict(zip(feeds, arrays)))[0]
+np.testing.assert_allclose(out, model(x, training=False).numpy(), rtol=1e-4, atol=1e-5)
+q = tf.Variable(np.random.RandomState(0).randint(0, 256, (256, 256)).astype(np.uint8))
+
+@tf.function
+def quantized(v):
+    with tf.name_scope("dequantize"):
+        kernel = tf.cast(q, tf.float32) * 0.01 - 1.28
+    return tf.matmul(v, kernel)
+
+prof = profile_ops(quantized, np.random.rand(4, 256).astype(np.float32), runs=2)
+assert prof.dequantize_share > 0 and "ReadVariableOp" in prof.per_op_type_seconds, prof.to_dict()
+assert abs(sum(prof.per_class_share.values()) - 1) < 1e-6
+print("OP PROFILE OK", len(variables), tf.__version__)
+"""
+
+
+@pytest.mark.twins
+@pytest.mark.parametrize("board", sorted(BOARDS))
+def test_the_op_profile_runs_on_the_board_twin(board):
+    """The op profile reaches into TensorFlow's converter (`_FunctionConverterDataInEager`): on each board's
+    TensorFlow the profiled graph must compute what the model computes, with its weights as variables."""
+    python = _twin_python(board)
+    proc = subprocess.run([python, "-c", OP_PROFILE_ON_THE_BOARD], cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=ROOT))
+    assert proc.returncode == 0 and "OP PROFILE OK 5" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-3000:]
