@@ -191,7 +191,8 @@ def quantized(v):
 prof = profile_ops(quantized, np.random.rand(4, 256).astype(np.float32), runs=2)
 assert prof.dequantize_share > 0 and "ReadVariableOp" in prof.per_op_type_seconds, prof.to_dict()
 assert abs(sum(prof.per_class_share.values()) - 1) < 1e-6
-print("OP PROFILE OK", len(variables), tf.__version__)
+assert len(variables) == len(model.weights), (len(variables), len(model.weights))
+print("OP PROFILE OK", tf.__version__)
 """
 
 
@@ -203,4 +204,4 @@ def test_the_op_profile_runs_on_the_board_twin(board):
     python = _twin_python(board)
     proc = subprocess.run([python, "-c", OP_PROFILE_ON_THE_BOARD], cwd=ROOT, capture_output=True, text=True,
                           env=dict(os.environ, PYTHONPATH=ROOT))
-    assert proc.returncode == 0 and "OP PROFILE OK 5" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert proc.returncode == 0 and "OP PROFILE OK" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-3000:]
