@@ -36,7 +36,7 @@ def test_a_forked_probe_measures_what_a_fresh_process_measures(mobilenet_file, t
     finally:
         server.close()
     fresh = _fresh(mobilenet_file, "mobilenet_v1")
-    assert code == 0
+    assert code == 0 and forked["process"].startswith("forked from a probe server")
     # Without touching the library pages the server had (Linux does not copy a file mapping's page-table
     # entries on fork) the child started at 315 MB where a fresh process starts at 654 MB, and the pages
     # counted again as the model's footprint (+11 MB on this model).
@@ -70,3 +70,26 @@ def test_a_killed_server_is_started_again_and_a_closed_one_ends(mobilenet_file, 
     proc = server._proc
     proc.stdin.close()   # what a killed worker leaves it: the end of its input
     assert proc.wait(timeout=60) == 0
+
+
+def test_where_a_child_cannot_start_as_a_fresh_process_the_probes_run_fresh(mobilenet_file, tmp_path):
+    # under QEMU user-mode emulation /proc/self/pagemap describes the emulator's addresses: the server finds
+    # none of its library pages, says so, and every probe of the worker runs in a fresh process instead
+    from artifact.device.run.memory_probe import why_not_forked
+
+    assert why_not_forked([]) is not None and "RssFile" in why_not_forked([])
+    server = ProbeServer(str(tmp_path), serve=["-c", "print('UNAVAILABLE pagemap shows 0 MB (a stand-in)')"])
+    code, result, _ = server.measure(mobilenet_file, "mobilenet_v1", 1)
+    assert code == 0 and result["process"] == "a fresh process (pagemap shows 0 MB (a stand-in))"
+    assert server._proc is None   # and it is not started again for the next probe
+    code, result, tail = server.measure(str(tmp_path / "missing.keras"), "mobilenet_v1", 1)
+    assert code != 0 and result is None and "missing.keras" in tail
+    server.close()
+
+
+def test_the_server_finds_the_library_pages_it_has():
+    from artifact.device.run.memory_probe import resident_file_pages, why_not_forked
+
+    runs = resident_file_pages()
+    assert why_not_forked(runs) is None    # on this kernel the pages found account for RssFile
+    assert all(size > 0 and size % os.sysconf("SC_PAGE_SIZE") == 0 for _, size in runs)

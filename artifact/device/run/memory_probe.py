@@ -104,6 +104,26 @@ def resident_file_pages():
     return runs
 
 
+
+def why_not_forked(runs):
+    # type: (List[Tuple[int, int]]) -> Optional[str]
+    """None when `runs` account for this process's resident file pages (RssFile, /proc/self/status; the runs
+    also hold written private file pages, so they may exceed it), else why a forked child could not start as
+    a fresh process would: e.g. under QEMU user-mode emulation /proc/self/pagemap describes the emulator's
+    addresses, not the guest's."""
+    found = sum(size for _, size in runs)
+    try:
+        with open("/proc/self/status") as handle:
+            rss_file = [int(line.split()[1]) * 1024 for line in handle if line.startswith("RssFile:")]
+    except (OSError, ValueError) as exc:
+        return "/proc/self/status unreadable: {}".format(exc)
+    if not rss_file:
+        return "no RssFile in /proc/self/status (kernel < 4.5)"
+    if found < 0.8 * rss_file[0]:
+        return "/proc/self/pagemap shows {:.0f} MB of the {:.0f} MB of file pages resident (RssFile)".format(
+            found / 1e6, rss_file[0] / 1e6)
+    return None
+
 def touch_pages(runs):
     # type: (List[Tuple[int, int]]) -> None
     """Read one byte of every page of `runs` (what `resident_file_pages` found in the server), so that they are
@@ -140,7 +160,15 @@ def serve(requests=sys.stdin, replies=sys.stdout):
 
     for name in PRELOAD:
         importlib.import_module(name)
-    resident = resident_file_pages()
+    try:
+        resident = resident_file_pages()
+        problem = why_not_forked(resident)
+    except (OSError, ValueError) as exc:
+        resident, problem = [], "/proc/self/pagemap unreadable: {}".format(exc)
+    if problem is not None:  # the worker then runs a fresh process per probe
+        replies.write("UNAVAILABLE {}\n".format(problem))
+        replies.flush()
+        return
     replies.write("READY\n")
     replies.flush()
     for line in requests:
@@ -170,31 +198,55 @@ class ProbeServer(object):
     """The worker's side of `serve`: one server per worker (one model), started on first use.
 
     `measure(path, model, inferences)` returns (exit code, the probe's result or None, the last line of its
-    stderr). A server that died (killed, out of memory) is started again for the next probe.
+    stderr); the result's `process` says how the probe's process was made. A server that died (killed, out of
+    memory) is started again for the next probe; one that cannot stand in for a fresh process
+    (`why_not_forked`) is not: the worker's probes then run as fresh processes, and say why.
     """
 
-    def __init__(self, log_dir):
-        # type: (str) -> None
+    SERVE = ["-m", "artifact.device.run.memory_probe", "--serve"]
+
+    def __init__(self, log_dir, serve=None):
+        # type: (str, Optional[List[str]]) -> None
         self.log_dir = log_dir
+        self.serve = [sys.executable] + (serve or self.SERVE)  # what starts the server (tests give a stand-in)
         self._proc = None  # type: Any
+        self.fresh_because = None  # type: Optional[str]  # why probes run in fresh processes, once known
 
     def _start(self):
         import subprocess
 
-        self._proc = subprocess.Popen([sys.executable, "-m", "artifact.device.run.memory_probe", "--serve"],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        self._proc = subprocess.Popen(self.serve, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                       universal_newlines=True, bufsize=1)
-        if self._proc.stdout.readline().strip() != "READY":
+        first = self._proc.stdout.readline().strip()
+        if first != "READY":
             code = self._proc.wait()
             self._proc = None
-            raise RuntimeError("the memory-probe server did not start (exit {})".format(code))
+            self.fresh_because = first[len("UNAVAILABLE "):] if first.startswith("UNAVAILABLE ") else (
+                "the probe server did not start (exit {})".format(code))
+
+    def _fresh(self, path, model_name, inferences):
+        # type: (str, str, int) -> Tuple[int, Optional[Dict[str, Any]], str]
+        """The probe in a fresh `python -m` process, where no server can stand in for one."""
+        import subprocess
+
+        # Python 3.6 (Jetson TX2) has neither capture_output nor text
+        proc = subprocess.run([sys.executable, "-m", "artifact.device.run.memory_probe", path, model_name,  # noqa: UP022
+                               str(inferences)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True)  # noqa: UP021
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("MEMORY ")]
+        result = json.loads(lines[-1][len("MEMORY "):]) if lines and proc.returncode == 0 else None
+        if result is not None:
+            result["process"] = "a fresh process ({})".format(self.fresh_because)
+        return proc.returncode, result, (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]
 
     def measure(self, path, model_name, inferences):
         # type: (str, str, int) -> Tuple[int, Optional[Dict[str, Any]], str]
         import tempfile
 
-        if self._proc is None or self._proc.poll() is not None:
+        if self.fresh_because is None and (self._proc is None or self._proc.poll() is not None):
             self._start()
+        if self.fresh_because is not None:
+            return self._fresh(path, model_name, inferences)
         handle, log = tempfile.mkstemp(prefix="memory-probe-", suffix=".log", dir=self.log_dir)
         os.close(handle)
         try:
@@ -211,6 +263,8 @@ class ProbeServer(object):
             if code is None:  # the server itself died
                 code = self._proc.wait()
                 self._proc = None
+            if result is not None:
+                result["process"] = "forked from a probe server that had imported TensorFlow and nothing else"
             with open(log) as handle:
                 lines = handle.read().strip().splitlines()
             return code, result, (lines or ["no output"])[-1][:300]

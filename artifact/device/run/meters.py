@@ -175,8 +175,7 @@ def measure_memory(measurer, deployed, record, wanted, inferences=3):
     flags = [] if result["peak_reset_with_clear_refs"] else [
         "the kernel refused /proc/self/clear_refs: the inference-phase peak also holds the load phase's peak"]
     record.add(Measurement("memory_peak_bytes", [result.pop("peak_delta_bytes")], flags=flags, notes=dict(
-        result, process="forked from a probe server that had imported TensorFlow and nothing else",
-        what="peak RSS of a fresh process while it runs {} inferences of the loaded model, minus "
+        result, what="peak RSS of a process of its own (`process` says how it was made) while it runs {} inferences of the loaded model, minus "
              "its RSS before loading (the loader's own transients are reset away), plus TF's GPU "
              "allocator peak when a GPU runs it (footprint says which)".format(inferences))))
 
