@@ -215,8 +215,8 @@ class ProbeServer(object):
     def _start(self):
         import subprocess
 
-        self._proc = subprocess.Popen(self.serve, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                      universal_newlines=True, bufsize=1)
+        self._proc = subprocess.Popen(self.serve, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL, universal_newlines=True, bufsize=1)
         first = self._proc.stdout.readline().strip()
         if first != "READY":
             code = self._proc.wait()

@@ -167,7 +167,7 @@ def _power_from_trace(measurer, record, trace, timing, idle, wanted, disturbed):
 def measure_memory(measurer, deployed, record, wanted, inferences=3):
     """Footprint of loading the deployed file and running it, in a process of its own: a child forked from the
     worker's pre-imported probe server (memory_probe.serve), which starts as a fresh process would after its
-    imports."""
+    imports, or a fresh process where no server can stand in for one."""
     code, result, tail = measurer.memory_probes.measure(deployed.path, measurer.model_name, inferences)
     if code != 0 or result is None:
         record.skip("memory_peak_bytes", "memory probe failed (exit {}): {}".format(code, tail))
@@ -175,9 +175,9 @@ def measure_memory(measurer, deployed, record, wanted, inferences=3):
     flags = [] if result["peak_reset_with_clear_refs"] else [
         "the kernel refused /proc/self/clear_refs: the inference-phase peak also holds the load phase's peak"]
     record.add(Measurement("memory_peak_bytes", [result.pop("peak_delta_bytes")], flags=flags, notes=dict(
-        result, what="peak RSS of a process of its own (`process` says how it was made) while it runs {} inferences of the loaded model, minus "
-             "its RSS before loading (the loader's own transients are reset away), plus TF's GPU "
-             "allocator peak when a GPU runs it (footprint says which)".format(inferences))))
+        result, what="peak RSS of a process of its own (`process` says how it was made) while it runs {} "
+             "inferences of the loaded model, minus its RSS before loading (the loader's own transients are "
+             "reset away), plus TF's GPU allocator peak when a GPU runs it (footprint says which)".format(inferences))))
 
 
 def measure_accuracy(measurer, deployed, record, wanted):
