@@ -11,10 +11,8 @@ Each pair runs in alternating order, REPEATS times, so drift on a shared machine
 3. The baseline once per worker: seconds to load the baseline's file (what each cell paid, twice) against the
    digest check that now guards the loaded one.
 """
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -75,15 +73,9 @@ def op_profiles():
         len(rows), before, after, before / after))
 
 
-def _fresh_probe(path, name):
-    proc = subprocess.run([sys.executable, "-m", "artifact.device.run.memory_probe", path, name, "3"],
-                          capture_output=True, text=True, check=True)
-    return json.loads([line for line in proc.stdout.splitlines() if line.startswith("MEMORY ")][-1][7:])
-
-
 def memory_probes(tmp):
     from artifact.device.compress.deploy import save_deployable
-    from artifact.device.run.memory_probe import ProbeServer
+    from artifact.device.run.memory_probe import ProbeServer, fresh_probe
 
     rows = []
     server = ProbeServer(tmp)
@@ -95,7 +87,7 @@ def memory_probes(tmp):
             for repeat in range(REPEATS):
                 for how in (("fresh", "forked") if repeat % 2 == 0 else ("forked", "fresh")):
                     start = time.perf_counter()
-                    result = _fresh_probe(path, name) if how == "fresh" else server.measure(path, name, 3)[1]
+                    result = (fresh_probe if how == "fresh" else server.measure)(path, name, 3)[1]
                     seen[how].append((time.perf_counter() - start, result))
             row = ["{} {}".format(name, technique)]
             for how in ("fresh", "forked"):

@@ -1,16 +1,13 @@
 """The memory probe's server: a child forked from a process that imported TensorFlow measures what a fresh
 process measures (the same RSS before loading, the same footprint within its noise), faster; a failing probe
 is its exit code and last line, and neither a crash nor a killed server loses the next probe."""
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from artifact.device.compress.deploy import save_deployable
 from artifact.device.models.tasks import task_for
-from artifact.device.run.memory_probe import ProbeServer
+from artifact.device.run.memory_probe import ProbeServer, fresh_probe
 
 MB = 1e6
 
@@ -23,19 +20,13 @@ def mobilenet_file(tmp_path_factory):
     return path
 
 
-def _fresh(path, model):
-    proc = subprocess.run([sys.executable, "-m", "artifact.device.run.memory_probe", path, model, "3"],
-                          capture_output=True, text=True, check=True)
-    return json.loads([line for line in proc.stdout.splitlines() if line.startswith("MEMORY ")][-1][7:])
-
-
 def test_a_forked_probe_measures_what_a_fresh_process_measures(mobilenet_file, tmp_path):
     server = ProbeServer(str(tmp_path))
     try:
         code, forked, _ = server.measure(mobilenet_file, "mobilenet_v1", 3)
     finally:
         server.close()
-    fresh = _fresh(mobilenet_file, "mobilenet_v1")
+    fresh = fresh_probe(mobilenet_file, "mobilenet_v1", 3)[1]
     assert code == 0 and forked["process"].startswith("forked from a probe server")
     # Without touching the library pages the server had (Linux does not copy a file mapping's page-table
     # entries on fork) the child started at 315 MB where a fresh process starts at 654 MB, and the pages

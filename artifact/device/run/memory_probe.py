@@ -194,6 +194,21 @@ def serve(requests=sys.stdin, replies=sys.stdout):
         replies.flush()
 
 
+def fresh_probe(path, model_name, inferences):
+    # type: (str, str, int) -> Tuple[int, Optional[Dict[str, Any]], str]
+    """The probe in a fresh `python -m` process: (exit code, its result or None, the last line of its stderr).
+    What a worker does where no server can stand in for one, and what the server is compared with."""
+    import subprocess
+
+    # Python 3.6 (Jetson TX2) has neither capture_output nor text
+    proc = subprocess.run([sys.executable, "-m", "artifact.device.run.memory_probe", path, model_name,  # noqa: UP022
+                           str(inferences)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True)  # noqa: UP021
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("MEMORY ")]
+    result = json.loads(lines[-1][len("MEMORY "):]) if lines and proc.returncode == 0 else None
+    return proc.returncode, result, (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]
+
+
 class ProbeServer(object):
     """The worker's side of `serve`: one server per worker (one model), started on first use.
 
@@ -224,21 +239,6 @@ class ProbeServer(object):
             self.fresh_because = first[len("UNAVAILABLE "):] if first.startswith("UNAVAILABLE ") else (
                 "the probe server did not start (exit {})".format(code))
 
-    def _fresh(self, path, model_name, inferences):
-        # type: (str, str, int) -> Tuple[int, Optional[Dict[str, Any]], str]
-        """The probe in a fresh `python -m` process, where no server can stand in for one."""
-        import subprocess
-
-        # Python 3.6 (Jetson TX2) has neither capture_output nor text
-        proc = subprocess.run([sys.executable, "-m", "artifact.device.run.memory_probe", path, model_name,  # noqa: UP022
-                               str(inferences)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True)  # noqa: UP021
-        lines = [line for line in proc.stdout.splitlines() if line.startswith("MEMORY ")]
-        result = json.loads(lines[-1][len("MEMORY "):]) if lines and proc.returncode == 0 else None
-        if result is not None:
-            result["process"] = "a fresh process ({})".format(self.fresh_because)
-        return proc.returncode, result, (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]
-
     def measure(self, path, model_name, inferences):
         # type: (str, str, int) -> Tuple[int, Optional[Dict[str, Any]], str]
         import tempfile
@@ -246,7 +246,10 @@ class ProbeServer(object):
         if self.fresh_because is None and (self._proc is None or self._proc.poll() is not None):
             self._start()
         if self.fresh_because is not None:
-            return self._fresh(path, model_name, inferences)
+            code, result, tail = fresh_probe(path, model_name, inferences)
+            if result is not None:
+                result["process"] = "a fresh process ({})".format(self.fresh_because)
+            return code, result, tail
         handle, log = tempfile.mkstemp(prefix="memory-probe-", suffix=".log", dir=self.log_dir)
         os.close(handle)
         try:
