@@ -165,20 +165,17 @@ def test_the_tx2_twin_measures_the_gnmt_package_the_server_retrained(tmp_path):
 OP_PROFILE_ON_THE_BOARD = r"""
 import numpy as np
 from artifact.device.compat import keras, tf
-from artifact.device.measure.op_profile import _initialise, _trace, profile_ops, session_config
+from artifact.device.measure.op_profile import profile_ops, traced_session
 
 inputs = keras.Input((16, 16, 3))
 h = keras.layers.BatchNormalization()(keras.layers.Conv2D(8, 3, use_bias=False)(inputs))
 outputs = keras.layers.Dense(5)(keras.layers.GlobalAveragePooling2D()(keras.layers.ReLU()(h)))
 model = keras.Model(inputs, outputs)
 x = np.random.RandomState(1).rand(2, 16, 16, 3).astype(np.float32)
-graph_def, feeds, fetches, arrays, variables = _trace(model, x)
-graph = tf.Graph()
-with graph.as_default():
-    tf.compat.v1.import_graph_def(graph_def, name="")
-with tf.compat.v1.Session(graph=graph, config=session_config()) as sess:
-    _initialise(sess, graph, variables)
-    out = sess.run(fetches, dict(zip(feeds, arrays)))[0]
+with traced_session(model, x) as (sess, fetches, feeds):
+    out = sess.run(fetches, feeds)[0]
+    variables = sum(op.type == "VarHandleOp" for op in sess.graph.get_operations())
+assert variables == len(model.weights), (variables, len(model.weights))
 np.testing.assert_allclose(out, model(x, training=False).numpy(), rtol=1e-4, atol=1e-5)
 q = tf.Variable(np.random.RandomState(0).randint(0, 256, (256, 256)).astype(np.uint8))
 
@@ -191,7 +188,6 @@ def quantized(v):
 prof = profile_ops(quantized, np.random.rand(4, 256).astype(np.float32), runs=2)
 assert prof.dequantize_share > 0 and "ReadVariableOp" in prof.per_op_type_seconds, prof.to_dict()
 assert abs(sum(prof.per_class_share.values()) - 1) < 1e-6
-assert len(variables) == len(model.weights), (len(variables), len(model.weights))
 print("OP PROFILE OK", tf.__version__)
 """
 

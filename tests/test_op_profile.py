@@ -131,15 +131,12 @@ def test_dequantization_survives_constant_folding_because_weights_are_variables(
 
 
 def _session_outputs(fn, x):
-    from artifact.device.measure.op_profile import _initialise, _trace, session_config
+    """(the traced graph's outputs, how many variables it holds)."""
+    from artifact.device.measure.op_profile import traced_session
 
-    graph_def, feeds, fetches, arrays, variables = _trace(fn, x)
-    graph = tf.Graph()
-    with graph.as_default():
-        tf.compat.v1.import_graph_def(graph_def, name="")
-    with tf.compat.v1.Session(graph=graph, config=session_config()) as sess:
-        _initialise(sess, graph, variables)
-        return sess.run(fetches, dict(zip(feeds, arrays))), variables
+    with traced_session(fn, x) as (sess, fetches, feeds):
+        held = sum(op.type == "VarHandleOp" for op in sess.graph.get_operations())
+        return sess.run(fetches, feeds), held
 
 
 def test_the_profiled_graph_computes_what_the_model_computes():
@@ -155,7 +152,7 @@ def test_the_profiled_graph_computes_what_the_model_computes():
             weight.assign(np.random.RandomState(len(weight.name)).rand(*weight.shape).astype(np.float32))
     x = np.random.RandomState(1).rand(2, 16, 16, 3).astype(np.float32)
     (out,), variables = _session_outputs(model, x)
-    assert len(variables) == len(model.weights)
+    assert variables == len(model.weights)
     np.testing.assert_allclose(out, model(x, training=False).numpy(), rtol=1e-4, atol=1e-5)
     quantized, _ = _dequant_fns()
     v = np.random.RandomState(2).rand(1, 1024).astype(np.float32)

@@ -5,7 +5,9 @@ import threading
 from typing import Any, Dict, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 
-def _status_kib(field):
+def status_kib(field):
+    # type: (str) -> Optional[int]
+    """A field of /proc/self/status in KiB (VmRSS, VmHWM, RssFile ...), None when unreadable or absent."""
     try:
         with open("/proc/self/status") as handle:
             for line in handle:
@@ -28,12 +30,12 @@ def reset_peak():
 
 
 def current_rss_bytes():
-    kib = _status_kib("VmRSS")
+    kib = status_kib("VmRSS")
     return None if kib is None else kib * 1024
 
 
 def peak_rss_bytes():
-    kib = _status_kib("VmHWM")
+    kib = status_kib("VmHWM")
     if kib is None:
         kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return kib * 1024

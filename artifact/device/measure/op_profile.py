@@ -5,7 +5,7 @@ How: the model is traced to a concrete function, inlined with its control flow l
 variables (`VarHandleOp`, initialised once, read by `ReadVariableOp` at run time as in a TF 2
 tf.function), and run in a `tf.compat.v1.Session` with `RunOptions(trace_level=FULL_TRACE)`;
 `RunMetadata.step_stats` gives one record per executed node. This TF1-compat path exists unchanged on
-TF 2.6, 2.7 and 2.21.
+TF 2.6, 2.11, 2.14 (the board twins) and 2.21.
 
 Until 2026-12-02 the weights were frozen into constants. Grappler copies the GraphDef in each of its
 passes, so with the weights inside it the first run cost 27 s on VGG-19 and 49 s on the GNMT (2 CPUs),
@@ -26,9 +26,10 @@ GPU traces (needs CUPTI): kernel times come from the `/device:GPU:N/stream:all` 
 `/device:GPU:N/memcpy` pseudo-devices (node name `name:OpType`); the launch-side GPU device
 records are used only if no `stream:all` record exists.
 """
+import contextlib
 import re
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 OTHER = "other"
 
@@ -226,7 +227,7 @@ def graph_with_variables(concrete: Any) -> Tuple[Any, List[str], Dict[str, Any]]
     """(inlined GraphDef whose weights are variables, names of the inputs fed, {variable node: value}).
 
     The traced function is inlined and its control flow lowered as `convert_variables_to_constants_v2` does
-    (its converter data does exactly that: the same private class on TF 2.6, 2.7, 2.12 and 2.21), but each
+    (its converter data does exactly that: the same private class on TF 2.6, 2.11, 2.14 and 2.21), but each
     captured variable becomes a `VarHandleOp` the session initialises once, not a constant. Grappler copies
     the GraphDef in each of its passes: with VGG-19's 548 MB of weights inside it that took 27 s before the
     first run (the GNMT: 49 s). A weight is then read by `ReadVariableOp` at run time, as in a TF 2
@@ -325,6 +326,21 @@ def session_config(constant_folding: bool = False, fuse_ops: bool = True) -> Any
     return config
 
 
+@contextlib.contextmanager
+def traced_session(fn: Any, inputs: Any, config: Any = None, weights: str = "variables"
+                   ) -> Iterator[Tuple[Any, List[str], Dict[str, Any]]]:
+    """(session, fetches, feed dict) that run the traced graph of `fn(inputs)`, its variables initialised:
+    what `profile_ops` traces, and what tests compare with the model's own outputs."""
+    from artifact.device.compat import tf
+    graph_def, feeds, fetches, arrays, variables = _trace(fn, inputs, weights)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.import_graph_def(graph_def, name="")
+    with tf.compat.v1.Session(graph=graph, config=config if config is not None else session_config()) as sess:
+        _initialise(sess, graph, variables)
+        yield sess, fetches, dict(zip(feeds, arrays))
+
+
 def profile_ops(fn: Any, inputs: Any, runs: int = 5, warmup: int = 1,
                 constant_folding: bool = False, fuse_ops: bool = True, weights: str = "variables") -> OpProfile:
     """Trace `runs` inference runs of `fn(inputs)` and return the per-op-type time (node medians, summed).
@@ -338,24 +354,17 @@ def profile_ops(fn: Any, inputs: Any, runs: int = 5, warmup: int = 1,
     if runs < 1 or warmup < 0:
         raise ValueError("profile_ops: runs must be >= 1 and warmup >= 0")
     from artifact.device.compat import tf
-    graph_def, feeds, fetches, arrays, variables = _trace(fn, inputs, weights)
-    graph = tf.Graph()
-    with graph.as_default():
-        tf.compat.v1.import_graph_def(graph_def, name="")
-    feed_dict = dict(zip(feeds, arrays))
     options = tf.compat.v1.RunOptions(trace_level=tf.compat.v1.RunOptions.FULL_TRACE)
     all_nodes = []  # type: List[List[Tuple[str, str, float]]]
     devices = set()
     wall = 0.0
-    config = session_config(constant_folding, fuse_ops)
-    with tf.compat.v1.Session(graph=graph, config=config) as sess:
-        _initialise(sess, graph, variables)
+    with traced_session(fn, inputs, session_config(constant_folding, fuse_ops), weights) as (sess, fetches, feeds):
         for _ in range(warmup):
-            sess.run(fetches, feed_dict)
+            sess.run(fetches, feeds)
         for _ in range(runs):
             meta = tf.compat.v1.RunMetadata()
             start = time.perf_counter()
-            sess.run(fetches, feed_dict, options=options, run_metadata=meta)
+            sess.run(fetches, feeds, options=options, run_metadata=meta)
             wall += time.perf_counter() - start
             all_nodes.append(node_times(meta.step_stats))
             devices.update(d.device for d in meta.step_stats.dev_stats)

@@ -111,18 +111,17 @@ def why_not_forked(runs):
     also hold written private file pages, so they may exceed it), else why a forked child could not start as
     a fresh process would: e.g. under QEMU user-mode emulation /proc/self/pagemap describes the emulator's
     addresses, not the guest's."""
+    from artifact.device.measure.memory import status_kib
+
     found = sum(size for _, size in runs)
-    try:
-        with open("/proc/self/status") as handle:
-            rss_file = [int(line.split()[1]) * 1024 for line in handle if line.startswith("RssFile:")]
-    except (OSError, ValueError) as exc:
-        return "/proc/self/status unreadable: {}".format(exc)
-    if not rss_file:
-        return "no RssFile in /proc/self/status (kernel < 4.5)"
-    if found < 0.8 * rss_file[0]:
+    rss_file = status_kib("RssFile")
+    if rss_file is None:
+        return "no RssFile in /proc/self/status (unreadable, or a kernel < 4.5)"
+    if found < 0.8 * rss_file * 1024:
         return "/proc/self/pagemap shows {:.0f} MB of the {:.0f} MB of file pages resident (RssFile)".format(
-            found / 1e6, rss_file[0] / 1e6)
+            found / 1e6, rss_file * 1024 / 1e6)
     return None
+
 
 def touch_pages(runs):
     # type: (List[Tuple[int, int]]) -> None

@@ -51,7 +51,7 @@ class CellMeasurer(object):
         self.sysfs_root = sysfs_root()  # an emulated tree in tests
         self.sensor, self.no_sensor_reason = discover_power_sensor(self.sysfs_root)
         self.memory_probes = ProbeServer(self.results.logs)  # started at the first memory probe
-        self._baseline = None  # type: Any  # (model, weights digest) once loaded
+        self._baseline = None  # type: Any  # (model, its baseline_identity) once loaded
         if self.sensor is not None:
             self.environment["power_sensor"] = self.sensor.name
             if self.sysfs_root != "/":
@@ -71,22 +71,26 @@ class CellMeasurer(object):
         return self.results.model_file(key, technique)
 
     def baseline(self):
-        """The model's fp32 baseline, loaded once per worker and given to every cell that needs it (to compress,
-        and to pair its timing with): loading VGG-19's file for each of its cells, twice, was minutes of a
-        paper run. Its weights' digest is checked at each hand-out; a cell that had changed them in place
-        would get the file loaded again, never a changed baseline."""
-        from artifact.device.train.package import weights_sha256
+        return self.loaded_baseline()[0]
+
+    def loaded_baseline(self):
+        """(the model's fp32 baseline, its baseline_identity), loaded once per worker and given to every cell that
+        needs it (to compress, to check a package against, and to pair its timing with): loading VGG-19's file
+        for each of its cells, twice, was minutes of a paper run, and each pruned cell digested it again. Its
+        weights' digest is checked at each hand-out; a cell that had changed them in place would get the file
+        loaded again, never a changed baseline."""
+        from artifact.device.train.package import baseline_identity, weights_sha256
         from artifact.device.train.retrain import baseline_model
 
         if self._baseline is not None:
-            model, digest = self._baseline
-            if weights_sha256(model) == digest:
-                return model
+            model, identity = self._baseline
+            if weights_sha256(model) == identity["weights_sha256"]:
+                return self._baseline
             sys.stderr.write("the baseline's weights changed in place during a cell: loading its file again\n")
         model = baseline_model(self.task, self.results, self.model_name, self.settings["train_epochs_scale"],
                                lambda what: print("STEP " + what, flush=True))
-        self._baseline = (model, weights_sha256(model))
-        return model
+        self._baseline = (model, baseline_identity(self.task, model))
+        return self._baseline
 
     def _provenance(self, cell):
         # type: (Cell) -> Dict[str, Any]
@@ -100,14 +104,13 @@ class CellMeasurer(object):
                     "no model package measured")
         return provenance
 
-    def fine_tuned(self, cell, baseline, record):
+    def fine_tuned(self, cell, baseline, identity, record):
         """`fine_tuned(pruned)` for apply_technique: the cell's package (given, or written here by the retraining
         step for a task trainable here), checked against this run's pruning; None when there is none."""
-        from artifact.device.train.package import baseline_identity, load_package, provenance_of
+        from artifact.device.train.package import load_package, provenance_of
         from artifact.device.train.retrain import retrain_cell, retraining_settings
 
         def fine_tuned(pruned):
-            identity = baseline_identity(self.task, baseline)
             directory = find_package(self.packages_in, cell.key) or find_package(self.results.retrained, cell.key)
             if directory is None and self.task.can_retrain:
                 print("STEP retraining {}".format(cell.key), flush=True)
@@ -138,12 +141,12 @@ class CellMeasurer(object):
         if not os.path.exists(path):
             epochs = scaled_epochs(RETRAIN_EPOCHS, self.settings["train_epochs_scale"]) if self.task.can_retrain else 0
             start = time.perf_counter()
-            baseline = self.baseline()
+            baseline, identity = self.loaded_baseline()
             record.phases["baseline"] = time.perf_counter() - start
             try:
                 start = time.perf_counter()
                 variant = apply_technique(cell.technique, cell.setting, baseline, self.task, epochs,
-                                          fine_tuned=self.fine_tuned(cell, baseline, record))
+                                          fine_tuned=self.fine_tuned(cell, baseline, identity, record))
                 # the fine-tuning inside it (a mini-zoo cell without a package) is its own phase
                 record.phases["compress"] = time.perf_counter() - start - record.phases.get("retrain", 0.0)
             except UnsupportedError as exc:
