@@ -8,11 +8,13 @@ import shutil
 import pytest
 import tomllib
 
+from artifact.core.errors import FormatError
 from artifact.host.judge.check import check
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 with open(os.path.join(ROOT, "tests", "data", "mutations.toml"), "rb") as handle:
     MUTATIONS = tomllib.load(handle)["mutation"]
+SUMMARIES = ("paired_ratio", "paired_ratio_ci95_relative", "ci95_relative", "ci95_half_width_s")
 
 
 def _mutate(results, mutation):
@@ -40,7 +42,13 @@ def _mutate(results, mutation):
         if "relative_to_baseline" in mutation:
             base = baselines[key.split("__")[0]]["measurements"][mutation["metric"]]["samples"]
             measurement["samples"] = [sum(base) / len(base) * mutation["relative_to_baseline"]]
-        measurement["notes"].update(mutation.get("notes", {}))
+        if "paired_ratio" in mutation:
+            reference = measurement["notes"]["paired_reference_s"]
+            wobble = (0.0, mutation["spread"], -mutation["spread"])
+            ratio = mutation["paired_ratio"]
+            measurement["samples"] = [b * ratio * (1 + wobble[i % 3]) for i, b in enumerate(reference)]
+            for summary in SUMMARIES:
+                measurement["notes"].pop(summary, None)
         with open(path, "w") as handle:
             json.dump(data, handle)
         changed += 1
@@ -52,6 +60,10 @@ def test_a_perturbation_moves_the_claims_it_should(tmp_path, mutation):
     results = str(tmp_path / mutation["profile"])
     shutil.copytree(os.path.join(ROOT, "expected_results", "reference", mutation["profile"]), results)
     assert _mutate(results, mutation) >= 1, "the mutation selects no record"
+    if mutation.get("refused"):
+        with pytest.raises(FormatError, match="disagree with its samples"):
+            check(results)
+        return
     outcomes = {v["claim_id"]: (v["outcome"], v["explanation"]) for v in check(results)["verdicts"]}
     for claim_id, expected in mutation["expect"].items():
         assert outcomes[claim_id][0] == expected, (claim_id, outcomes[claim_id])

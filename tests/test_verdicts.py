@@ -5,6 +5,7 @@ import pytest
 from artifact.core.errors import FormatError
 from artifact.core.records import Measurement, Record
 from artifact.host.judge.claims import load_claims, load_claims_file, parse_claim
+from artifact.host.judge.rederive import half_width
 from artifact.host.judge.verdicts import DEVIATION, FAIL, NOT_RUN, PASS, SKIPPED, RunView, apply_rule, judge
 
 
@@ -160,11 +161,11 @@ def test_measurement_flags_travel_to_the_verdict_and_survive_json():
 def test_paired_time_ratios_are_preferred_over_medians_of_separate_runs():
     base = rec("mini_vgg", "baseline", {}, inference_time_s=1.0)
     q8 = rec("mini_vgg", "quantize", {"bits": 8}, inference_time_s=2.0)   # measured while the machine was slow
-    q8.measurements["inference_time_s"].notes["paired_ratio"] = 1.40
+    pair(q8, 1.40)
     v = judge(claim(), view(base, q8))
     assert v.measured == pytest.approx(40.0) and v.outcome == PASS and "paired with the fp32 baseline" in v.explanation
     q6 = rec("mini_vgg", "quantize", {"bits": 6}, inference_time_s=1.0)
-    q6.measurements["inference_time_s"].notes["paired_ratio"] = 1.5
+    pair(q6, 1.5)
     order = claim(statistic="value", lhs={"technique": "quantize", "setting": {"bits": 6}},
                   rhs={"technique": "quantize", "setting": {"bits": 8}}, paper_value=0.97,
                   rule={"kind": "ordering", "relation": "<"})
@@ -222,11 +223,24 @@ def test_binomial_rule_is_for_fraction_drops_only():
         claim(metric="top1", statistic="value", rule={"kind": "binomial", "tolerance": 2.0})
 
 
+def pair(record, ratio, ci=None):
+    """Give a record's timing windows paired baseline windows whose median ratio is `ratio` and whose relative
+    95% CI is `ci` (one window, so no interval, when ci is None): the judge derives both from the windows."""
+    m = record.measurements["inference_time_s"]
+    seconds = m.samples[0]
+    if ci is None:
+        wobble = [0.0]
+    else:  # ratio x (1, 1+a, 1-a, 1, 1+a, 1-a, 1): mean and median ratio; a sets the interval
+        a = ci / half_width([0.0, 1, -1, 0, 1, -1, 0])
+        wobble = [0.0, a, -a, 0.0, a, -a, 0.0]
+    m.samples = [seconds * (1 + d) for d in wobble]
+    m.notes["paired_reference_s"] = [seconds / ratio] * len(wobble)
+    return record
+
+
 def timed(model, technique, setting, seconds, paired=None, ci=None):
     r = rec(model, technique, setting, inference_time_s=seconds)
-    if paired is not None:
-        r.measurements["inference_time_s"].notes.update(paired_ratio=paired, paired_ratio_ci95_relative=ci)
-    return r
+    return r if paired is None else pair(r, paired, ci)
 
 
 def ordering_claim():
@@ -279,7 +293,7 @@ def test_check_writes_a_tidy_results_csv_with_the_number_the_judge_uses(tmp_path
     summary = df[(df.cell == key) & (df.metric == "inference_time_s") & (df.statistic == "summary")].value.item()
     assert summary == records[key].value("inference_time_s")
     paired = df[(df.cell == key) & (df.metric == "inference_time_s") & (df.statistic == "paired_ratio")].value.item()
-    assert paired == records[key].measurements["inference_time_s"].notes["paired_ratio"]
+    assert paired == pytest.approx(records[key].measurements["inference_time_s"].notes["paired_ratio"], rel=1e-12)
     size = df[(df.cell == key) & (df.metric == "storage_bytes") & (df.statistic == "ratio_to_fp32")].value.item()
     assert size == records[key].value("storage_bytes") / records["mini_vgg__baseline__fp32"].value("storage_bytes")
 

@@ -23,6 +23,7 @@ import os
 from artifact.core.errors import MissingInputError
 from artifact.core.metrics import PAIRED_RATIO, PAIRED_RATIO_CI, exact_metrics
 from artifact.core.results import ResultsDir
+from artifact.host.judge.rederive import derive
 from artifact.host.judge.verdicts import DEVIATION, FAIL, PASS
 
 EXACT_METRICS = exact_metrics()
@@ -67,8 +68,7 @@ def timing_disagreements(records: dict, reference_records: dict) -> list[str]:
         pairs: list[tuple[float, float]] = []
         for record in (records[key], reference_records[key]):
             m = record.measurements.get("inference_time_s")
-            notes = m.notes if m is not None else {}
-            ratio, ci = notes.get(PAIRED_RATIO), notes.get(PAIRED_RATIO_CI)
+            ratio, ci = derive(m, PAIRED_RATIO), derive(m, PAIRED_RATIO_CI)  # from the windows, as the judge does
             if not (isinstance(ratio, (int, float)) and isinstance(ci, (int, float))
                     and all(math.isfinite(v) and v > 0 for v in (ratio, ci))):
                 break

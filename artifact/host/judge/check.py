@@ -3,8 +3,10 @@ import os
 
 from artifact.core.errors import FormatError
 from artifact.core.metrics import BUSY_MACHINE
+from artifact.core.records import record_path
 from artifact.core.results import ResultsDir, timestamp
 from artifact.host.judge.claims import CLAIMS_DIR, load_claims
+from artifact.host.judge.rederive import check_summaries
 from artifact.host.judge.tidy import rows as tidy_rows
 from artifact.host.judge.tidy import to_csv
 from artifact.host.judge.verdicts import RunView, Verdict, judge, summarize
@@ -18,6 +20,8 @@ def check(results_dir: str, claims_dir: str = CLAIMS_DIR) -> dict:
     results = ResultsDir(results_dir)
     info = results.read_run_info()
     records = results.load_records()
+    for key, record in records.items():  # every summary the judge uses is re-derived from the samples
+        check_summaries(record, record_path(results.records, key))
     claims = load_claims(claims_dir)  # every input checked before anything is written
     view = RunView(records, info.get("stands_for", {}))
     verdicts = [judge(claim, view) for claim in claims]

@@ -13,6 +13,7 @@ import math
 
 from artifact.core.metrics import METRICS, PAIRED_RATIO, summarize
 from artifact.core.profiles import setting_slug
+from artifact.host.judge.rederive import derive
 
 COLUMNS = ["profile", "model", "technique", "setting", "cell", "metric", "unit", "statistic", "value", "n", "flags",
            "skipped"]
@@ -36,8 +37,8 @@ def rows(records: dict, profile: str) -> list[dict]:
             ref = fp32.value(metric) if fp32 is not None else None
             if ref and cell["technique"] != "baseline" and math.isfinite(ref):
                 stats["ratio_to_fp32"] = stats["summary"] / ref
-            paired = m.notes.get(PAIRED_RATIO)
-            if isinstance(paired, (int, float)) and paired > 0:
+            paired = derive(m, PAIRED_RATIO)  # from the paired windows, as the judge reads it
+            if paired is not None and paired > 0:
                 stats["paired_ratio"] = float(paired)
             out.extend(dict(common, statistic=name, value=value) for name, value in stats.items())
         for metric, reason in sorted(record.skipped.items()):

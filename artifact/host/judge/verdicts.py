@@ -12,6 +12,7 @@ from artifact.core.metrics import CI95_RELATIVE as CI95
 from artifact.core.metrics import METRICS, PAIRED_RATIO, PAIRED_RATIO_CI, SCORED, declared_note
 from artifact.core.profiles import cell_key
 from artifact.host.judge.claims import Claim, Config
+from artifact.host.judge.rederive import DERIVED, derived
 
 PASS, DEVIATION, FAIL, NOT_RUN, SKIPPED = "PASS", "DEVIATION", "FAIL", "NOT-RUN", "SKIPPED"
 OUTCOMES = (PASS, DEVIATION, FAIL, NOT_RUN, SKIPPED)
@@ -89,16 +90,21 @@ def statistic(claim: Claim, view: RunView, model: str, config: Config, evidence:
 
 
 def _note(record, metric: str, name: str) -> float | None:
-    """A numeric note the metric's row declares (artifact.core.metrics), or None."""
+    """A number the metric's row declares (artifact.core.metrics), or None: a summary of the samples
+    (the paired ratio, its interval, the windows' interval) re-derived from the record's raw numbers
+    (artifact.host.judge.rederive), never read from its stored note; a count (`scored`) from the note."""
     if not declared_note(metric, name):
         return None
+    if name in DERIVED:
+        return derived(record, metric, name)
     m = record.measurements.get(metric) if record is not None else None
     value = m.notes.get(name) if m is not None else None
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) and value >= 0 else None
 
 
 def paired_ratio(record, metric: str) -> float | None:
-    """The variant/baseline ratio measured window by window against the baseline (timing), if any."""
+    """The variant/baseline ratio measured window by window against the baseline (timing), if any: the median
+    of the record's window-by-window ratios."""
     return _note(record, metric, PAIRED_RATIO) or None  # a ratio of 0 is no ratio
 
 
