@@ -280,7 +280,7 @@ def _profile_models(profile_name):
 def cmd_summary(args):
     # type: (argparse.Namespace) -> int
     """One answer per claim over every profile that ran, and what each section of the paper reproduced."""
-    from artifact.host.judge.combine import combine
+    from artifact.host.judge.combine import combine, evidence_line
     from artifact.host.report.render import verdict_line
     from artifact.host.report.summary_page import render_summary
 
@@ -288,10 +288,12 @@ def cmd_summary(args):
     dirs = [d for d in dirs if os.path.exists(os.path.join(d, "verdicts.json"))] or dirs
     data = combine(dirs)
     line = verdict_line(data["counts"])
-    render_summary(data, args.out, line)
+    evidence = evidence_line(data)
+    render_summary(data, args.out, line, evidence)
     print("verdicts (one per claim, {}): {}".format(" + ".join(data["runs"]), line))
+    print("evidence: {}".format(evidence))
     for s in data["sections"]:
-        print("  {:<10} {:<18} {}".format(s["section"], s["status"], s["why"][:110]))
+        print("  {:<10} {:<26} {}".format(s["section"], s["status"], s["why"][:100]))
     print("summary: {}".format(os.path.join(args.out, "index.html")))
     return 0
 

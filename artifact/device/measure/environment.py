@@ -11,6 +11,7 @@ import socket
 import subprocess
 from typing import Dict, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
+from artifact.core.evidence import describe_platform
 from artifact.core.inputs import sysfs_root  # noqa: F401 (re-exported: the device side reads it from here)
 from artifact.core.paths import PROJECT_ROOT
 
@@ -59,4 +60,6 @@ def collect_environment(root=None):
         "container_image": os.environ.get("ARTIFACT_IMAGE") or ("docker" if os.path.exists("/.dockerenv") else None),
     }
     env.update(read_board_state(sysfs_root() if root is None else root))
+    # what the run stands on, in one sentence (artifact.core.evidence): an emulated tree is never a Jetson
+    env["platform"] = describe_platform(env)
     return env

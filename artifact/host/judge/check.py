@@ -6,6 +6,7 @@ from artifact.core.metrics import BUSY_MACHINE
 from artifact.core.records import record_path
 from artifact.core.results import ResultsDir, timestamp
 from artifact.host.judge.claims import CLAIMS_DIR, load_claims
+from artifact.host.judge.grade import LEVELS, grade
 from artifact.host.judge.rederive import check_summaries
 from artifact.host.judge.tidy import rows as tidy_rows
 from artifact.host.judge.tidy import to_csv
@@ -25,6 +26,8 @@ def check(results_dir: str, claims_dir: str = CLAIMS_DIR) -> dict:
     claims = load_claims(claims_dir)  # every input checked before anything is written
     view = RunView(records, info.get("stands_for", {}))
     verdicts = [judge(claim, view) for claim in claims]
+    for verdict in verdicts:  # what each verdict stands on, from the records it was judged on
+        verdict.grade = grade(verdict.to_dict(), records)
     results.write_text_atomic(results.results_csv, to_csv(tidy_rows(records, info.get("profile") or "")))
     label = info.get("label") or ""
     for verdict in verdicts:  # a quick run's verdicts say so wherever they are shown
@@ -34,6 +37,7 @@ def check(results_dir: str, claims_dir: str = CLAIMS_DIR) -> dict:
             "claims_dir": os.path.relpath(claims_dir),
             "counts": summarize(verdicts), "flagged": sum(1 for v in verdicts if v.flags),
             "busy": sum(1 for v in verdicts if any(BUSY_MACHINE in f for f in v.flags)),
+            "grades": {level: sum(1 for v in verdicts if v.grade.get("level") == level) for level in LEVELS},
             "verdicts": [v.to_dict() for v in verdicts]}
     return results.write_verdicts(data)
 

@@ -1,18 +1,28 @@
 """One answer per claim: the verdicts of every profile that ran, combined (`python -m artifact summary`).
 
-For each claim the most faithful evidence wins: a judged verdict (PASS, DEVIATION, FAIL) over SKIPPED
-over NOT-RUN; then the paper's own architectures over stand-ins (the mini-zoo); then a Jetson over any
-other machine; then the order the runs were given in. The other profiles' verdicts are shown beside it.
-Each section of the paper is then: reproduced (every judged claim PASSes), partly (PASS and DEVIATION or
-FAIL), not reproduced (none PASSes), or not testable here (nothing judged: why, from the verdicts).
+Every verdict is graded from the records it was judged on (artifact.host.judge.grade: the model, the power
+sensor, the platform, the measurement flags), never from a run's name or a field a person sets. For each
+claim the best evidence wins: a judged verdict (PASS, DEVIATION, FAIL) over SKIPPED over NOT-RUN; then the
+better grade (the paper's models on its board, then elsewhere, then stand-ins; the paper's architecture
+before a stand-in model); then fewer flags; then more of the claim's models; then the order the runs were
+given in. A verdict on an EMULATED power sensor (a test waveform) is never an answer about the paper: it is
+shown beside the answer, and a claim only such a run judged is SKIPPED here. The other profiles' verdicts
+are shown beside each answer, with their grades.
+
+Each section of the paper is then judged on the verdicts of adequate grade only (grade.ADEQUATE): reproduced
+(every one PASSes), partly (PASS and DEVIATION or FAIL), not reproduced (none PASSes), each "on an x86 CPU"
+or "on another board" where a platform-dependent number was not measured on the paper's board; "stand-ins
+only" when only stand-in models were judged; or not testable here (nothing judged: why, from the verdicts).
 """
 import re
 
-from artifact.core.catalog import TABLE_I
+from artifact.core.evidence import OTHER_BOARD, X86_CPU
 from artifact.core.results import ResultsDir
+from artifact.host.judge.grade import ADEQUATE, EMULATED, LEVELS, OTHER_PLATFORM, STAND_IN, describe, grade, rank
 from artifact.host.judge.verdicts import DEVIATION, FAIL, NOT_RUN, OUTCOMES, PASS, SKIPPED
 
 JUDGED = (PASS, DEVIATION, FAIL)
+ON = {X86_CPU: "on an x86 CPU", OTHER_BOARD: "on another board"}
 
 
 def section_of(source: str) -> str:
@@ -21,50 +31,95 @@ def section_of(source: str) -> str:
     return match.group(1) if match else source.split(",")[0].strip()
 
 
-def _rank(verdict: dict, on_jetson: bool) -> tuple:
+def _rank(verdict: dict) -> tuple:
     judged = 0 if verdict["outcome"] in JUDGED else (1 if verdict["outcome"] == SKIPPED else 2)
-    stand_in = 0 if verdict["models"] and all(m in TABLE_I for m in verdict["models"]) else 1
-    return judged, stand_in, 0 if on_jetson else 1
+    return (judged,) + rank(verdict["grade"]) + (-len(verdict["models"]),)
+
+
+def _shown(profile: str, verdict: dict) -> str:
+    level = verdict["grade"].get("level")
+    return f"{profile}: {verdict['outcome']}" + (f" ({level})" if level else "")
+
+
+def _emulated_only(verdict: dict, profiles: list) -> dict:
+    """The answer to a claim only emulated-sensor runs judged: SKIPPED, saying so."""
+    why = ("measured here only on an EMULATED power sensor tree ({}): a test waveform, not hardware; "
+           "needs a real power sensor".format(", ".join(profiles)))
+    return dict(verdict, outcome=SKIPPED, measured=None, delta=None, models={}, evidence=[], flags=[], grade={},
+                explanation=why)
+
+
+def _answer(claim_id: str, candidates: list) -> dict:
+    usable = [i for i, (_, v) in enumerate(candidates) if v["grade"].get("level") != EMULATED]
+    if usable:
+        best = min(usable, key=lambda i: (_rank(candidates[i][1]), i))
+        profile, verdict = candidates[best]
+    else:
+        best, (profile, verdict) = -1, candidates[0]
+        verdict = _emulated_only(verdict, [p for p, _ in candidates])
+        profile = "—"
+    others = [_shown(p, v) for i, (p, v) in enumerate(candidates) if i != best]
+    return dict(verdict, profile=profile, also=others, grade_text=describe(verdict["grade"]))
+
+
+def _section(verdicts: list) -> dict:
+    judged = [v for v in verdicts if v["outcome"] in JUDGED]
+    counted = [v for v in judged if v["grade"].get("level") in ADEQUATE]
+    stand_ins = [v for v in judged if v["grade"].get("level") == STAND_IN]
+    passed = [v for v in counted if v["outcome"] == PASS]
+    if not counted and stand_ins:
+        status = "stand-ins only"
+        why = "{} of {} judged on stand-ins PASS (stand-in models, or untrained weights where the weights " \
+              "decide the number): not evidence about the paper's models".format(
+            sum(1 for v in stand_ins if v["outcome"] == PASS), len(stand_ins))
+    elif not counted:
+        reasons = sorted({v["explanation"].split(";")[0][:120] for v in verdicts})
+        status, why = "not testable here", "; ".join(reasons[:3])
+    else:
+        if len(passed) == len(counted):
+            status, why = "reproduced", f"{len(passed)} of {len(counted)} judged claims PASS"
+        elif passed:
+            status, why = "partly", "{} PASS; not: {}".format(len(passed), "; ".join(
+                f"{v['claim_id']} {v['outcome']}" for v in counted if v["outcome"] != PASS))
+        else:
+            status, why = "not reproduced", "; ".join(f"{v['claim_id']} {v['outcome']}" for v in counted)
+        elsewhere = [v["grade"]["platform"] for v in counted if v["grade"]["level"] == OTHER_PLATFORM]
+        if elsewhere:
+            status += " " + ON[X86_CPU if X86_CPU in elsewhere else OTHER_BOARD]
+        if stand_ins:
+            why += f"; not counted: {len(stand_ins)} judged on stand-ins"
+    return {"status": status, "claims": len(verdicts), "judged": len(counted),
+            "not judged here": len(verdicts) - len(counted), "why": why}
 
 
 def combine(results_dirs: list[str]) -> dict:
     runs = []
     for path in results_dirs:
         results = ResultsDir(path)
-        info, data = results.read_run_info(), results.read_verdicts()
-        on_jetson = bool((info.get("environment") or {}).get("l4t_release"))
-        runs.append((info.get("profile") or path, on_jetson, {v["claim_id"]: v for v in data["verdicts"]}))
+        info, data, records = results.read_run_info(), results.read_verdicts(), results.load_records()
+        graded = {v["claim_id"]: dict(v, grade=grade(v, records)) for v in data["verdicts"]}
+        runs.append((info.get("profile") or path, graded))
     chosen = []
-    for claim_id in sorted({cid for _, _, verdicts in runs for cid in verdicts}):
-        candidates = [(profile, jetson, verdicts[claim_id]) for profile, jetson, verdicts in runs
-                      if claim_id in verdicts]
-        best = min(range(len(candidates)), key=lambda i: (_rank(candidates[i][2], candidates[i][1]), i))
-        profile, _, verdict = candidates[best]
-        others = [f"{p}: {v['outcome']}" for i, (p, _, v) in enumerate(candidates) if i != best]
-        chosen.append(dict(verdict, profile=profile, also=others))
+    for claim_id in sorted({cid for _, verdicts in runs for cid in verdicts}):
+        chosen.append(_answer(claim_id, [(p, verdicts[claim_id]) for p, verdicts in runs if claim_id in verdicts]))
     sections: dict = {}
     for verdict in chosen:
         sections.setdefault(section_of(verdict["source"]), []).append(verdict)
-    summary = []
-    for section, verdicts in sections.items():
-        judged = [v for v in verdicts if v["outcome"] in JUDGED]
-        passed = [v for v in judged if v["outcome"] == PASS]
-        if not judged:
-            reasons = sorted({v["explanation"].split(";")[0][:120] for v in verdicts})
-            status, why = "not testable here", "; ".join(reasons[:3])
-        elif len(passed) == len(judged):
-            status, why = "reproduced", f"{len(passed)} of {len(judged)} judged claims PASS"
-        elif passed:
-            status, why = "partly", "{} PASS; not: {}".format(len(passed), "; ".join(
-                f"{v['claim_id']} {v['outcome']}" for v in judged if v["outcome"] != PASS))
-        else:
-            status, why = "not reproduced", "; ".join(f"{v['claim_id']} {v['outcome']}" for v in judged)
-        untested = len(verdicts) - len(judged)
-        summary.append({"section": section, "status": status, "claims": len(verdicts), "judged": len(judged),
-                        "not judged here": untested, "why": why})
+    summary = [dict(section=section, **_section(verdicts)) for section, verdicts in sections.items()]
     counts = {o: sum(1 for v in chosen if v["outcome"] == o) for o in OUTCOMES}
-    return {"runs": [p for p, _, _ in runs], "counts": counts, "sections": summary,
+    grades = {level: sum(1 for v in chosen if v["outcome"] in JUDGED and v["grade"].get("level") == level)
+              for level in LEVELS if level != EMULATED}
+    return {"runs": [p for p, _ in runs], "counts": counts, "grades": grades, "sections": summary,
             "verdicts": chosen}
 
 
-__all__ = ["NOT_RUN", "combine", "section_of"]
+def evidence_line(data: dict) -> str:
+    """How many claims were judged, and on what grade of evidence (grade.LEVELS)."""
+    g = data["grades"]
+    return ("judged {} of {} claims: {} on the paper's models (on its board, or a number no platform changes), "
+            "{} on the paper's models on another platform, {} on stand-ins only; {} not judged here").format(
+        sum(g.values()), len(data["verdicts"]), g["paper"], g["other platform"], g["stand-in"],
+        len(data["verdicts"]) - sum(g.values()))
+
+
+__all__ = ["NOT_RUN", "combine", "evidence_line", "section_of"]

@@ -33,6 +33,7 @@ class Verdict:
     models: dict = field(default_factory=dict)  # run model -> per-model measured value
     evidence: list = field(default_factory=list)  # record keys
     flags: list = field(default_factory=list)  # "record key: problem" of the measurements judged
+    grade: dict = field(default_factory=dict)  # what the evidence stands on (artifact.host.judge.grade), by check
 
     def to_dict(self) -> dict:
         return asdict(self)

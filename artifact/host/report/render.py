@@ -22,6 +22,7 @@ from artifact.host.advise.from_records import configs_by_model
 from artifact.host.advise.lessons import HEADERS as ADVISOR_HEADERS
 from artifact.host.advise.lessons import lesson_rows
 from artifact.host.judge.check import load_run_info, load_verdicts
+from artifact.host.judge.grade import describe as describe_grade
 from artifact.host.judge.verdicts import OUTCOMES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -74,6 +75,7 @@ def claim_rows(verdicts, results_dir):
             _fmt(v.delta),
             v.rule,
             v.outcome,
+            describe_grade(v.grade),
             v.explanation,
             _flags_cell(v.flags),
             ", ".join(os.path.join("records", e + ".json") for e in v.evidence[:4]),
@@ -155,7 +157,7 @@ def model_rows(records):
     return rows
 
 
-HEADERS = ["claim", "source", "statement", "paper", "measured", "delta", "rule", "verdict", "why", "flags",
+HEADERS = ["claim", "source", "statement", "paper", "measured", "delta", "rule", "verdict", "grade", "why", "flags",
            "evidence"]
 
 

@@ -1,7 +1,8 @@
 """The reproduction summary over every profile that ran: one page, one verdict per claim.
 
-It opens with what each section of the paper reproduced (and why not), then the claims grouped by
-section, with buttons that show only one verdict. Data: artifact.host.judge.combine.
+It opens with what each section of the paper reproduced (and why not), counted on evidence of adequate
+grade only, then the claims grouped by section, each with the grade of its evidence (artifact.host.judge.grade),
+with buttons that show only one verdict. Data: artifact.host.judge.combine.
 """
 import html
 import os
@@ -13,7 +14,7 @@ from artifact.host.judge.combine import section_of
 from artifact.host.judge.verdicts import OUTCOMES
 
 SECTION_HEADERS = ["section", "status", "claims", "judged", "not judged here", "why"]
-CLAIM_HEADERS = ["claim", "verdict", "from", "other runs", "why"]
+CLAIM_HEADERS = ["claim", "verdict", "grade", "from", "other runs", "why"]
 SCRIPT = """<script>
 function only(outcome) {
   document.querySelectorAll('tr[data-outcome]').forEach(function (row) {
@@ -24,10 +25,11 @@ function only(outcome) {
 
 
 def _claim_row(v):
-    return [v["claim_id"], v["outcome"], v["profile"], "; ".join(v["also"]) or "—", v["explanation"][:200]]
+    return [v["claim_id"], v["outcome"], v["grade_text"], v["profile"], "; ".join(v["also"]) or "—",
+            v["explanation"][:200]]
 
 
-def render_summary(data: dict, out: str, line: str) -> None:
+def render_summary(data: dict, out: str, line: str, evidence: str = "") -> None:
     os.makedirs(out, exist_ok=True)
     write_json_atomic(os.path.join(out, "summary.json"), data)
     sections = [[s[h] for h in SECTION_HEADERS] for s in data["sections"]]
@@ -36,6 +38,7 @@ def render_summary(data: dict, out: str, line: str) -> None:
         by_section.setdefault(section_of(v["source"]), []).append(v)
     md = ["# The paper, claim by claim: one answer each", "",
           "**Verdicts (one per claim, over {}):** {}".format(", ".join(data["runs"]), line), "",
+          f"**Evidence:** {evidence}" if evidence else "", "",
           "## What each section of the paper reproduced", "", tabulate(sections, SECTION_HEADERS, tablefmt="github"),
           ""]
     for section, verdicts in by_section.items():
@@ -57,6 +60,7 @@ def render_summary(data: dict, out: str, line: str) -> None:
     section_head = "".join(f"<th>{html.escape(h)}</th>" for h in SECTION_HEADERS)
     page = (f"<!doctype html><html><head><meta charset=utf-8><title>Reproduction summary</title>{SCRIPT}</head>"
             f"<body><h1>The paper, claim by claim</h1><p><b>Verdicts:</b> {html.escape(line)}</p>"
+            f"<p><b>Evidence:</b> {html.escape(evidence)}</p>"
             f"<h2>What each section of the paper reproduced</h2><table><tr>{section_head}</tr>{section_rows}</table>"
             f"<h2>Claims by section</h2><p>Show only: {buttons}</p>{groups}</body></html>")
     with open(os.path.join(out, "index.html"), "w") as handle:
