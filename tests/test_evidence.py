@@ -77,3 +77,13 @@ def test_accuracy_on_untrained_paper_models_is_stand_in_grade():
                                                        "platform": X86_CPU, "quality": "clean"}
     size = record("vgg_16", "initialised, seed 0 (no trained weights given)", "params", 138e6)
     assert grade(dict(verdict, metric="params"), {size.key: size})["level"] == "paper"  # no weights decide a count
+
+
+def test_every_environment_states_its_platform_without_ambiguity(tmp_path):
+    """What run.json and every record say: an x86 machine reading an emulated TX2 tree is an x86 CPU."""
+    from artifact.device.measure.environment import collect_environment
+
+    env = collect_environment(root=eb.make_tx2_board(str(tmp_path)))
+    assert env["board"] == "jetson" and env["emulated"].startswith("yes")
+    assert env["platform"] == describe_platform(env) and not env["platform"].startswith(PAPER_BOARD)
+    assert "EMULATED tree, not hardware" in env["platform"]

@@ -85,9 +85,9 @@ def check_summaries(record, path: str) -> None:
     """Refuse (FormatError naming the file) a record whose stored summaries disagree with its raw samples."""
     for metric, m in sorted(record.measurements.items()):
         notes = m.notes
-        checks = []
+        checks: list[tuple[str, object, float | None]] = []
         if WINDOWS in notes:
-            checks.append((WINDOWS, notes[WINDOWS], len(m.samples)))
+            checks.append((WINDOWS, notes[WINDOWS], float(len(m.samples))))
         if HALF_WIDTH in notes:
             checks.append((HALF_WIDTH, notes[HALF_WIDTH], half_width(m.samples) if m.samples else None))
         for name in DERIVED:
