@@ -17,6 +17,7 @@ from matplotlib.text import Text  # noqa: E402
 
 from artifact.core.metrics import METRICS, PAIRED_RATIO  # noqa: E402
 from artifact.core.profiles import setting_slug  # noqa: E402
+from artifact.host.judge.rederive import derive  # noqa: E402
 
 # Panel specs: (kind, metrics, title). Kinds: "ratio" = grouped bars per model, % of the same run's fp32
 # baseline, one bar per setting; "accuracy" = values per model with the fp32 bar in grey, top-1 (top-5 as a
@@ -60,8 +61,8 @@ def records_frame(records: dict) -> pd.DataFrame:
                **{f"setting.{k}": v for k, v in record.cell["setting"].items()}}
         for metric, measurement in record.measurements.items():
             row[metric] = record.value(metric)
-            paired = measurement.notes.get(PAIRED_RATIO)
-            if isinstance(paired, (int, float)) and paired > 0 and record.cell["technique"] != "baseline":
+            paired = derive(measurement, PAIRED_RATIO)  # from the paired windows, as the judge reads it
+            if paired is not None and paired > 0 and record.cell["technique"] != "baseline":
                 row[f"{metric}.paired"] = float(paired)  # the ratio the judge uses (windows paired with fp32)
             if any("EMULATED" in flag for flag in measurement.flags):
                 row[f"emulated.{metric}"] = True
