@@ -128,6 +128,7 @@ def _refuse_a_busy_machine(allow_busy):
 def cmd_check(args):
     # type: (argparse.Namespace) -> int
     from artifact.host.judge.check import check
+    from artifact.host.judge.grade import grades_line
     from artifact.host.report.render import verdict_line
 
     results = results_for(args)
@@ -137,6 +138,7 @@ def cmd_check(args):
         results.update_run_info(steps={"check": time.perf_counter() - start})
     line = verdict_line(data["counts"], data.get("flagged", 0), data.get("busy", 0), data.get("label", ""))
     print("check: {} -> {}".format(line, results.verdicts_json))
+    print("check: {}".format(grades_line(data["grades"])))
     if getattr(args, "against", None):  # `reproduce` has no --against
         from artifact.host.judge.agreement import disagreements_with, timing_disagreements
 

@@ -87,3 +87,13 @@ def test_every_environment_states_its_platform_without_ambiguity(tmp_path):
     assert env["board"] == "jetson" and env["emulated"].startswith("yes")
     assert env["platform"] == describe_platform(env) and not env["platform"].startswith(PAPER_BOARD)
     assert "EMULATED tree, not hardware" in env["platform"]
+
+
+def test_check_says_what_its_judged_claims_stand_on(tmp_path, capsys):
+    from artifact.cli import main
+
+    results = tmp_path / "smoke"
+    shutil.copytree(os.path.join(REFERENCE, "smoke"), results)
+    assert main(["check", "--profile", "smoke", "--results", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert "check: 24 judged: 0 paper, 0 other platform, 17 stand-in, 7 emulated" in out

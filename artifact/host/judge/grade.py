@@ -112,5 +112,11 @@ def rank(g: dict) -> tuple:
     return (LEVELS.index(g["level"]), MODELS.index(g["model"]), flags)
 
 
+def grades_line(grades: dict) -> str:
+    """'24 judged: 0 paper, 0 other platform, 17 stand-in, 7 emulated (what the evidence stands on)'."""
+    return "{} judged: {} (what the evidence stands on: artifact.host.judge.grade)".format(
+        sum(grades.values()), ", ".join(f"{grades.get(level, 0)} {level}" for level in LEVELS))
+
+
 __all__ = ["ADEQUATE", "EMULATED", "LEVELS", "OTHER_BOARD", "OTHER_PLATFORM", "PAPER", "PAPER_BOARD", "STAND_IN",
-           "X86_CPU", "describe", "grade", "rank"]
+           "X86_CPU", "describe", "grade", "grades_line", "rank"]
