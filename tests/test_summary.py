@@ -46,6 +46,9 @@ def test_the_page_groups_claims_by_section_with_a_verdict_filter(tmp_path):
     page = (tmp_path / "index.html").read_text()
     assert page.count('<tr data-outcome="') == 92 and "onclick=\"only('FAIL')\"" in page
     assert "<h3>IV-E</h3>" in page and "<h3>Table I</h3>" in page
+    assert "<th>grade</th>" in page and "<td>stand-in (model stand-in; x86 CPU; clean)</td>" in page
+    assert "<b>Evidence:</b> judged 60 of 92 claims" in page
+    assert "| stand-in (model stand-in; x86 CPU; clean) |" in (tmp_path / "summary.md").read_text()
 
 
 SMOKE = os.path.join(REFERENCE, "smoke")   # an x86 machine reading an EMULATED TX2 sensor tree

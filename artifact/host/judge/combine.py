@@ -49,7 +49,7 @@ def _emulated_only(verdict: dict, profiles: list) -> dict:
                 explanation=why)
 
 
-def _answer(claim_id: str, candidates: list) -> dict:
+def _answer(candidates: list) -> dict:
     usable = [i for i, (_, v) in enumerate(candidates) if v["grade"].get("level") != EMULATED]
     if usable:
         best = min(usable, key=lambda i: (_rank(candidates[i][1]), i))
@@ -101,7 +101,7 @@ def combine(results_dirs: list[str]) -> dict:
         runs.append((info.get("profile") or path, graded))
     chosen = []
     for claim_id in sorted({cid for _, verdicts in runs for cid in verdicts}):
-        chosen.append(_answer(claim_id, [(p, verdicts[claim_id]) for p, verdicts in runs if claim_id in verdicts]))
+        chosen.append(_answer([(p, verdicts[claim_id]) for p, verdicts in runs if claim_id in verdicts]))
     sections: dict = {}
     for verdict in chosen:
         sections.setdefault(section_of(verdict["source"]), []).append(verdict)

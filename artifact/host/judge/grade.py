@@ -4,7 +4,8 @@ Four facts, each read from the records (never from a flag a person sets):
   model     "paper, trained"    the paper's architectures (Table I) with trained weights (provenance);
             "paper, untrained"  the paper's architectures with seeded initial weights;
             "stand-in"          a smaller model standing in for them (the mini-zoo);
-  sensor    (power metrics) "board" a real sensor, "emulated" an EMULATED tree (a test waveform), else "none";
+  sensor    (power metrics) "real" a hardware sensor (a board's INA3221, RAPL, NVML), "emulated" an
+            EMULATED tree (a test waveform), else "none";
   platform  "paper board" / "other board" / "x86 CPU" (artifact.core.evidence: an emulated tree is never a Jetson);
   quality   the measurement-quality flags of the judged measurements ("clean" or "<n> flagged").
 
@@ -25,7 +26,7 @@ LEVELS = (PAPER, OTHER_PLATFORM, STAND_IN, EMULATED)
 ADEQUATE = (PAPER, OTHER_PLATFORM)
 TRAINED, UNTRAINED, STAND_IN_MODEL = "paper, trained", "paper, untrained", "stand-in"
 MODELS = (TRAINED, UNTRAINED, STAND_IN_MODEL)
-BOARD_SENSOR, EMULATED_SENSOR, NO_SENSOR = "board", "emulated", "none"
+REAL_SENSOR, EMULATED_SENSOR, NO_SENSOR = "real", "emulated", "none"
 
 
 def _trained(record) -> bool:
@@ -62,7 +63,7 @@ def _sensor(metric: str, records: list) -> str:
         sensor = m.notes.get("sensor") if isinstance(m.notes.get("sensor"), dict) else {}
         if emulated(r.environment) or emulated(sensor) or any("EMULATED" in f for f in m.flags):
             return EMULATED_SENSOR
-    return BOARD_SENSOR
+    return REAL_SENSOR
 
 
 def grade(verdict: dict, records: dict) -> dict:
