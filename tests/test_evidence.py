@@ -97,3 +97,24 @@ def test_check_says_what_its_judged_claims_stand_on(tmp_path, capsys):
     assert main(["check", "--profile", "smoke", "--results", str(results)]) == 0
     out = capsys.readouterr().out
     assert "check: 24 judged: 0 paper, 0 other platform, 17 stand-in, 7 emulated" in out
+
+
+def test_time_and_power_on_a_real_tx2_are_paper_grade_and_on_its_emulated_tree_are_not():
+    from artifact.core.records import Measurement, Record
+    from artifact.host.judge.grade import grade
+
+    def record(environment, metric, sensor_emulated):
+        r = Record({"key": "vgg_16__quantize__bits-8", "model": "vgg_16", "technique": "quantize",
+                    "setting": {"bits": 8}, "metrics": [metric]}, environment, provenance={"weights": "TF-Slim"})
+        r.add(Measurement(metric, [1.0], notes={"sensor": {"emulated": sensor_emulated}}))
+        return {r.key: r}
+
+    for metric in ("inference_time_s", "power_peak_w"):
+        verdict = {"metric": metric, "measured": 41.0, "evidence": ["vgg_16__quantize__bits-8"], "flags": []}
+        real = grade(verdict, record(REAL_TX2, metric, "no"))
+        assert (real["level"], real["platform"]) == ("paper", PAPER_BOARD)
+        assert real["sensor"] == ("real" if metric == "power_peak_w" else "none")
+        fake = grade(verdict, record(dict(REAL_TX2, machine="x86_64", tf_gpus=None, emulated="yes (EMULATED)"), metric,
+                                     "yes (test tree, not hardware)"))
+        assert fake["platform"] == X86_CPU
+        assert fake["level"] == ("emulated" if metric == "power_peak_w" else "other platform")
