@@ -97,7 +97,8 @@ def combine(results_dirs: list[str]) -> dict:
     for path in results_dirs:
         results = ResultsDir(path)
         info, data, records = results.read_run_info(), results.read_verdicts(), results.load_records()
-        graded = {v["claim_id"]: dict(v, grade=grade(v, records)) for v in data["verdicts"]}
+        # graded again from the records (runs judged before grades existed); what check stored where they are gone
+        graded = {v["claim_id"]: dict(v, grade=grade(v, records) or v.get("grade") or {}) for v in data["verdicts"]}
         runs.append((info.get("profile") or path, graded))
     chosen = []
     for claim_id in sorted({cid for _, verdicts in runs for cid in verdicts}):
