@@ -6,6 +6,7 @@ The only place that catches `ArtifactError`, prints it as one line and picks exi
 import argparse
 import os
 import sys
+import textwrap
 import time
 from typing import List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
@@ -76,9 +77,8 @@ def cmd_retrain(args):
 # ---- device side: run (and doctor below). Imports artifact.device only, never artifact.host.
 def cmd_run(args):
     # type: (argparse.Namespace) -> int
-    from tqdm import tqdm
-
     from artifact.core.profiles import load_profile
+    from artifact.core.progress import CellProgress
     from artifact.device.run.inputs import check_required
     from artifact.device.run.parent import pending_cells, run_profile
 
@@ -90,16 +90,19 @@ def cmd_run(args):
         print("profile {}: {} cells, {} already measured in {}".format(
             profile.name, len(profile.cells), len(profile.cells) - len(todo), results.path))
         start = time.perf_counter()
-        with tqdm(total=len(todo), unit="cell", dynamic_ncols=True, disable=None) as bar:
-            def progress(model, what, seconds):
-                if seconds is None:
-                    bar.set_postfix_str(what)
-                else:
-                    bar.set_postfix_str("{} ({:.1f} s)".format(what, seconds))
-                    bar.update(1)
+        watch = CellProgress(len(todo))
 
+        def progress(model, what, seconds):
+            if seconds is None:
+                watch.phase(what)
+            else:
+                watch.done(what, seconds)
+
+        try:
             _, failures = run_profile(profile, results, _inputs(args), progress, todo=todo,
                                       before_workers=lambda: _refuse_a_busy_machine(args.allow_busy))
+        finally:
+            watch.close()
         elapsed = time.perf_counter() - start
         results.update_run_info(profile, {"run": elapsed} if todo else {})
     print("run: {} cells measured in {:.1f} s".format(len(todo), elapsed))
@@ -291,7 +294,7 @@ def cmd_summary(args):
     render_summary(data, args.out, line)
     print("verdicts (one per claim, {}): {}".format(" + ".join(data["runs"]), line))
     for s in data["sections"]:
-        print("  {:<10} {:<18} {}".format(s["section"], s["status"], s["why"][:110]))
+        print("  {:<10} {:<18} {}".format(s["section"], s["status"], textwrap.shorten(s["why"], 100, placeholder=" …")))
     print("summary: {}".format(os.path.join(args.out, "index.html")))
     return 0
 
@@ -316,10 +319,12 @@ def cmd_doctor(args):
     from artifact.device.measure.environment import collect_environment, sysfs_root
     from artifact.device.measure.power import SensorReadError, discover_power_sensor
 
-    for key, value in sorted(collect_environment().items()):
+    environment = collect_environment()
+    for key, value in sorted(environment.items()):
         print(f"{key:>20}: {value}")
     sensor, reason = discover_power_sensor(sysfs_root())
     print(f"{'power sensor':>20}: {sensor.name if sensor else reason}")
+    reading = ""
     if sensor is not None:  # one real read, so a sensor that only looks present is caught before a run
         try:
             reading = f"{sensor.read_watts():.3f} W now ({sensor.notes.get('total', '+'.join(sensor.rails))})"
@@ -334,7 +339,24 @@ def cmd_doctor(args):
             print(f"{'on a Jetson':>20}: {'yes (' + where + ')' if value else 'no (no ' + where + ')'}")
         else:
             print(f"{'input ' + key:>20}: {value or 'not given'}")
+    print(ready_line(environment, load, sensor, reading))
     return 0
+
+
+def ready_line(environment, load, sensor, reading):
+    # type: (dict, dict, object, str) -> str
+    """doctor's last line: ready / not ready to measure, with what stands in the way and what will be SKIPPED."""
+    blocking = []  # type: List[str]
+    if load["busy"]:
+        blocking.append("the machine is busy (see machine load)")
+    if sensor is not None and reading.startswith("unreadable"):
+        blocking.append("the power sensor does not read (see power reading)")
+    clocks = str(environment.get("jetson_clocks", ""))
+    if "jetson_clocks" in environment and not clocks.startswith("pinned"):
+        blocking.append("the Jetson clocks are not pinned (sudo nvpmodel -m 0 && sudo jetson_clocks)")
+    if blocking:
+        return "not ready to measure: " + "; ".join(blocking)
+    return "ready to measure" + ("" if sensor is not None else " (power and energy will be SKIPPED: no power sensor)")
 
 
 def _count(text):
