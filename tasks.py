@@ -2,9 +2,10 @@
 import difflib
 import os
 import re
+import signal
 import sys
 
-from invoke import Collection, Exit, task
+from invoke import Collection, Exit, Local, UnexpectedExit, task
 from invoke.parser import parser as _invoke_parser
 
 PY = sys.executable
@@ -38,6 +39,30 @@ def _suggesting_error(self, msg):
 
 
 _invoke_parser.ParseMachine.error = _suggesting_error
+
+INTERRUPTED = 130  # what `python -m artifact` exits with on SIGINT, after its one line
+
+
+class _Interruptible(Local):
+    """invoke's local runner, forwarding an interrupt as SIGINT (its default writes ^C into the command's stdin
+    pipe, which `python -m artifact` never reads, then fails on the closed pipe with a long traceback); a command
+    that ends interrupted (exit 130, its one line said) ends the task with 130 and nothing more."""
+
+    def send_interrupt(self, interrupt):
+        pid = getattr(self, "pid", None) if self.using_pty else getattr(self.process, "pid", None)
+        if pid and (self.using_pty or self.process.poll() is None):
+            os.kill(pid, signal.SIGINT)
+
+    def run(self, command, **kwargs):
+        try:
+            result = super().run(command, **kwargs)
+        except UnexpectedExit as failed:
+            if failed.result.exited in (INTERRUPTED, -signal.SIGINT):
+                raise Exit(code=INTERRUPTED) from None
+            raise
+        if result.exited in (INTERRUPTED, -signal.SIGINT):
+            raise Exit(code=INTERRUPTED)
+        return result
 
 
 
@@ -186,12 +211,17 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
         _refuse_a_busy_machine(allow_busy, "make quick" if quick else "make reproduce")
     training = _training(imagenet_train, nmt_train, max_steps)
     if not in_docker:
+        interrupted = False
         try:
             _each(c, "retrain", profile, results, extra=_inputs(checkpoints=checkpoints, nmt=nmt) + training)
             _each(c, "reproduce", profile, results, gate,
                   extra=_inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))
+        except Exit as stop:
+            interrupted = stop.code == INTERRUPTED
+            raise
         finally:
-            _summary(c, profile, results)
+            if not interrupted:
+                _summary(c, profile, results)
         return
     from artifact.host.containers.run import path_in_container
 
@@ -450,3 +480,4 @@ docker_ns = Collection("docker", docker_build, docker_run, docker_wheelhouse)
 ns = Collection(retrain, run, check, report, figures, reproduce_all, freeze_reference, doctor, advise, explore, lint,
                 test, bench)
 ns.add_collection(docker_ns)
+ns.configure({"runners": {"local": _Interruptible}})

@@ -463,5 +463,8 @@ def main(argv=None):
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second ^C (the terminal's, then invoke's) adds nothing
         print("interrupted: finished cells are saved; re-run the same command to continue", file=sys.stderr)
         return 130

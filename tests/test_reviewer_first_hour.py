@@ -4,8 +4,10 @@ refused before anything costly with advice that works when pasted, typos answere
 checkpoint named at once."""
 import importlib.util
 import io
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -184,3 +186,37 @@ def test_an_empty_checkpoints_directory_names_every_missing_model_in_one_line(tm
     for model in (m for m in TABLE_I if m != "nmt"):
         assert " {} (".format(model) in err[0]
     assert not (tmp_path / "out" / "records").exists()
+
+
+# ---- SIGINT
+def test_sigint_to_invoke_alone_is_one_line_exit_130_and_keeps_every_finished_cell(tmp_path):
+    """^C sent to invoke only (not to its process group): the command is interrupted, says so in one line, keeps
+    its finished records, leaves no worker behind, and invoke adds no traceback."""
+    checkout = _checkout(tmp_path, with_results=False)
+    results = tmp_path / "out"
+    with open(str(tmp_path / "stdout"), "w") as stdout:
+        command = [sys.executable, "-m", "invoke", "run", "--profile", "smoke", "--results", str(results)]
+        proc = subprocess.Popen(command, cwd=str(checkout), env=dict(os.environ, PYTHONPATH=ROOT), stdout=stdout,
+                                stderr=subprocess.PIPE, text=True)
+        seen = []
+        for line in proc.stderr:
+            seen.append(line)
+            if line.startswith("[1/"):   # the first cell is done: interrupt the second
+                break
+        assert seen and seen[-1].startswith("[1/3 cells]"), "".join(seen)
+        os.kill(proc.pid, signal.SIGINT)
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=120) == 130
+    assert "Traceback" not in rest and "I/O operation" not in rest, rest
+    assert rest.strip().splitlines()[-1] == "interrupted: finished cells are saved; re-run the same command to continue"
+    records = sorted((results / "records").glob("*.json"))
+    assert records and all(json.loads(r.read_text())["cell"] for r in records)
+    workers = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/{}/cmdline".format(pid), "rb") as handle:
+                if str(results).encode() in handle.read():
+                    workers.append(pid)
+        except OSError:
+            continue
+    assert not workers
