@@ -22,7 +22,17 @@ from artifact.host.advise.from_records import configs_by_model
 from artifact.host.advise.lessons import HEADERS as ADVISOR_HEADERS
 from artifact.host.advise.lessons import lesson_rows
 from artifact.host.judge.check import load_run_info, load_verdicts
+from artifact.host.judge.combine import combine
 from artifact.host.judge.verdicts import OUTCOMES
+from artifact.host.report.first_screen import (
+    SCRIPT,
+    STYLE,
+    filter_buttons,
+    forest_html,
+    in_paper_order,
+    paper_order,
+    sections_html,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ADVISOR_TEXT = ("For each model, three typical constraint sets: the smallest file, the fastest inference and the least "
@@ -230,7 +240,9 @@ def render_report(results_dir: str) -> dict:
         "environment": info.get("environment", {}),
         "steps": info.get("steps", {}),
         "claims": [v.to_dict() for v in verdicts],
+        "sections": combine([results_dir])["sections"],
     }
+    verdicts = in_paper_order(verdicts, source=lambda v: v.source)
     rows = claim_rows(verdicts, results_dir)
     summary["models"] = [dict(zip(MODEL_HEADERS, row)) for row in model_rows(records)]
     summary["quality_flags"] = [dict(zip(QUALITY_HEADERS, row)) for row in quality_rows(records)]
@@ -291,7 +303,13 @@ def markdown(info, summary, rows, figure_files, inconsistencies):
         "",
         info.get("description", ""),
         "",
-        "## Claims",
+        "## What each section of the paper reproduced",
+        "",
+        tabulate([[x["section"], x["status"], f"{x['judged']} of {x['claims']}", x["why"]]
+                  for x in sorted(summary["sections"], key=lambda x: paper_order(x["section"]))],
+                 ["section of the paper", "status", "claims judged", "why"], tablefmt="github"),
+        "",
+        "## Claims, in the paper's order",
         "",
         tabulate(rows, HEADERS, tablefmt="github"),
         "",
@@ -351,19 +369,13 @@ def _table_html(headers, rows):
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = []
     for row in rows:
-        cells = []
+        cells, outcome = [], ""
         for h, cell in zip(headers, row):
             cls = f' class="v-{html.escape(str(cell))}"' if h == "verdict" else ""
+            outcome = html.escape(str(cell)) if h == "verdict" else outcome
             cells.append(f"<td{cls}>{html.escape(str(cell))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        body.append((f'<tr data-outcome="{outcome}">' if outcome else "<tr>") + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse;font-size:12px}
-td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}th{background:#eee}
-.v-PASS{background:#c8f0c8}.v-FAIL{background:#f5b5b5}.v-DEVIATION{background:#fbe3a8}
-.v-SKIPPED{background:#ddd}.v-NOT-RUN{background:#eee;color:#777}img{max-width:100%;border:1px solid #ddd}
-.summary{font-size:18px;padding:.5em;background:#f4f4f4}"""
 
 
 def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
@@ -378,11 +390,13 @@ def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
     env_rows = sorted((k, str(v)) for k, v in summary["environment"].items())
     steps = [(k, f"{v:.1f} s") for k, v in summary["steps"].items()]
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Artifact report: {html.escape(str(info.get("profile")))}</title>
-<style>{STYLE}</style></head><body>
+<style>{STYLE}</style>{SCRIPT}</head><body>
 <h1>Artifact evaluation report — profile <code>{html.escape(str(info.get("profile")))}</code>{html.escape(" — " + info["label"] + ": a first look with looser precision targets") if info.get("label") else ""}</h1>
 <p class="summary" id="verdicts"><b>Verdicts:</b> {html.escape(summary["verdict_line"])}</p>
 <p>{html.escape(info.get("description", ""))}</p>
-<h2>Claims</h2>{_table_html(HEADERS, rows)}
+<h2>What each section of the paper reproduced</h2>{sections_html(summary["sections"])}
+<h2>Every judged claim against the paper</h2>{forest_html(summary["claims"])}
+<h2>Claims, in the paper's order</h2>{filter_buttons()}{_table_html(HEADERS, rows)}
 <h2>Models, weights and data</h2>{_table_html(MODEL_HEADERS, [list(m.values()) for m in summary["models"]])}
 <h2>Retraining: the pruned models and the packages they were measured from</h2>{_table_html(RETRAINING_HEADERS, [list(r.values()) for r in summary["retraining"]]) if summary["retraining"] else "<p>No pruned cells in this run.</p>"}
 <h2>Measurement-quality flags</h2>{_table_html(QUALITY_HEADERS, [list(q.values()) for q in summary["quality_flags"]])
