@@ -293,7 +293,9 @@ def cmd_summary(args):
     line = verdict_line(data["counts"])
     render_summary(data, args.out, line)
     print("verdicts (one per claim, {}): {}".format(" + ".join(data["runs"]), line))
-    for s in data["sections"]:
+    from artifact.host.report.first_screen import paper_order
+
+    for s in sorted(data["sections"], key=lambda s: paper_order(s["section"])):
         print("  {:<10} {:<18} {}".format(s["section"], s["status"], textwrap.shorten(s["why"], 100, placeholder=" …")))
     print("summary: {}".format(os.path.join(args.out, "index.html")))
     return 0
@@ -454,10 +456,32 @@ def build_parser():
     return parser
 
 
+RESULTS_COMMANDS = ("retrain", "run", "check", "report", "reproduce", "summary", "advise", "explore")
+
+
+def refuse_below_the_checkout_root(args, cwd=None):
+    # type: (argparse.Namespace, Optional[str]) -> None
+    """From a subdirectory of the checkout, the relative defaults (results/<profile>) would name a directory
+    nobody looks in: say where to run instead (an installed copy, or a run elsewhere, is not concerned)."""
+    from artifact.core.errors import ConfigError
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.isfile(os.path.join(root, "pyproject.toml")) or args.command not in RESULTS_COMMANDS:
+        return
+    here = os.path.realpath(cwd or os.getcwd())
+    if here == os.path.realpath(root) or not here.startswith(os.path.realpath(root) + os.sep):
+        return
+    if args.results and all(os.path.isabs(p.strip()) for p in args.results.split(",") if p.strip()):
+        return
+    raise ConfigError("you are in {}, below the checkout's root {} (where results/ is): cd {} first, or give "
+                      "--results as an absolute path".format(here, root, root))
+
+
 def main(argv=None):
     # type: (Optional[List[str]]) -> int
     args = build_parser().parse_args(argv)
     try:
+        refuse_below_the_checkout_root(args)
         return args.func(args)
     except ArtifactError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -220,3 +220,21 @@ def test_sigint_to_invoke_alone_is_one_line_exit_130_and_keeps_every_finished_ce
         except OSError:
             continue
     assert not workers
+
+
+def test_python_m_artifact_below_the_checkout_root_refuses_in_one_line(tmp_path):
+    import argparse
+
+    from artifact.cli import refuse_below_the_checkout_root
+    from artifact.core.errors import ConfigError
+
+    below = os.path.join(ROOT, "artifact", "host")
+    with pytest.raises(ConfigError, match=r"below the checkout's root .*: cd .* first, or give --results as an abs"):
+        refuse_below_the_checkout_root(argparse.Namespace(command="check", results=None), cwd=below)
+    for command, results, cwd in (("check", None, ROOT), ("check", str(tmp_path), below), ("doctor", None, below),
+                                  ("check", None, str(tmp_path))):
+        refuse_below_the_checkout_root(argparse.Namespace(command=command, results=results), cwd=cwd)
+    done = subprocess.run([sys.executable, "-m", "artifact", "check", "--profile", "quick"], cwd=below,
+                          env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not os.path.exists(os.path.join(below, "results"))

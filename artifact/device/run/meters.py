@@ -109,7 +109,7 @@ def measure_time_and_power(measurer, deployed, record, wanted):
 def unpinned_clocks_flags(environment):
     # type: (Mapping[str, Any]) -> List[str]
     """On a Jetson whose clocks float (no `sudo jetson_clocks`), the DVFS governor picks the speed a timing
-    gets: the paper's measurements need the power mode and clocks pinned (README, "On a Jetson")."""
+    gets: the paper's measurements need the power mode and clocks pinned (README, "With a board")."""
     state = str(environment.get("jetson_clocks") or "")
     if not state.startswith("not pinned"):
         return []
