@@ -238,3 +238,20 @@ def test_python_m_artifact_below_the_checkout_root_refuses_in_one_line(tmp_path)
                           env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not os.path.exists(os.path.join(below, "results"))
+
+
+# ---- the report's facts and order
+def test_threats_say_how_this_runs_memory_was_probed_and_its_timing_target():
+    from artifact.core.records import Measurement, Record
+    from artifact.host.report.render import figure_order, threats
+
+    record = Record({"key": "k", "model": "mini_vgg", "technique": "baseline", "setting": {}, "metrics": []}, {})
+    record.measurements["memory_peak_bytes"] = Measurement("memory_peak_bytes", [1.0], notes={
+        "process": "a fresh process (pagemap unreadable)"})
+    said = " ".join(threats({"profile": "quick"}, {"k": record}))
+    assert "per variant (a fresh process)" in said and "within 10% of the mean" in said
+    said = " ".join(threats({"profile": "embedded"}, {}))
+    assert "(no memory measured in this run)" in said and "within 5% of the mean" in said
+    stems = ["advisor_fronts", "beyond_litert", "fig13_quantization", "fig05_motivation"]
+    assert [s for s, _ in sorted(((s, None) for s in stems), key=figure_order)] == [
+        "fig05_motivation", "fig13_quantization", "advisor_fronts", "beyond_litert"]

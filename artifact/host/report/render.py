@@ -12,7 +12,7 @@ import os
 from tabulate import tabulate
 
 from artifact.core.catalog import TABLE_I
-from artifact.core.errors import FormatError
+from artifact.core.errors import ArtifactError, FormatError
 from artifact.core.jsonfile import write_json_atomic
 from artifact.core.packages import PACKAGED_TECHNIQUES
 from artifact.core.paths import INCONSISTENCIES
@@ -39,6 +39,17 @@ ADVISOR_TEXT = ("For each model, three typical constraint sets: the smallest fil
                 "energy, each within 1 point of top-1 (BLEU for translators) of the run's fp32 model. The paper's "
                 "lesson is judged among its own techniques; `python -m artifact advise` answers any constraints, "
                 "with the Pareto front of every model.")
+MEMORY_THREAT = (
+    "Memory footprint is measured in a process of its own per variant ({how}): the peak RSS while it runs minus the "
+    "RSS before loading, plus TensorFlow's GPU allocator peak when a GPU runs it. On a Jetson, CPU and GPU share DRAM; "
+    "the system-wide MemAvailable drop and NvMapMemUsed growth are recorded beside it but move with other processes.")
+TIMING_THREAT = (
+    "Timing follows the paper's rule (repeat until the 95% CI half-width is within {target} of the mean; this "
+    "profile's target) on a shared machine: differences of a few percent between variants are within run-to-run "
+    "noise. A measurement that did not converge, or saw sensor errors or throttling, carries a flag shown next to "
+    "its verdict.")
+
+
 THREATS = [
     "The paper ran TensorFlow 1.6 on a Jetson TX2 (CUDA 8, cuDNN 6); this run used the TensorFlow named in the "
     "environment table. Grappler's constant folding differs: our quantized models keep their weights as integer "
@@ -49,17 +60,33 @@ THREATS = [
     "SKIPPED and only weight-independent figures (parameters, depth, storage, memory, time ratios) are judged.",
     "Power readings depend on the sensor: INA3221 rails update at their conversion rate (repeated values at 1 kHz "
     "on a TX2); RAPL covers the CPU package only. Without a sensor, power and energy are SKIPPED, never 0.",
-    "Memory footprint is measured in a fresh process per variant: the peak RSS while it runs minus the RSS before "
-    "loading, plus TensorFlow's GPU allocator peak when a GPU runs it. On a Jetson, CPU and GPU share DRAM; the "
-    "system-wide MemAvailable drop and NvMapMemUsed growth are recorded beside it but move with other processes.",
-    "Timing follows the paper's rule (repeat until the 95% CI half-width is within 5% of the mean) on a shared "
-    "machine: differences of a few percent between variants are within run-to-run noise. A measurement that did "
-    "not converge, or saw sensor errors or throttling, carries a flag shown next to its verdict.",
+    MEMORY_THREAT,
+    TIMING_THREAT,
     "Pruning removes filters/neurons by L1 norm. Each pruned model is fine-tuned by the retraining step and measured "
     "from the model package it wrote, or measured as pruned where no training set was given (the Retraining table "
     "says which, cell by cell). The paper gives no retraining schedule: the Table I defaults are Li et al.'s "
     "(ICLR'17), constant learning rate 0.001 with momentum; the mini-zoo gets three passes over its training split.",
 ]
+
+
+def threats(info, records):
+    """The threats to validity, with the run's own facts: how its memory probes' processes were made (from the
+    records) and the timing target of its profile."""
+    from artifact.core.profiles import load_profile
+
+    memory = [m for r in records.values() for m in r.measurements.values() if m.metric == "memory_peak_bytes"]
+    kinds = sorted({str(m.notes["process"]).split(" (")[0] for m in memory if m.notes.get("process")})
+    unsaid = sum(1 for m in memory if not m.notes.get("process"))
+    if unsaid:
+        kinds.append(f"{unsaid} records do not say how")
+    try:
+        target = load_profile(info.get("profile_file") or info.get("profile")).measurement.get("ci_target", 0.05)
+        target_text = f"{target:.0%}"
+    except ArtifactError:  # a profile file that is not here (results judged on another machine): say so
+        target_text = "the profile's target (profile not found here)"
+    facts = {MEMORY_THREAT: {"how": "; ".join(kinds) if memory else "no memory measured in this run"},
+             TIMING_THREAT: {"target": target_text}}
+    return [t.format(**facts[t]) if t in facts else t for t in THREATS]
 
 
 def _fmt(value, unit=""):
@@ -251,6 +278,7 @@ def render_report(results_dir: str) -> dict:
     summary["explore"] = explore_rows(results)
     time_headers, time_table = time_rows(records)
     summary["time_by_technique"] = [dict(zip(time_headers, row)) for row in time_table]
+    summary["threats"] = threats(info, records)
     write_json_atomic(os.path.join(out_dir, "summary.json"), summary)
     inconsistencies = load_inconsistencies()
     from artifact.host.report.figures import figure_numbers
@@ -263,6 +291,12 @@ def render_report(results_dir: str) -> dict:
     with open(os.path.join(out_dir, "index.html"), "w") as handle:
         handle.write(page(info, summary, rows, figure_files, fig_dir, inconsistencies))
     return summary
+
+
+def figure_order(item):
+    """The paper's figures first, by number (fig05 ... fig41), then the ones beyond the paper."""
+    stem = item[0]
+    return (0 if stem.startswith("fig") else 1, stem)
 
 
 def write_figures(records, stands_for, fig_dir):
@@ -339,7 +373,7 @@ def markdown(info, summary, rows, figure_files, inconsistencies):
         "## Figures",
         "",
         *[f"### {stem}\n\n![{stem}](figures/{os.path.basename(p)})\n" + _numbers_md(summary, stem)
-          for stem, p in sorted(figure_files.items())],
+          for stem, p in sorted(figure_files.items(), key=figure_order)],
         "## Environment",
         "",
         tabulate(sorted((k, str(v)) for k, v in env.items()), ["key", "value"], tablefmt="github"),
@@ -355,7 +389,7 @@ def markdown(info, summary, rows, figure_files, inconsistencies):
         "",
         "## Threats to validity",
         "",
-        *[f"- {t}" for t in THREATS],
+        *[f"- {t}" for t in summary["threats"]],
         "",
         "## Inconsistencies in the paper",
         "",
@@ -380,7 +414,7 @@ def _table_html(headers, rows):
 
 def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
     figs = []
-    for stem, path in sorted(figure_files.items()):
+    for stem, path in sorted(figure_files.items(), key=figure_order):
         with open(path, "rb") as handle:
             data = base64.b64encode(handle.read()).decode()
         numbers = summary.get("figure_numbers", {}).get(stem)
@@ -407,7 +441,7 @@ def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
 <h2>Environment</h2>{_table_html(["key", "value"], env_rows)}
 <h2>Time of each step</h2>{_table_html(["step", "time"], steps)}
 <h2>Where the time went</h2>{_table_html(list(summary["time_by_technique"][0]) if summary["time_by_technique"] else [], [list(t.values()) for t in summary["time_by_technique"]])}
-<h2>Threats to validity</h2><ul>{"".join(f"<li>{html.escape(t)}</li>" for t in THREATS)}</ul>
+<h2>Threats to validity</h2><ul>{"".join(f"<li>{html.escape(t)}</li>" for t in summary["threats"])}</ul>
 <h2>Inconsistencies in the paper</h2><ul>{"".join(f"<li><b>{html.escape(i['where'])}</b>: {html.escape(i['what'])}</li>" for i in inconsistencies)}</ul>
 <script type="application/json" id="summary">{html.escape(json.dumps(summary["counts"]))}</script>
 </body></html>"""
