@@ -101,6 +101,9 @@ def test_skipped_metric_panel_shows_the_records_reason(frames, draw):
     for ax in (axes[2], axes[5]):  # (c) accuracy, (f) precision / recall / F1
         text = panel_text(ax)
         assert text.startswith("SKIPPED") and "--imagenet" in text and "--imagenet" in accuracy_reason
+    for ax in axes[2:]:  # why, in one short sentence: not the records' list of sensor paths
+        why = " ".join(panel_text(ax).splitlines()[1:])
+        assert len(why) <= 112 and "/sys/" not in why, why
     assert axes[0].patches and axes[1].patches  # size and time were measured: drawn
     fig41_axes = [ax for ax in draw(fig41(df)).axes if ax.get_visible()]
     assert "SKIPPED" in panel_text(fig41_axes[2]) and "SKIPPED" in panel_text(fig41_axes[3])

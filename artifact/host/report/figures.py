@@ -5,6 +5,7 @@ Figure, or None when the run has nothing for it. No file I/O here.
 """
 import math
 import re
+import textwrap
 
 import matplotlib
 
@@ -93,6 +94,16 @@ def _skip_reason(df, metric):
     return df[col].dropna().iloc[0] if col in df and df[col].notna().any() else None
 
 
+def short_reason(reason):
+    """A skip reason in one short line for a panel: its first clause ('no power sensor: no INA3221 under ...' ->
+    'no power sensor'); the whole reason is in the records and the claim table."""
+    first = str(reason).split(";")[0].strip()
+    first = first.split(": ")[0] if ": " in first else first
+    flags = list(dict.fromkeys(re.findall(r"--[a-z][a-z-]*", first)))
+    first = re.sub(r"\s*\([^)]*\)", "", first)   # the details in brackets; the options they name stay
+    return textwrap.shorten(first, 60, placeholder=" …") + (" ({})".format(", ".join(flags)) if flags else "")
+
+
 def _skip_note(ax, df, metrics):
     """Write SKIPPED and the records' reason(s) across an empty panel (metrics: a name or a sequence)."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
@@ -101,14 +112,10 @@ def _skip_note(ax, df, metrics):
         reason = _skip_reason(df, metric)
         if reason:
             reasons.setdefault(reason, []).append(LABELS.get(metric, metric))
-    if not reasons:
-        text = "not measured in this run"
-    elif len(reasons) == 1:
-        text = _wrap(next(iter(reasons)))
-    else:
-        text = "\n".join(_wrap(f"{'/'.join(names)}: {reason}", limit=220) for reason, names in reasons.items())
-    ax.text(0.5, 0.5, "SKIPPED\n" + text, ha="center", va="center", fontsize=7,
-            transform=ax.transAxes, color=SKIP_COLOUR)
+    shorts = list(dict.fromkeys(short_reason(r) for r in reasons))
+    text = "; ".join(shorts) if shorts else "not measured in this run"
+    ax.text(0.5, 0.5, "SKIPPED\n" + _wrap(text, width=45, limit=110), ha="center", va="center",
+            fontsize=7, transform=ax.transAxes, color=SKIP_COLOUR)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -241,7 +248,7 @@ def _missing_note(ax, sub, metrics, models):
     for metric in metrics:
         reason = _skip_reason(sub, metric)
         if reason:
-            notes.append(f"{LABELS.get(metric, metric)} SKIPPED: {reason}")
+            notes.append(f"{LABELS.get(metric, metric)} SKIPPED: {short_reason(reason)}")
     if models:
         notes.append("not measured: " + ", ".join(models))
     if notes:
