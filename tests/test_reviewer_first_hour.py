@@ -255,3 +255,12 @@ def test_threats_say_how_this_runs_memory_was_probed_and_its_timing_target():
     stems = ["advisor_fronts", "beyond_litert", "fig13_quantization", "fig05_motivation"]
     assert [s for s, _ in sorted(((s, None) for s in stems), key=figure_order)] == [
         "fig05_motivation", "fig13_quantization", "advisor_fronts", "beyond_litert"]
+
+
+def test_where_the_time_went_is_a_stacked_bar_of_the_phases():
+    from artifact.host.report.time_bar import time_bar_html
+
+    rows = [{"technique": "quantize", "cells": 2, "total (s)": "3.0", "compress (s)": "1.0", "memory (s)": "—"},
+            {"technique": "all", "cells": 2, "total (s)": "3.0", "compress (s)": "1.0", "memory (s)": "0.0"}]
+    assert time_bar_html(rows).startswith('<img class="plot" alt="where the time went" src="data:image/png;base64,')
+    assert time_bar_html([]) == "" and time_bar_html(rows[1:]) == ""

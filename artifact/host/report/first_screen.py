@@ -26,7 +26,7 @@ td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}th{background:#ee
 .summary{font-size:18px;padding:.5em;background:#f4f4f4}
 .s-reproduced{background:#a9dfa9}.s-partly{background:#f3d98e}.s-not-reproduced{background:#ee9d9d}
 .s-not-testable-here{background:#dde3ec;color:#555}table.sections td{font-size:13px}
-img.forest{border:none;max-width:100%}button{margin:0 2px}"""
+img.forest,img.plot{border:none;max-width:100%}button{margin:0 2px}"""
 SCRIPT = """<script>
 function only(outcome) {
   document.querySelectorAll('tr[data-outcome]').forEach(function (row) {

@@ -33,6 +33,7 @@ from artifact.host.report.first_screen import (
     paper_order,
     sections_html,
 )
+from artifact.host.report.time_bar import time_bar_html
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ADVISOR_TEXT = ("For each model, three typical constraint sets: the smallest file, the fastest inference and the least "
@@ -440,7 +441,7 @@ def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
 <h2>Figures</h2>{"".join(figs)}
 <h2>Environment</h2>{_table_html(["key", "value"], env_rows)}
 <h2>Time of each step</h2>{_table_html(["step", "time"], steps)}
-<h2>Where the time went</h2>{_table_html(list(summary["time_by_technique"][0]) if summary["time_by_technique"] else [], [list(t.values()) for t in summary["time_by_technique"]])}
+<h2>Where the time went</h2>{time_bar_html(summary["time_by_technique"])}{_table_html(list(summary["time_by_technique"][0]) if summary["time_by_technique"] else [], [list(t.values()) for t in summary["time_by_technique"]])}
 <h2>Threats to validity</h2><ul>{"".join(f"<li>{html.escape(t)}</li>" for t in summary["threats"])}</ul>
 <h2>Inconsistencies in the paper</h2><ul>{"".join(f"<li><b>{html.escape(i['where'])}</b>: {html.escape(i['what'])}</li>" for i in inconsistencies)}</ul>
 <script type="application/json" id="summary">{html.escape(json.dumps(summary["counts"]))}</script>
