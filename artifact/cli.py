@@ -41,6 +41,7 @@ def cmd_retrain(args):
 
     from artifact.core.errors import ConfigError
     from artifact.core.profiles import load_profile
+    from artifact.core.progress import CellProgress
     from artifact.device.train.retrain import packaged_cells, retrain_profile
 
     profile = load_profile(args.profile)
@@ -56,9 +57,12 @@ def cmd_retrain(args):
     print("retrain: profile {}: {} pruned cells -> {}".format(profile.name, len(cells), packages))
     start = time.perf_counter()
     with results.writer("artifact retrain --profile {}".format(args.profile)):
+        watch = CellProgress(len(cells))
         with tqdm(total=0, unit="step", dynamic_ncols=True, disable=None) as bar:
             outcomes = retrain_profile(profile, results, packages, inputs, args.max_steps, models, bar,
-                                       say=lambda what: bar.write(what))
+                                       say=lambda what: bar.write(what),
+                                       done=lambda o, seconds: watch.done("{} {}".format(o.cell.key, o.status),
+                                                                          seconds))
         results.update_run_info(steps={"retrain": time.perf_counter() - start})
     skipped = {}  # type: dict
     for outcome in outcomes:

@@ -264,3 +264,13 @@ def test_where_the_time_went_is_a_stacked_bar_of_the_phases():
             {"technique": "all", "cells": 2, "total (s)": "3.0", "compress (s)": "1.0", "memory (s)": "0.0"}]
     assert time_bar_html(rows).startswith('<img class="plot" alt="where the time went" src="data:image/png;base64,')
     assert time_bar_html([]) == "" and time_bar_html(rows[1:]) == ""
+
+
+def test_retraining_reports_each_cell_as_it_is_done():
+    from artifact.device.train.retrain import _Reporting
+
+    seen = []
+    outcomes = _Reporting(lambda outcome, seconds: seen.append((outcome, seconds >= 0)))
+    outcomes.append("a")
+    outcomes += ["b", "c"]
+    assert outcomes == ["a", "b", "c"] and seen == [("a", True), ("b", True), ("c", True)]
