@@ -217,3 +217,16 @@ def test_every_time_ratio_in_a_figure_is_the_number_its_verdict_uses(tmp_path, p
             assert value == pytest.approx(from_figure, abs=1e-9), (verdict["claim_id"], model, value, from_figure)
             compared += 1
     assert compared >= 5
+
+
+def test_fig6_is_drawn_by_the_papers_operation_classes_a_to_g(draw):
+    from artifact.core.op_classes import OP_CLASSES
+
+    records = load_records(os.path.join(REFERENCE, "paper", "records"))
+    fig = draw(figures.op_heatmap(records))
+    columns = [t.split(":")[0] for t in tick_labels(fig.axes[0])]
+    assert columns[:7] == list("ABCDEFG") and set(columns) <= set(OP_CLASSES) | {"other"}
+    shares = {r.cell["model"]: r.measurements["op_shares"].notes["class_share"] for r in records.values()
+              if r.cell["technique"] == "baseline" and "op_shares" in r.measurements}
+    row = [t.get_text() for t in fig.axes[0].get_yticklabels()].index("vgg_16")
+    assert fig.axes[0].images[0].get_array()[row][0] == pytest.approx(shares["vgg_16"]["A"] * 100)

@@ -17,6 +17,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from artifact.core.metrics import METRICS, PAIRED_RATIO  # noqa: E402
+from artifact.core.op_classes import OP_CLASSES, OTHER  # noqa: E402
 from artifact.core.profiles import setting_slug  # noqa: E402
 
 # Panel specs: (kind, metrics, title). Kinds: "ratio" = grouped bars per model, % of the same run's fp32
@@ -350,27 +351,43 @@ def dequantize_share(df: pd.DataFrame):
     return ax.figure
 
 
+def _class_shares(measurement):
+    """{class letter or 'other': share} of one op profile: its own class shares (dequantize-scoped nodes in G), else
+    its op types sorted into the classes by type (records written before the shares were kept)."""
+    shares = measurement.notes.get("class_share")
+    if shares:
+        return dict(shares)
+    letter_of = {op: letter for letter, (_, ops) in OP_CLASSES.items() for op in ops}
+    out: dict = {}
+    for op, share in zip(measurement.notes.get("op_types", []), measurement.samples):
+        key = letter_of.get(op, OTHER)
+        out[key] = out.get(key, 0.0) + share
+    return out
+
+
 def op_heatmap(records: dict):
-    """Fig 6: share of inference time per op type (ops >= 1%), fp32 models."""
+    """Fig 6: share of inference time per operation class A-G (the paper's grouping, artifact/core/op_classes.py),
+    fp32 models; cells of 1% or more are labelled."""
     rows = {}
     for record in records.values():
         m = record.measurements.get("op_shares")
         if m is not None and record.cell["technique"] == "baseline":
-            rows[record.cell["model"]] = dict(zip(m.notes.get("op_types", []), m.samples))
+            rows[record.cell["model"]] = _class_shares(m)
     if not rows:
         return None
-    table = pd.DataFrame(rows).T.fillna(0) * 100
-    table = table[table.sum().sort_values(ascending=False).index]
-    fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(table.columns)), 0.5 * len(table) + 1.8))
-    im = ax.imshow(table.values, cmap="YlOrRd", aspect="auto")
-    ax.set_xticks(range(len(table.columns)), table.columns, rotation=60, ha="right", fontsize=7)
+    columns = sorted(OP_CLASSES) + ([OTHER] if any(r.get(OTHER, 0) > 0 for r in rows.values()) else [])
+    table = pd.DataFrame(rows).T.reindex(columns=columns).fillna(0) * 100
+    labels = [f"{c}: {OP_CLASSES[c][0]}" if c in OP_CLASSES else c for c in columns]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(table) + 2.2))
+    im = ax.imshow(table.values, cmap="YlOrRd", aspect="auto", vmin=0, vmax=100)
+    ax.set_xticks(range(len(columns)), labels, rotation=30, ha="right", fontsize=7)
     ax.set_yticks(range(len(table.index)), table.index, fontsize=8)
     for i in range(len(table.index)):
-        for j in range(len(table.columns)):
+        for j in range(len(columns)):
             if table.values[i, j] >= 1:
                 ax.text(j, i, f"{table.values[i, j]:.0f}", ha="center", va="center", fontsize=6)
     fig.colorbar(im, ax=ax, label="% of inference time")
-    ax.set_title("Fig 6: operation breakdown (ops >= 1%)")
+    ax.set_title("Fig 6: share of inference time per operation class A-G (classes >= 1% labelled)")
     fig.tight_layout()
     return fig
 
