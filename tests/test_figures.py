@@ -230,3 +230,10 @@ def test_fig6_is_drawn_by_the_papers_operation_classes_a_to_g(draw):
               if r.cell["technique"] == "baseline" and "op_shares" in r.measurements}
     row = [t.get_text() for t in fig.axes[0].get_yticklabels()].index("vgg_16")
     assert fig.axes[0].images[0].get_array()[row][0] == pytest.approx(shares["vgg_16"]["A"] * 100)
+
+
+def test_bubble_axes_start_at_zero(frames, draw):
+    for df in frames.values():
+        fig = draw(figures.bubble(df, "quantize", "Fig 32"))
+        ax = fig.axes[0]
+        assert ax.get_xlim()[0] == 0 and ax.get_ylim()[0] == 0 and ax.get_ylim()[1] >= 110

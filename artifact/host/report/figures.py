@@ -460,6 +460,9 @@ def bubble(df: pd.DataFrame, technique: str, title: str):
     ax.axvline(100, color="k", lw=0.5)
     ax.axhline(100, color="k", lw=0.5)
     ax.margins(0.12)
+    # zero-based: a 99.4-100 axis would make one test image look like a collapse
+    ax.set_xlim(left=0, right=max(ax.get_xlim()[1], 110))
+    ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 110))
     xlabel = "inference time, % of fp32"
     if left_out:
         what = "accuracy" if ycol == "accuracy.ratio" else "storage"
