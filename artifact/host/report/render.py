@@ -300,6 +300,16 @@ def figure_order(item):
     return (0 if stem.startswith("fig") else 1, stem)
 
 
+def figure_heading(stem):
+    """'fig05_motivation' -> 'Fig 5: motivation'; 'beyond_litert' -> 'Beyond the paper: litert'."""
+    number, _, rest = stem.partition("_")
+    if number.startswith("fig") and number[3:].isdigit():
+        return f"Fig {int(number[3:])}: {rest.replace('_', ' ')}"
+    if number == "beyond":
+        return "Beyond the paper: " + rest.replace("_", " ")
+    return stem.replace("_", " ").capitalize()
+
+
 def write_figures(records, stands_for, fig_dir):
     from artifact.host.report.figures import all_figures, plt
 
@@ -373,7 +383,7 @@ def markdown(info, summary, rows, figure_files, inconsistencies):
           if summary["explore"] else []),
         "## Figures",
         "",
-        *[f"### {stem}\n\n![{stem}](figures/{os.path.basename(p)})\n" + _numbers_md(summary, stem)
+        *[f"### {figure_heading(stem)}\n\n![{stem}](figures/{os.path.basename(p)})\n" + _numbers_md(summary, stem)
           for stem, p in sorted(figure_files.items(), key=figure_order)],
         "## Environment",
         "",
@@ -420,7 +430,7 @@ def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
             data = base64.b64encode(handle.read()).decode()
         numbers = summary.get("figure_numbers", {}).get(stem)
         table = _table_html(numbers["headers"], numbers["rows"]) if numbers else ""
-        figs.append(f'<h3>{html.escape(stem)}</h3><img alt="{html.escape(stem)}" src="data:image/png;base64,{data}">'
+        figs.append(f'<h3>{html.escape(figure_heading(stem))}</h3><img alt="{html.escape(stem)}" src="data:image/png;base64,{data}">'
                     + table)
     env_rows = sorted((k, str(v)) for k, v in summary["environment"].items())
     steps = [(k, f"{v:.1f} s") for k, v in summary["steps"].items()]
