@@ -421,10 +421,10 @@ def _annotate_apart(ax, points):
 
 
 def bubble(df: pd.DataFrame, technique: str, title: str):
-    """Figs 32/36: x = inference time, y = top-1 (BLEU for NMT), both % of fp32; bubble area proportional to
-    the fp32 model's parameters; one colour per setting; every bubble carries its model's name (nudged apart,
-    with a grey leader line when moved). Without accuracy in this run, y is the storage size, and the axis
-    label and title say so."""
+    """Figs 32/36: x = inference time, y = top-1 (BLEU for NMT), both % of fp32, both axes from zero; bubble area
+    proportional to the fp32 model's parameters; one colour per setting; a model's bubbles joined by a thin line
+    and named once (nudged apart, with a grey leader line when moved). Without accuracy in this run, y is the
+    storage size, and the axis label and title say so."""
     data = df
     for metric in ("inference_time_s", "top1", "bleu", "storage_bytes"):
         data = _with_ratio(data, metric)
@@ -450,9 +450,14 @@ def bubble(df: pd.DataFrame, technique: str, title: str):
 
     settings = sorted(data.setting.unique(), key=_natural)
     fig, ax = plt.subplots(figsize=(8.5, 5.6))
-    labels = [(row["inference_time_s.ratio"], row[ycol],
-               row.model + (" (BLEU)" if ycol == "accuracy.ratio" and pd.isna(row["top1.ratio"]) else ""))
-              for _, row in data.iterrows()]
+    labels = []   # one label per model (at its slowest setting); a thin line joins its settings' bubbles
+    for model, rows in data.groupby("model"):
+        rows = rows.sort_values("inference_time_s.ratio")
+        if len(rows) > 1:
+            ax.plot(rows["inference_time_s.ratio"], rows[ycol], color="0.6", lw=0.6, zorder=1)
+        last = rows.iloc[-1]
+        labels.append((last["inference_time_s.ratio"], last[ycol],
+                       model + (" (BLEU)" if ycol == "accuracy.ratio" and pd.isna(last["top1.ratio"]) else "")))
     for setting, rows in data.groupby("setting"):
         colour = _colour(setting, settings)
         ax.scatter(rows["inference_time_s.ratio"], rows[ycol], s=[area(m) for m in rows.model], alpha=0.45,
