@@ -1,11 +1,68 @@
 """invoke tasks: thin wrappers that shell out to `python -m artifact` (see `invoke --list`)."""
+import difflib
 import os
+import re
+import signal
 import sys
 
-from invoke import Collection, task
+from invoke import Collection, Exit, Local, UnexpectedExit, task
+from invoke.parser import parser as _invoke_parser
 
 PY = sys.executable
 VERMIN = os.path.join(os.path.dirname(PY), "vermin")  # its package has no __main__
+
+# The checkout's root is where tasks.py is (invoke finds it from any directory below): every task works
+# there, so results/ is always the checkout's; a path the user types is read from where they typed it.
+ROOT = os.path.dirname(os.path.abspath(__file__))
+CALLED_FROM = os.getcwd()
+if os.path.realpath(CALLED_FROM) != os.path.realpath(ROOT):
+    print(f"invoke: working in the checkout's root {ROOT} (called from {CALLED_FROM})", file=sys.stderr)
+    os.chdir(ROOT)
+
+
+def _here(path):
+    """A path the user gave, as they meant it: relative to the directory invoke was called from."""
+    if not path or os.path.isabs(os.path.expanduser(path)):
+        return os.path.expanduser(path) if path else path
+    return os.path.normpath(os.path.join(CALLED_FROM, path))
+
+
+def _suggesting_error(self, msg):
+    """invoke's 'No idea what X is!' with the nearest task (or, after a task, the nearest of its options)."""
+    match = re.match(r"No idea what '(.+)' is!$", msg)
+    if match:
+        token = match.group(1)
+        names = list(self.context.flags) if token.startswith("-") and self.context else list(self.contexts)
+        near = difflib.get_close_matches(token, names, n=1, cutoff=0.5)
+        msg = f"{msg} Did you mean {near[0]!r}?" if near else f"{msg} (`invoke --list` lists the tasks)"
+    raise _invoke_parser.ParseError(msg, self.context)
+
+
+_invoke_parser.ParseMachine.error = _suggesting_error
+
+INTERRUPTED = 130  # what `python -m artifact` exits with on SIGINT, after its one line
+
+
+class _Interruptible(Local):
+    """invoke's local runner, forwarding an interrupt as SIGINT (its default writes ^C into the command's stdin
+    pipe, which `python -m artifact` never reads, then fails on the closed pipe with a long traceback); a command
+    that ends interrupted (exit 130, its one line said) ends the task with 130 and nothing more."""
+
+    def send_interrupt(self, interrupt):
+        pid = getattr(self, "pid", None) if self.using_pty else getattr(self.process, "pid", None)
+        if pid and (self.using_pty or self.process.poll() is None):
+            os.kill(pid, signal.SIGINT)
+
+    def run(self, command, **kwargs):
+        try:
+            result = super().run(command, **kwargs)
+        except UnexpectedExit as failed:
+            if failed.result.exited in (INTERRUPTED, -signal.SIGINT):
+                raise Exit(code=INTERRUPTED) from None
+            raise
+        if result.exited in (INTERRUPTED, -signal.SIGINT):
+            raise Exit(code=INTERRUPTED)
+        return result
 
 
 
@@ -29,7 +86,7 @@ def _inputs(imagenet="", checkpoints="", nmt="", eval_samples=0, allow_busy=Fals
     out = " --allow-busy" if allow_busy else ""
     for flag, value in (("--imagenet", imagenet), ("--checkpoints", checkpoints), ("--nmt", nmt)):
         if value:
-            out += f" {flag} {value}"
+            out += f" {flag} {_here(value)}"
     return out + (f" --eval-samples {eval_samples}" if eval_samples else "")
 
 
@@ -51,7 +108,8 @@ def _each(c, command, profiles, results, gate=False, extra="", only_measured=Fal
         names = measured
     failed = []
     for name in names:
-        opts = f"--profile {name}" + (f" --results {results}" if results else "") + (" --gate" if gate else "")
+        name = _here(name) if name.endswith(".toml") else name
+        opts = f"--profile {name}" + (f" --results {_here(results)}" if results else "") + (" --gate" if gate else "")
         opts += extra
         result = c.run(f"{PY} -m artifact {command} {opts}", warn=True, pty=False)
         if result.exited != 0:
@@ -79,10 +137,25 @@ def report(c, profile=DEFAULT_PROFILES, results=""):
     _each(c, "report", profile, results, only_measured=True)
 
 
-@task
-def figures(c, profile=DEFAULT_PROFILES, results=""):
+@task(help={"profile": "profile name(s), comma-separated (default: every profile with results under results/)"})
+def figures(c, profile="", results=""):
     """Regenerate figures and report from stored results without re-running anything."""
-    report(c, profile, results)
+    if not profile and not results:
+        judged = _judged_profiles()
+        if not judged:
+            raise Exit("figures: nothing judged yet under results/: run `make quick` or `make reproduce` first",
+                       code=2)
+        print("figures: rendering " + ", ".join(f"{n} (results/{n})" for n in judged))
+        profile = ",".join(judged)
+    report(c, profile or DEFAULT_PROFILES, results)
+
+
+def _judged_profiles():
+    """The profiles under results/ that have records and verdicts (what `report` can render)."""
+    base = "results"
+    names = sorted(os.listdir(base)) if os.path.isdir(base) else []
+    return [n for n in names if os.path.isdir(os.path.join(base, n, "records"))
+            and os.path.isfile(os.path.join(base, n, "verdicts.json"))]
 
 
 TRAINING_HELP = {
@@ -98,7 +171,7 @@ def _training(imagenet_train="", nmt_train="", max_steps=0):
     out = ""
     for flag, value in (("--imagenet-train", imagenet_train), ("--nmt-train", nmt_train)):
         if value:
-            out += f" {flag} {value}"
+            out += f" {flag} {_here(value)}"
     return out + (f" --max-steps {max_steps}" if max_steps else "")
 
 
@@ -133,14 +206,22 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
     """
     if quick:
         profile = "quick"
+    allow_busy = allow_busy or os.environ.get("ARTIFACT_ALLOW_BUSY") == "1"
+    if not in_docker:
+        _refuse_a_busy_machine(allow_busy, "make quick" if quick else "make reproduce")
     training = _training(imagenet_train, nmt_train, max_steps)
     if not in_docker:
+        interrupted = False
         try:
             _each(c, "retrain", profile, results, extra=_inputs(checkpoints=checkpoints, nmt=nmt) + training)
             _each(c, "reproduce", profile, results, gate,
                   extra=_inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))
+        except Exit as stop:
+            interrupted = stop.code == INTERRUPTED
+            raise
         finally:
-            _summary(c, profile, results)
+            if not interrupted:
+                _summary(c, profile, results)
         return
     from artifact.host.containers.run import path_in_container
 
@@ -176,11 +257,29 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
 
 
 def _summary(c, profiles, results):
-    """One verdict per claim over the profiles just run (only when more than one ran)."""
+    """The last page of every reproduce-all: one verdict per claim over the profiles just run, by paper section
+    (results/summary for several profiles; RESULTS/summary for one, so a quick look never replaces it)."""
     names = _profile_names(profiles, results)
-    dirs = [os.path.join("results", n) for n in names if os.path.exists(os.path.join("results", n, "verdicts.json"))]
-    if not results and len(dirs) > 1:
-        c.run(f"{PY} -m artifact summary --results {','.join(dirs)}", warn=True, pty=False)
+    dirs = [_here(results)] if results else [os.path.join("results", n) for n in names]
+    dirs = [d for d in dirs if os.path.exists(os.path.join(d, "verdicts.json"))]
+    if dirs:
+        out = os.path.join(dirs[0], "summary") if len(dirs) == 1 else os.path.join("results", "summary")
+        c.run(f"{PY} -m artifact summary --results {','.join(dirs)} --out {out}", warn=True, pty=False)
+
+
+def _refuse_a_busy_machine(allow_busy, command):
+    """A second of watching before anything costly (retraining included): on a busy machine, one line naming
+    the processes and each way to measure anyway, exit 2; with --allow-busy a warning (timings are flagged)."""
+    from artifact.device.measure.busy import check_now, describe
+
+    load = check_now(1.0)
+    if not load["busy"]:
+        return
+    if allow_busy:
+        print(f"warning: {describe(load)}; measuring anyway: timings will be flagged 'busy machine'", file=sys.stderr)
+        return
+    raise Exit(f"error: {describe(load)}: stop them, or measure anyway with timings flagged 'busy machine': "
+               f"ARTIFACT_ALLOW_BUSY=1 {command}, or invoke reproduce-all --allow-busy", code=2)
 
 
 @task(help={"profile": "one profile (default embedded)", "results": "results directory (default results/<profile>)",
@@ -381,3 +480,4 @@ docker_ns = Collection("docker", docker_build, docker_run, docker_wheelhouse)
 ns = Collection(retrain, run, check, report, figures, reproduce_all, freeze_reference, doctor, advise, explore, lint,
                 test, bench)
 ns.add_collection(docker_ns)
+ns.configure({"runners": {"local": _Interruptible}})

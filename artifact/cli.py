@@ -6,6 +6,7 @@ The only place that catches `ArtifactError`, prints it as one line and picks exi
 import argparse
 import os
 import sys
+import textwrap
 import time
 from typing import List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
@@ -40,6 +41,7 @@ def cmd_retrain(args):
 
     from artifact.core.errors import ConfigError
     from artifact.core.profiles import load_profile
+    from artifact.core.progress import CellProgress
     from artifact.device.train.retrain import packaged_cells, retrain_profile
 
     profile = load_profile(args.profile)
@@ -55,9 +57,12 @@ def cmd_retrain(args):
     print("retrain: profile {}: {} pruned cells -> {}".format(profile.name, len(cells), packages))
     start = time.perf_counter()
     with results.writer("artifact retrain --profile {}".format(args.profile)):
+        watch = CellProgress(len(cells))
         with tqdm(total=0, unit="step", dynamic_ncols=True, disable=None) as bar:
             outcomes = retrain_profile(profile, results, packages, inputs, args.max_steps, models, bar,
-                                       say=lambda what: bar.write(what))
+                                       say=lambda what: bar.write(what),
+                                       done=lambda o, seconds: watch.done("{} {}".format(o.cell.key, o.status),
+                                                                          seconds))
         results.update_run_info(steps={"retrain": time.perf_counter() - start})
     skipped = {}  # type: dict
     for outcome in outcomes:
@@ -76,9 +81,8 @@ def cmd_retrain(args):
 # ---- device side: run (and doctor below). Imports artifact.device only, never artifact.host.
 def cmd_run(args):
     # type: (argparse.Namespace) -> int
-    from tqdm import tqdm
-
     from artifact.core.profiles import load_profile
+    from artifact.core.progress import CellProgress
     from artifact.device.run.inputs import check_required
     from artifact.device.run.parent import pending_cells, run_profile
 
@@ -90,16 +94,19 @@ def cmd_run(args):
         print("profile {}: {} cells, {} already measured in {}".format(
             profile.name, len(profile.cells), len(profile.cells) - len(todo), results.path))
         start = time.perf_counter()
-        with tqdm(total=len(todo), unit="cell", dynamic_ncols=True, disable=None) as bar:
-            def progress(model, what, seconds):
-                if seconds is None:
-                    bar.set_postfix_str(what)
-                else:
-                    bar.set_postfix_str("{} ({:.1f} s)".format(what, seconds))
-                    bar.update(1)
+        watch = CellProgress(len(todo))
 
+        def progress(model, what, seconds):
+            if seconds is None:
+                watch.phase(what)
+            else:
+                watch.done(what, seconds)
+
+        try:
             _, failures = run_profile(profile, results, _inputs(args), progress, todo=todo,
                                       before_workers=lambda: _refuse_a_busy_machine(args.allow_busy))
+        finally:
+            watch.close()
         elapsed = time.perf_counter() - start
         results.update_run_info(profile, {"run": elapsed} if todo else {})
     print("run: {} cells measured in {:.1f} s".format(len(todo), elapsed))
@@ -294,8 +301,10 @@ def cmd_summary(args):
     render_summary(data, args.out, line, evidence)
     print("verdicts (one per claim, {}): {}".format(" + ".join(data["runs"]), line))
     print("evidence: {}".format(evidence))
-    for s in data["sections"]:
-        print("  {:<10} {:<26} {}".format(s["section"], s["status"], s["why"][:100]))
+    from artifact.host.report.first_screen import paper_order
+
+    for s in sorted(data["sections"], key=lambda s: paper_order(s["section"])):
+        print("  {:<10} {:<26} {}".format(s["section"], s["status"], textwrap.shorten(s["why"], 100, placeholder=" …")))
     print("summary: {}".format(os.path.join(args.out, "index.html")))
     return 0
 
@@ -320,10 +329,12 @@ def cmd_doctor(args):
     from artifact.device.measure.environment import collect_environment, sysfs_root
     from artifact.device.measure.power import SensorReadError, discover_power_sensor
 
-    for key, value in sorted(collect_environment().items()):
+    environment = collect_environment()
+    for key, value in sorted(environment.items()):
         print(f"{key:>20}: {value}")
     sensor, reason = discover_power_sensor(sysfs_root())
     print(f"{'power sensor':>20}: {sensor.name if sensor else reason}")
+    reading = ""
     if sensor is not None:  # one real read, so a sensor that only looks present is caught before a run
         try:
             reading = f"{sensor.read_watts():.3f} W now ({sensor.notes.get('total', '+'.join(sensor.rails))})"
@@ -338,7 +349,24 @@ def cmd_doctor(args):
             print(f"{'on a Jetson':>20}: {'yes (' + where + ')' if value else 'no (no ' + where + ')'}")
         else:
             print(f"{'input ' + key:>20}: {value or 'not given'}")
+    print(ready_line(environment, load, sensor, reading))
     return 0
+
+
+def ready_line(environment, load, sensor, reading):
+    # type: (dict, dict, object, str) -> str
+    """doctor's last line: ready / not ready to measure, with what stands in the way and what will be SKIPPED."""
+    blocking = []  # type: List[str]
+    if load["busy"]:
+        blocking.append("the machine is busy (see machine load)")
+    if sensor is not None and reading.startswith("unreadable"):
+        blocking.append("the power sensor does not read (see power reading)")
+    clocks = str(environment.get("jetson_clocks", ""))
+    if "jetson_clocks" in environment and not clocks.startswith("pinned"):
+        blocking.append("the Jetson clocks are not pinned (sudo nvpmodel -m 0 && sudo jetson_clocks)")
+    if blocking:
+        return "not ready to measure: " + "; ".join(blocking)
+    return "ready to measure" + ("" if sensor is not None else " (power and energy will be SKIPPED: no power sensor)")
 
 
 def _count(text):
@@ -436,14 +464,39 @@ def build_parser():
     return parser
 
 
+RESULTS_COMMANDS = ("retrain", "run", "check", "report", "reproduce", "summary", "advise", "explore")
+
+
+def refuse_below_the_checkout_root(args, cwd=None):
+    # type: (argparse.Namespace, Optional[str]) -> None
+    """From a subdirectory of the checkout, the relative defaults (results/<profile>) would name a directory
+    nobody looks in: say where to run instead (an installed copy, or a run elsewhere, is not concerned)."""
+    from artifact.core.errors import ConfigError
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.isfile(os.path.join(root, "pyproject.toml")) or args.command not in RESULTS_COMMANDS:
+        return
+    here = os.path.realpath(cwd or os.getcwd())
+    if here == os.path.realpath(root) or not here.startswith(os.path.realpath(root) + os.sep):
+        return
+    if args.results and all(os.path.isabs(p.strip()) for p in args.results.split(",") if p.strip()):
+        return
+    raise ConfigError("you are in {}, below the checkout's root {} (where results/ is): cd {} first, or give "
+                      "--results as an absolute path".format(here, root, root))
+
+
 def main(argv=None):
     # type: (Optional[List[str]]) -> int
     args = build_parser().parse_args(argv)
     try:
+        refuse_below_the_checkout_root(args)
         return args.func(args)
     except ArtifactError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second ^C (the terminal's, then invoke's) adds nothing
         print("interrupted: finished cells are saved; re-run the same command to continue", file=sys.stderr)
         return 130

@@ -10,7 +10,7 @@
 #   ARTIFACT_SYSFS_ROOT                               a sysfs tree to read instead of the board's /sys
 #                                                     (a dry run against an EMULATED board:
 #                                                     python -m artifact.device.measure.emulate tx2 DIR)
-# Before measuring: sudo nvpmodel -m 0 && sudo jetson_clocks (README, "On a Jetson").
+# Before measuring: sudo nvpmodel -m 0 && sudo jetson_clocks (README, "With a board").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-embedded}

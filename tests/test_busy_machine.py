@@ -154,3 +154,4 @@ def test_doctor_says_the_machine_is_busy_and_what_to_do(load):
                          text=True).stdout
     line = next(x for x in out.splitlines() if "machine load" in x)
     assert "busy machine" in line and "--allow-busy" in line
+    assert out.splitlines()[-1].startswith("not ready to measure: the machine is busy")

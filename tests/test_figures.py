@@ -101,6 +101,9 @@ def test_skipped_metric_panel_shows_the_records_reason(frames, draw):
     for ax in (axes[2], axes[5]):  # (c) accuracy, (f) precision / recall / F1
         text = panel_text(ax)
         assert text.startswith("SKIPPED") and "--imagenet" in text and "--imagenet" in accuracy_reason
+    for ax in axes[2:]:  # why, in one short sentence: not the records' list of sensor paths
+        why = " ".join(panel_text(ax).splitlines()[1:])
+        assert len(why) <= 112 and "/sys/" not in why, why
     assert axes[0].patches and axes[1].patches  # size and time were measured: drawn
     fig41_axes = [ax for ax in draw(fig41(df)).axes if ax.get_visible()]
     assert "SKIPPED" in panel_text(fig41_axes[2]) and "SKIPPED" in panel_text(fig41_axes[3])
@@ -214,3 +217,23 @@ def test_every_time_ratio_in_a_figure_is_the_number_its_verdict_uses(tmp_path, p
             assert value == pytest.approx(from_figure, abs=1e-9), (verdict["claim_id"], model, value, from_figure)
             compared += 1
     assert compared >= 5
+
+
+def test_fig6_is_drawn_by_the_papers_operation_classes_a_to_g(draw):
+    from artifact.core.op_classes import OP_CLASSES
+
+    records = load_records(os.path.join(REFERENCE, "paper", "records"))
+    fig = draw(figures.op_heatmap(records))
+    columns = [t.split(":")[0] for t in tick_labels(fig.axes[0])]
+    assert columns[:7] == list("ABCDEFG") and set(columns) <= set(OP_CLASSES) | {"other"}
+    shares = {r.cell["model"]: r.measurements["op_shares"].notes["class_share"] for r in records.values()
+              if r.cell["technique"] == "baseline" and "op_shares" in r.measurements}
+    row = [t.get_text() for t in fig.axes[0].get_yticklabels()].index("vgg_16")
+    assert fig.axes[0].images[0].get_array()[row][0] == pytest.approx(shares["vgg_16"]["A"] * 100)
+
+
+def test_bubble_axes_start_at_zero(frames, draw):
+    for df in frames.values():
+        fig = draw(figures.bubble(df, "quantize", "Fig 32"))
+        ax = fig.axes[0]
+        assert ax.get_xlim()[0] == 0 and ax.get_ylim()[0] == 0 and ax.get_ylim()[1] >= 110

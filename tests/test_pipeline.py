@@ -90,7 +90,7 @@ def test_run_killed_then_resumed_loses_and_duplicates_nothing(tmp_path):
     assert by_id["TableI/vgg_16/params"]["outcome"] == "NOT-RUN"
     report = results / "report"
     page = (report / "index.html").read_text()
-    assert "<h2>Claims</h2>" in page and page.count("data:image/png;base64") >= 3
+    assert "<h2>Claims, in the paper's order</h2>" in page and page.count("data:image/png;base64") >= 3
     assert json.loads((report / "summary.json").read_text())["counts"] == verdicts["counts"]
     assert (report / "report.md").read_text().startswith("# Artifact evaluation report")
 

@@ -92,8 +92,11 @@ def test_report_from_the_reference_results(judged):
     _, verdicts = load_verdicts(results)
     for v in verdicts:   # every claim has its row, in both formats
         assert f"| {v.claim_id} " in md and f"<td>{v.claim_id}</td>" in page
-    assert page.count("data:image/png;base64,") == len(summary["figures"]) >= (5 if profile == "smoke" else 10)
-    assert page.count("<tr>") >= len(verdicts) + len(summary["models"])
+    # the figures (<img alt=...>), and beside them the forest plot and the time bar (<img class=...>)
+    assert page.count('<img alt="') == len(summary["figures"]) >= (5 if profile == "smoke" else 10)
+    plots = 1 + ('alt="where the time went"' in page)   # the time bar only where the records kept their phases
+    assert 'id="forest"' in page and page.count("data:image/png;base64,") == len(summary["figures"]) + plots
+    assert page.count("<tr") >= len(verdicts) + len(summary["models"])
     with open(os.path.join(report, "summary.json")) as handle:
         line = json.load(handle)["verdict_line"]
     c = now["counts"]

@@ -286,14 +286,19 @@ def test_check_writes_a_tidy_results_csv_with_the_number_the_judge_uses(tmp_path
     shutil.copytree(os.path.join(root, "expected_results", "reference", "smoke"), results)
     check(str(results))
     df = pd.read_csv(results / "results.csv")
-    assert list(df.columns) == ["profile", "model", "technique", "setting", "cell", "metric", "unit", "statistic",
-                                "value", "n", "flags", "skipped"]
+    assert list(df.columns) == ["profile", "model", "technique", "setting", "bits", "threshold", "cell", "metric",
+                                "unit", "statistic", "value", "ci95_low", "ci95_high", "n", "quality_flags", "skipped"]
+    assert df.bits.dtype.kind == "f" and df.threshold.dtype.kind == "f"   # numbers, not an encoded string
+    assert set(df[df.cell == "mini_vgg__quantize__bits-8"].bits) == {8.0}
     records = ResultsDir(str(results)).load_records()
     key = "mini_vgg__quantize__bits-8"
     summary = df[(df.cell == key) & (df.metric == "inference_time_s") & (df.statistic == "summary")].value.item()
     assert summary == records[key].value("inference_time_s")
     paired = df[(df.cell == key) & (df.metric == "inference_time_s") & (df.statistic == "paired_ratio")].value.item()
     assert paired == pytest.approx(records[key].measurements["inference_time_s"].notes["paired_ratio"], rel=1e-12)
+    row = df[(df.cell == key) & (df.metric == "inference_time_s") & (df.statistic == "paired_ratio")].iloc[0]
+    half = records[key].measurements["inference_time_s"].notes["paired_ratio_ci95_relative"] * paired
+    assert row.ci95_low == pytest.approx(paired - half) and row.ci95_high == pytest.approx(paired + half)
     size = df[(df.cell == key) & (df.metric == "storage_bytes") & (df.statistic == "ratio_to_fp32")].value.item()
     assert size == records[key].value("storage_bytes") / records["mini_vgg__baseline__fp32"].value("storage_bytes")
 

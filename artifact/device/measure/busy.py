@@ -20,7 +20,8 @@ BUSY_OTHER_CORES = 0.25  # other processes' CPU, in cores, averaged over the win
 BUSY_STEAL_FRACTION = 0.05
 TOP = 3
 ADVICE = ("stop them (on a Jetson also set the power mode and clocks: sudo nvpmodel -m 0; sudo jetson_clocks), "
-          "or give --allow-busy to measure anyway (timings are then flagged 'busy machine')")
+          "or measure anyway with timings flagged 'busy machine': give --allow-busy "
+          "(ARTIFACT_ALLOW_BUSY=1 make quick, invoke reproduce-all --allow-busy)")
 
 
 def _read(path):

@@ -27,6 +27,34 @@ def readable_checkpoint(path):
     return path
 
 
+def open_checkpoints(directory, models):
+    # type: (str, Sequence[str]) -> None
+    """Every TF-Slim checkpoint the `models` read, opened; the ones missing are named all at once, in one line."""
+    import os
+
+    from artifact.device.models.checkpoints.slim_checkpoint import (
+        CHECKPOINT_NAMES,
+        DOWNLOAD_URL,
+        TARBALLS,
+        find_slim_checkpoint,
+    )
+
+    missing = []
+    for model in models:
+        try:
+            readable_checkpoint(find_slim_checkpoint(directory, model))
+        except MissingInputError:
+            if len(models) == 1 or not os.path.isdir(directory):
+                raise  # the one model's own message (or: the directory does not exist)
+            missing.append(model)
+    if missing:
+        raise MissingInputError("{} of the {} TF-Slim checkpoints this run reads are missing or unreadable in {}: "
+                                "{}; download each tarball from {} and extract it there".format(
+                                    len(missing), len(models), directory,
+                                    ", ".join("{} ({} from {})".format(m, CHECKPOINT_NAMES[m], TARBALLS[m])
+                                              for m in missing), DOWNLOAD_URL))
+
+
 def check_required(profile, inputs):
     # type: (Any, Mapping[str, Any]) -> None
     """Every input the profile `requires` was given."""
@@ -43,10 +71,7 @@ def open_inputs(models, inputs):
     limit = int(inputs.get("eval_samples") or 0)
     cnns = [m for m in paper if m != "nmt"]
     if inputs.get("slim_checkpoints"):
-        from artifact.device.models.checkpoints.slim_checkpoint import find_slim_checkpoint
-
-        for model in cnns:
-            readable_checkpoint(find_slim_checkpoint(inputs["slim_checkpoints"], model))
+        open_checkpoints(inputs["slim_checkpoints"], cnns)
     if inputs.get("imagenet") and cnns:
         from artifact.device.models.data.imagenet import ImageNetVal, load_image
 

@@ -8,7 +8,7 @@ The rows run in order: time and power share one timing run; accuracy scores the 
 import collections
 import os
 import time
-from typing import Any, List, Mapping  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Any, Callable, List, Mapping, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.metrics import in_group
 from artifact.core.records import Measurement
@@ -109,7 +109,7 @@ def measure_time_and_power(measurer, deployed, record, wanted):
 def unpinned_clocks_flags(environment):
     # type: (Mapping[str, Any]) -> List[str]
     """On a Jetson whose clocks float (no `sudo jetson_clocks`), the DVFS governor picks the speed a timing
-    gets: the paper's measurements need the power mode and clocks pinned (README, "On a Jetson")."""
+    gets: the paper's measurements need the power mode and clocks pinned (README, "With a board")."""
     state = str(environment.get("jetson_clocks") or "")
     if not state.startswith("not pinned"):
         return []
@@ -230,13 +230,15 @@ METERS = (
 )
 
 
-def measure_all(measurer, deployed, record):
-    # type: (Any, Deployed, Any) -> None
-    """Run every meter whose metrics the cell asks for, in the table's order."""
+def measure_all(measurer, deployed, record, say=None):
+    # type: (Any, Deployed, Any, Optional[Callable[[str], None]]) -> None
+    """Run every meter whose metrics the cell asks for, in the table's order; `say(meter name)` before each."""
     asked = set(deployed.cell.metrics)
     for meter in METERS:
         wanted = [m for m in meter.metrics if m in asked]
         if wanted:
+            if say is not None:
+                say(meter.name)
             start = time.perf_counter()
             meter.measure(measurer, deployed, record, wanted)
             record.phases[meter.name] = time.perf_counter() - start

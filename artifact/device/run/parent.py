@@ -6,6 +6,7 @@ model that has pending cells, shows progress from the worker's `CELL <key> <seco
 the cell in progress; a re-run redoes only that.
 """
 import os
+import signal
 import subprocess
 import sys
 from typing import Any, Callable, List, Mapping, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
@@ -62,13 +63,19 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
         with open(log_path, "a") as log:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True, env=env)
             failed_cells = []
-            for line in proc.stdout:
-                if line.startswith("CELL ") and progress is not None:
-                    progress(model, line.split()[1], float(line.split()[2]))
-                elif line.startswith("STEP ") and progress is not None:
-                    progress(model, line[5:].strip(), None)
-                elif line.startswith("FAILED "):
-                    failed_cells.append(line[7:].strip())
+            try:
+                for line in proc.stdout:
+                    if line.startswith("CELL ") and progress is not None:
+                        progress(model, line.split()[1], float(line.split()[2]))
+                    elif line.startswith("STEP ") and progress is not None:
+                        progress(model, line[5:].strip(), None)
+                    elif line.startswith("FAILED "):
+                        failed_cells.append(line[7:].strip())
+            except KeyboardInterrupt:  # interrupted alone (not by the terminal): the worker stops first
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGINT)
+                proc.wait()
+                raise
             code = proc.wait()
         failures.extend("{} (see {})".format(cell, log_path) for cell in failed_cells)
         if code != 0 and not failed_cells:

@@ -139,11 +139,13 @@ class CellMeasurer(object):
         record = Record(cell.to_dict(), self.environment, started_at=timestamp(), provenance=self._provenance(cell))
         path = self.model_path(cell.key, cell.technique)
         if not os.path.exists(path):
+            say(cell.key + ": baseline")
             epochs = scaled_epochs(RETRAIN_EPOCHS, self.settings["train_epochs_scale"]) if self.task.can_retrain else 0
             start = time.perf_counter()
             baseline, identity = self.loaded_baseline()
             record.phases["baseline"] = time.perf_counter() - start
             try:
+                say(cell.key + ": compressing")
                 start = time.perf_counter()
                 variant = apply_technique(cell.technique, cell.setting, baseline, self.task, epochs,
                                           fine_tuned=self.fine_tuned(cell, baseline, identity, record))
@@ -156,23 +158,31 @@ class CellMeasurer(object):
                         cell.technique, self.model_name, exc))
                 record.duration_s = time.perf_counter() - t0
                 return record
+            say(cell.key + ": saving")
             start = time.perf_counter()
             save_deployable(variant, path, cell.to_dict())
             record.phases["save"] = time.perf_counter() - start
             del variant, baseline
         keras.backend.clear_session()
         gc.collect()
+        say(cell.key + ": loading")
         start = time.perf_counter()
         model = load_deployable(path)
         deployed = Deployed(cell, path, model, self.task.predict_fn(model), getattr(model, "is_litert", False))
         record.phases["load"] = time.perf_counter() - start
-        measure_all(self, deployed, record)
+        measure_all(self, deployed, record, lambda meter: say("{}: {}".format(cell.key, meter.replace("_", " "))))
         record.duration_s = time.perf_counter() - t0
         if not self.settings["keep_model_files"] and cell.technique != "baseline":
             del model, deployed
             os.remove(path)  # its size is in the record; the baseline stays for the next cells
         return record
 
+
+
+def say(what):
+    # type: (str) -> None
+    """The phase a cell is in, for the parent's progress line (`STEP ...` on stdout)."""
+    print("STEP " + what, flush=True)
 
 def worker_main(argv):
     # type: (List[str]) -> int

@@ -109,6 +109,28 @@ def packaged_cells(profile, models=None):
     return [c for c in profile.cells if c.technique in PACKAGED_TECHNIQUES and (not models or c.model in models)]
 
 
+class _Reporting(list):
+    """The outcomes list, calling `done(outcome, seconds since the last one)` as each is added."""
+
+    def __init__(self, done):
+        # type: (Optional[Callable[[Any, float], None]]) -> None
+        super(_Reporting, self).__init__()
+        self.done, self.since = done, time.perf_counter()
+
+    def append(self, outcome):
+        # type: (Any) -> None
+        super(_Reporting, self).append(outcome)
+        if self.done is not None:
+            now = time.perf_counter()
+            self.done(outcome, now - self.since)
+            self.since = now
+
+    def __iadd__(self, outcomes):
+        for outcome in outcomes:
+            self.append(outcome)
+        return self
+
+
 class RetrainOutcome(object):
     def __init__(self, cell, status, detail, package=None):
         # type: (Cell, str, str, Optional[str]) -> None
@@ -116,14 +138,16 @@ class RetrainOutcome(object):
         self.cell, self.status, self.detail, self.package = cell, status, detail, package
 
 
-def retrain_profile(profile, results, packages, inputs, max_steps=None, models=None, bar=None, say=print):
-    # type: (Any, Any, str, Dict[str, Any], Optional[int], Optional[List[str]], Any, Callable[[str], None]) -> List[RetrainOutcome]
-    """Every packaged cell of `profile` (of `models` when given): written, kept (valid already) or skipped (why)."""
+def retrain_profile(profile, results, packages, inputs, max_steps=None, models=None, bar=None, say=print,
+                    done=None):
+    # type: (Any, Any, str, Dict[str, Any], Optional[int], Optional[List[str]], Any, Callable[[str], None], Optional[Callable[[RetrainOutcome, float], None]]) -> List[RetrainOutcome]  # noqa: E501
+    """Every packaged cell of `profile` (of `models` when given): written, kept (valid already) or skipped (why);
+    `done(outcome, seconds)` after each cell (the progress line)."""
     from artifact.device.compat import keras
     from artifact.device.models.tasks import task_for
 
     cells = packaged_cells(profile, models)
-    outcomes = []  # type: List[RetrainOutcome]
+    outcomes = _Reporting(done)  # type: List[RetrainOutcome]
     for model_name in [m for m in profile.models if any(c.model == m for c in cells)]:
         task = task_for(model_name, inputs, int(inputs.get("eval_samples") or 0))
         mine = [c for c in cells if c.model == model_name]

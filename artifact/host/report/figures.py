@@ -5,6 +5,7 @@ Figure, or None when the run has nothing for it. No file I/O here.
 """
 import math
 import re
+import textwrap
 
 import matplotlib
 
@@ -16,6 +17,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from artifact.core.metrics import METRICS, PAIRED_RATIO  # noqa: E402
+from artifact.core.op_classes import OP_CLASSES, OTHER  # noqa: E402
 from artifact.core.profiles import setting_slug  # noqa: E402
 from artifact.host.judge.rederive import derive  # noqa: E402
 
@@ -94,6 +96,16 @@ def _skip_reason(df, metric):
     return df[col].dropna().iloc[0] if col in df and df[col].notna().any() else None
 
 
+def short_reason(reason):
+    """A skip reason in one short line for a panel: its first clause ('no power sensor: no INA3221 under ...' ->
+    'no power sensor'); the whole reason is in the records and the claim table."""
+    first = str(reason).split(";")[0].strip()
+    first = first.split(": ")[0] if ": " in first else first
+    flags = list(dict.fromkeys(re.findall(r"--[a-z][a-z-]*", first)))
+    first = re.sub(r"\s*\([^)]*\)", "", first)   # the details in brackets; the options they name stay
+    return textwrap.shorten(first, 60, placeholder=" …") + (" ({})".format(", ".join(flags)) if flags else "")
+
+
 def _skip_note(ax, df, metrics):
     """Write SKIPPED and the records' reason(s) across an empty panel (metrics: a name or a sequence)."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
@@ -102,14 +114,10 @@ def _skip_note(ax, df, metrics):
         reason = _skip_reason(df, metric)
         if reason:
             reasons.setdefault(reason, []).append(LABELS.get(metric, metric))
-    if not reasons:
-        text = "not measured in this run"
-    elif len(reasons) == 1:
-        text = _wrap(next(iter(reasons)))
-    else:
-        text = "\n".join(_wrap(f"{'/'.join(names)}: {reason}", limit=220) for reason, names in reasons.items())
-    ax.text(0.5, 0.5, "SKIPPED\n" + text, ha="center", va="center", fontsize=7,
-            transform=ax.transAxes, color=SKIP_COLOUR)
+    shorts = list(dict.fromkeys(short_reason(r) for r in reasons))
+    text = "; ".join(shorts) if shorts else "not measured in this run"
+    ax.text(0.5, 0.5, "SKIPPED\n" + _wrap(text, width=45, limit=110), ha="center", va="center",
+            fontsize=7, transform=ax.transAxes, color=SKIP_COLOUR)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -242,7 +250,7 @@ def _missing_note(ax, sub, metrics, models):
     for metric in metrics:
         reason = _skip_reason(sub, metric)
         if reason:
-            notes.append(f"{LABELS.get(metric, metric)} SKIPPED: {reason}")
+            notes.append(f"{LABELS.get(metric, metric)} SKIPPED: {short_reason(reason)}")
     if models:
         notes.append("not measured: " + ", ".join(models))
     if notes:
@@ -344,27 +352,43 @@ def dequantize_share(df: pd.DataFrame):
     return ax.figure
 
 
+def _class_shares(measurement):
+    """{class letter or 'other': share} of one op profile: its own class shares (dequantize-scoped nodes in G), else
+    its op types sorted into the classes by type (records written before the shares were kept)."""
+    shares = measurement.notes.get("class_share")
+    if shares:
+        return dict(shares)
+    letter_of = {op: letter for letter, (_, ops) in OP_CLASSES.items() for op in ops}
+    out: dict = {}
+    for op, share in zip(measurement.notes.get("op_types", []), measurement.samples):
+        key = letter_of.get(op, OTHER)
+        out[key] = out.get(key, 0.0) + share
+    return out
+
+
 def op_heatmap(records: dict):
-    """Fig 6: share of inference time per op type (ops >= 1%), fp32 models."""
+    """Fig 6: share of inference time per operation class A-G (the paper's grouping, artifact/core/op_classes.py),
+    fp32 models; cells of 1% or more are labelled."""
     rows = {}
     for record in records.values():
         m = record.measurements.get("op_shares")
         if m is not None and record.cell["technique"] == "baseline":
-            rows[record.cell["model"]] = dict(zip(m.notes.get("op_types", []), m.samples))
+            rows[record.cell["model"]] = _class_shares(m)
     if not rows:
         return None
-    table = pd.DataFrame(rows).T.fillna(0) * 100
-    table = table[table.sum().sort_values(ascending=False).index]
-    fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(table.columns)), 0.5 * len(table) + 1.8))
-    im = ax.imshow(table.values, cmap="YlOrRd", aspect="auto")
-    ax.set_xticks(range(len(table.columns)), table.columns, rotation=60, ha="right", fontsize=7)
+    columns = sorted(OP_CLASSES) + ([OTHER] if any(r.get(OTHER, 0) > 0 for r in rows.values()) else [])
+    table = pd.DataFrame(rows).T.reindex(columns=columns).fillna(0) * 100
+    labels = [f"{c}: {OP_CLASSES[c][0]}" if c in OP_CLASSES else c for c in columns]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(table) + 2.2))
+    im = ax.imshow(table.values, cmap="YlOrRd", aspect="auto", vmin=0, vmax=100)
+    ax.set_xticks(range(len(columns)), labels, rotation=30, ha="right", fontsize=7)
     ax.set_yticks(range(len(table.index)), table.index, fontsize=8)
     for i in range(len(table.index)):
-        for j in range(len(table.columns)):
+        for j in range(len(columns)):
             if table.values[i, j] >= 1:
                 ax.text(j, i, f"{table.values[i, j]:.0f}", ha="center", va="center", fontsize=6)
     fig.colorbar(im, ax=ax, label="% of inference time")
-    ax.set_title("Fig 6: operation breakdown (ops >= 1%)")
+    ax.set_title("Fig 6: share of inference time per operation class A-G (classes >= 1% labelled)")
     fig.tight_layout()
     return fig
 
@@ -398,10 +422,10 @@ def _annotate_apart(ax, points):
 
 
 def bubble(df: pd.DataFrame, technique: str, title: str):
-    """Figs 32/36: x = inference time, y = top-1 (BLEU for NMT), both % of fp32; bubble area proportional to
-    the fp32 model's parameters; one colour per setting; every bubble carries its model's name (nudged apart,
-    with a grey leader line when moved). Without accuracy in this run, y is the storage size, and the axis
-    label and title say so."""
+    """Figs 32/36: x = inference time, y = top-1 (BLEU for NMT), both % of fp32, both axes from zero; bubble area
+    proportional to the fp32 model's parameters; one colour per setting; a model's bubbles joined by a thin line
+    and named once (nudged apart, with a grey leader line when moved). Without accuracy in this run, y is the
+    storage size, and the axis label and title say so."""
     data = df
     for metric in ("inference_time_s", "top1", "bleu", "storage_bytes"):
         data = _with_ratio(data, metric)
@@ -427,9 +451,14 @@ def bubble(df: pd.DataFrame, technique: str, title: str):
 
     settings = sorted(data.setting.unique(), key=_natural)
     fig, ax = plt.subplots(figsize=(8.5, 5.6))
-    labels = [(row["inference_time_s.ratio"], row[ycol],
-               row.model + (" (BLEU)" if ycol == "accuracy.ratio" and pd.isna(row["top1.ratio"]) else ""))
-              for _, row in data.iterrows()]
+    labels = []   # one label per model (at its slowest setting); a thin line joins its settings' bubbles
+    for model, rows in data.groupby("model"):
+        rows = rows.sort_values("inference_time_s.ratio")
+        if len(rows) > 1:
+            ax.plot(rows["inference_time_s.ratio"], rows[ycol], color="0.6", lw=0.6, zorder=1)
+        last = rows.iloc[-1]
+        labels.append((last["inference_time_s.ratio"], last[ycol],
+                       model + (" (BLEU)" if ycol == "accuracy.ratio" and pd.isna(last["top1.ratio"]) else "")))
     for setting, rows in data.groupby("setting"):
         colour = _colour(setting, settings)
         ax.scatter(rows["inference_time_s.ratio"], rows[ycol], s=[area(m) for m in rows.model], alpha=0.45,
@@ -437,6 +466,9 @@ def bubble(df: pd.DataFrame, technique: str, title: str):
     ax.axvline(100, color="k", lw=0.5)
     ax.axhline(100, color="k", lw=0.5)
     ax.margins(0.12)
+    # zero-based: a 99.4-100 axis would make one test image look like a collapse
+    ax.set_xlim(left=0, right=max(ax.get_xlim()[1], 110))
+    ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 110))
     xlabel = "inference time, % of fp32"
     if left_out:
         what = "accuracy" if ycol == "accuracy.ratio" else "storage"

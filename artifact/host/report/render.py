@@ -12,7 +12,7 @@ import os
 from tabulate import tabulate
 
 from artifact.core.catalog import TABLE_I
-from artifact.core.errors import FormatError
+from artifact.core.errors import ArtifactError, FormatError
 from artifact.core.jsonfile import write_json_atomic
 from artifact.core.packages import PACKAGED_TECHNIQUES
 from artifact.core.paths import INCONSISTENCIES
@@ -22,14 +22,36 @@ from artifact.host.advise.from_records import configs_by_model
 from artifact.host.advise.lessons import HEADERS as ADVISOR_HEADERS
 from artifact.host.advise.lessons import lesson_rows
 from artifact.host.judge.check import load_run_info, load_verdicts
+from artifact.host.judge.combine import combine
 from artifact.host.judge.grade import describe as describe_grade
 from artifact.host.judge.verdicts import OUTCOMES
+from artifact.host.report.first_screen import (
+    SCRIPT,
+    STYLE,
+    filter_buttons,
+    forest_html,
+    in_paper_order,
+    paper_order,
+    sections_html,
+)
+from artifact.host.report.time_bar import time_bar_html
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ADVISOR_TEXT = ("For each model, three typical constraint sets: the smallest file, the fastest inference and the least "
                 "energy, each within 1 point of top-1 (BLEU for translators) of the run's fp32 model. The paper's "
                 "lesson is judged among its own techniques; `python -m artifact advise` answers any constraints, "
                 "with the Pareto front of every model.")
+MEMORY_THREAT = (
+    "Memory footprint is measured in a process of its own per variant ({how}): the peak RSS while it runs minus the "
+    "RSS before loading, plus TensorFlow's GPU allocator peak when a GPU runs it. On a Jetson, CPU and GPU share DRAM; "
+    "the system-wide MemAvailable drop and NvMapMemUsed growth are recorded beside it but move with other processes.")
+TIMING_THREAT = (
+    "Timing follows the paper's rule (repeat until the 95% CI half-width is within {target} of the mean; this "
+    "profile's target) on a shared machine: differences of a few percent between variants are within run-to-run "
+    "noise. A measurement that did not converge, or saw sensor errors or throttling, carries a flag shown next to "
+    "its verdict.")
+
+
 THREATS = [
     "The paper ran TensorFlow 1.6 on a Jetson TX2 (CUDA 8, cuDNN 6); this run used the TensorFlow named in the "
     "environment table. Grappler's constant folding differs: our quantized models keep their weights as integer "
@@ -40,17 +62,33 @@ THREATS = [
     "SKIPPED and only weight-independent figures (parameters, depth, storage, memory, time ratios) are judged.",
     "Power readings depend on the sensor: INA3221 rails update at their conversion rate (repeated values at 1 kHz "
     "on a TX2); RAPL covers the CPU package only. Without a sensor, power and energy are SKIPPED, never 0.",
-    "Memory footprint is measured in a fresh process per variant: the peak RSS while it runs minus the RSS before "
-    "loading, plus TensorFlow's GPU allocator peak when a GPU runs it. On a Jetson, CPU and GPU share DRAM; the "
-    "system-wide MemAvailable drop and NvMapMemUsed growth are recorded beside it but move with other processes.",
-    "Timing follows the paper's rule (repeat until the 95% CI half-width is within 5% of the mean) on a shared "
-    "machine: differences of a few percent between variants are within run-to-run noise. A measurement that did "
-    "not converge, or saw sensor errors or throttling, carries a flag shown next to its verdict.",
+    MEMORY_THREAT,
+    TIMING_THREAT,
     "Pruning removes filters/neurons by L1 norm. Each pruned model is fine-tuned by the retraining step and measured "
     "from the model package it wrote, or measured as pruned where no training set was given (the Retraining table "
     "says which, cell by cell). The paper gives no retraining schedule: the Table I defaults are Li et al.'s "
     "(ICLR'17), constant learning rate 0.001 with momentum; the mini-zoo gets three passes over its training split.",
 ]
+
+
+def threats(info, records):
+    """The threats to validity, with the run's own facts: how its memory probes' processes were made (from the
+    records) and the timing target of its profile."""
+    from artifact.core.profiles import load_profile
+
+    memory = [m for r in records.values() for m in r.measurements.values() if m.metric == "memory_peak_bytes"]
+    kinds = sorted({str(m.notes["process"]).split(" (")[0] for m in memory if m.notes.get("process")})
+    unsaid = sum(1 for m in memory if not m.notes.get("process"))
+    if unsaid:
+        kinds.append(f"{unsaid} records do not say how")
+    try:
+        target = load_profile(info.get("profile_file") or info.get("profile")).measurement.get("ci_target", 0.05)
+        target_text = f"{target:.0%}"
+    except ArtifactError:  # a profile file that is not here (results judged on another machine): say so
+        target_text = "the profile's target (profile not found here)"
+    facts = {MEMORY_THREAT: {"how": "; ".join(kinds) if memory else "no memory measured in this run"},
+             TIMING_THREAT: {"target": target_text}}
+    return [t.format(**facts[t]) if t in facts else t for t in THREATS]
 
 
 def _fmt(value, unit=""):
@@ -232,7 +270,9 @@ def render_report(results_dir: str) -> dict:
         "environment": info.get("environment", {}),
         "steps": info.get("steps", {}),
         "claims": [v.to_dict() for v in verdicts],
+        "sections": combine([results_dir])["sections"],
     }
+    verdicts = in_paper_order(verdicts, source=lambda v: v.source)
     rows = claim_rows(verdicts, results_dir)
     summary["models"] = [dict(zip(MODEL_HEADERS, row)) for row in model_rows(records)]
     summary["quality_flags"] = [dict(zip(QUALITY_HEADERS, row)) for row in quality_rows(records)]
@@ -241,6 +281,7 @@ def render_report(results_dir: str) -> dict:
     summary["explore"] = explore_rows(results)
     time_headers, time_table = time_rows(records)
     summary["time_by_technique"] = [dict(zip(time_headers, row)) for row in time_table]
+    summary["threats"] = threats(info, records)
     write_json_atomic(os.path.join(out_dir, "summary.json"), summary)
     inconsistencies = load_inconsistencies()
     from artifact.host.report.figures import figure_numbers
@@ -253,6 +294,22 @@ def render_report(results_dir: str) -> dict:
     with open(os.path.join(out_dir, "index.html"), "w") as handle:
         handle.write(page(info, summary, rows, figure_files, fig_dir, inconsistencies))
     return summary
+
+
+def figure_order(item):
+    """The paper's figures first, by number (fig05 ... fig41), then the ones beyond the paper."""
+    stem = item[0]
+    return (0 if stem.startswith("fig") else 1, stem)
+
+
+def figure_heading(stem):
+    """'fig05_motivation' -> 'Fig 5: motivation'; 'beyond_litert' -> 'Beyond the paper: litert'."""
+    number, _, rest = stem.partition("_")
+    if number.startswith("fig") and number[3:].isdigit():
+        return f"Fig {int(number[3:])}: {rest.replace('_', ' ')}"
+    if number == "beyond":
+        return "Beyond the paper: " + rest.replace("_", " ")
+    return stem.replace("_", " ").capitalize()
 
 
 def write_figures(records, stands_for, fig_dir):
@@ -293,7 +350,13 @@ def markdown(info, summary, rows, figure_files, inconsistencies):
         "",
         info.get("description", ""),
         "",
-        "## Claims",
+        "## What each section of the paper reproduced",
+        "",
+        tabulate([[x["section"], x["status"], f"{x['judged']} of {x['claims']}", x["why"]]
+                  for x in sorted(summary["sections"], key=lambda x: paper_order(x["section"]))],
+                 ["section of the paper", "status", "claims judged", "why"], tablefmt="github"),
+        "",
+        "## Claims, in the paper's order",
         "",
         tabulate(rows, HEADERS, tablefmt="github"),
         "",
@@ -322,8 +385,8 @@ def markdown(info, summary, rows, figure_files, inconsistencies):
           if summary["explore"] else []),
         "## Figures",
         "",
-        *[f"### {stem}\n\n![{stem}](figures/{os.path.basename(p)})\n" + _numbers_md(summary, stem)
-          for stem, p in sorted(figure_files.items())],
+        *[f"### {figure_heading(stem)}\n\n![{stem}](figures/{os.path.basename(p)})\n" + _numbers_md(summary, stem)
+          for stem, p in sorted(figure_files.items(), key=figure_order)],
         "## Environment",
         "",
         tabulate(sorted((k, str(v)) for k, v in env.items()), ["key", "value"], tablefmt="github"),
@@ -339,7 +402,7 @@ def markdown(info, summary, rows, figure_files, inconsistencies):
         "",
         "## Threats to validity",
         "",
-        *[f"- {t}" for t in THREATS],
+        *[f"- {t}" for t in summary["threats"]],
         "",
         "## Inconsistencies in the paper",
         "",
@@ -353,38 +416,34 @@ def _table_html(headers, rows):
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = []
     for row in rows:
-        cells = []
+        cells, outcome = [], ""
         for h, cell in zip(headers, row):
             cls = f' class="v-{html.escape(str(cell))}"' if h == "verdict" else ""
+            outcome = html.escape(str(cell)) if h == "verdict" else outcome
             cells.append(f"<td{cls}>{html.escape(str(cell))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        body.append((f'<tr data-outcome="{outcome}">' if outcome else "<tr>") + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse;font-size:12px}
-td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}th{background:#eee}
-.v-PASS{background:#c8f0c8}.v-FAIL{background:#f5b5b5}.v-DEVIATION{background:#fbe3a8}
-.v-SKIPPED{background:#ddd}.v-NOT-RUN{background:#eee;color:#777}img{max-width:100%;border:1px solid #ddd}
-.summary{font-size:18px;padding:.5em;background:#f4f4f4}"""
 
 
 def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
     figs = []
-    for stem, path in sorted(figure_files.items()):
+    for stem, path in sorted(figure_files.items(), key=figure_order):
         with open(path, "rb") as handle:
             data = base64.b64encode(handle.read()).decode()
         numbers = summary.get("figure_numbers", {}).get(stem)
         table = _table_html(numbers["headers"], numbers["rows"]) if numbers else ""
-        figs.append(f'<h3>{html.escape(stem)}</h3><img alt="{html.escape(stem)}" src="data:image/png;base64,{data}">'
+        figs.append(f'<h3>{html.escape(figure_heading(stem))}</h3><img alt="{html.escape(stem)}" src="data:image/png;base64,{data}">'
                     + table)
     env_rows = sorted((k, str(v)) for k, v in summary["environment"].items())
     steps = [(k, f"{v:.1f} s") for k, v in summary["steps"].items()]
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Artifact report: {html.escape(str(info.get("profile")))}</title>
-<style>{STYLE}</style></head><body>
+<style>{STYLE}</style>{SCRIPT}</head><body>
 <h1>Artifact evaluation report — profile <code>{html.escape(str(info.get("profile")))}</code>{html.escape(" — " + info["label"] + ": a first look with looser precision targets") if info.get("label") else ""}</h1>
 <p class="summary" id="verdicts"><b>Verdicts:</b> {html.escape(summary["verdict_line"])}</p>
 <p>{html.escape(info.get("description", ""))}</p>
-<h2>Claims</h2>{_table_html(HEADERS, rows)}
+<h2>What each section of the paper reproduced</h2>{sections_html(summary["sections"])}
+<h2>Every judged claim against the paper</h2>{forest_html(summary["claims"])}
+<h2>Claims, in the paper's order</h2>{filter_buttons()}{_table_html(HEADERS, rows)}
 <h2>Models, weights and data</h2>{_table_html(MODEL_HEADERS, [list(m.values()) for m in summary["models"]])}
 <h2>Retraining: the pruned models and the packages they were measured from</h2>{_table_html(RETRAINING_HEADERS, [list(r.values()) for r in summary["retraining"]]) if summary["retraining"] else "<p>No pruned cells in this run.</p>"}
 <h2>Measurement-quality flags</h2>{_table_html(QUALITY_HEADERS, [list(q.values()) for q in summary["quality_flags"]])
@@ -394,8 +453,8 @@ def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
 <h2>Figures</h2>{"".join(figs)}
 <h2>Environment</h2>{_table_html(["key", "value"], env_rows)}
 <h2>Time of each step</h2>{_table_html(["step", "time"], steps)}
-<h2>Where the time went</h2>{_table_html(list(summary["time_by_technique"][0]) if summary["time_by_technique"] else [], [list(t.values()) for t in summary["time_by_technique"]])}
-<h2>Threats to validity</h2><ul>{"".join(f"<li>{html.escape(t)}</li>" for t in THREATS)}</ul>
+<h2>Where the time went</h2>{time_bar_html(summary["time_by_technique"])}{_table_html(list(summary["time_by_technique"][0]) if summary["time_by_technique"] else [], [list(t.values()) for t in summary["time_by_technique"]])}
+<h2>Threats to validity</h2><ul>{"".join(f"<li>{html.escape(t)}</li>" for t in summary["threats"])}</ul>
 <h2>Inconsistencies in the paper</h2><ul>{"".join(f"<li><b>{html.escape(i['where'])}</b>: {html.escape(i['what'])}</li>" for i in inconsistencies)}</ul>
 <script type="application/json" id="summary">{html.escape(json.dumps(summary["counts"]))}</script>
 </body></html>"""

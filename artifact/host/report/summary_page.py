@@ -6,35 +6,38 @@ with buttons that show only one verdict. Data: artifact.host.judge.combine.
 """
 import html
 import os
+import textwrap
 
 from tabulate import tabulate
 
 from artifact.core.jsonfile import write_json_atomic
 from artifact.host.judge.combine import section_of
-from artifact.host.judge.verdicts import OUTCOMES
+from artifact.host.report.first_screen import (
+    SCRIPT,
+    STYLE,
+    filter_buttons,
+    forest_html,
+    in_paper_order,
+    paper_order,
+    sections_html,
+)
 
 SECTION_HEADERS = ["section", "status", "claims", "judged", "not judged here", "why"]
 CLAIM_HEADERS = ["claim", "verdict", "grade", "from", "other runs", "why"]
-SCRIPT = """<script>
-function only(outcome) {
-  document.querySelectorAll('tr[data-outcome]').forEach(function (row) {
-    row.style.display = (!outcome || row.dataset.outcome === outcome) ? '' : 'none';
-  });
-}
-</script>"""
 
 
 def _claim_row(v):
     return [v["claim_id"], v["outcome"], v["grade_text"], v["profile"], "; ".join(v["also"]) or "—",
-            v["explanation"][:200]]
+            textwrap.shorten(v["explanation"], 240, placeholder=" …")]
 
 
 def render_summary(data: dict, out: str, line: str, evidence: str = "") -> None:
     os.makedirs(out, exist_ok=True)
     write_json_atomic(os.path.join(out, "summary.json"), data)
-    sections = [[s[h] for h in SECTION_HEADERS] for s in data["sections"]]
+    ordered = sorted(data["sections"], key=lambda s: paper_order(s["section"]))
+    sections = [[s[h] for h in SECTION_HEADERS] for s in ordered]
     by_section: dict = {}
-    for v in data["verdicts"]:
+    for v in in_paper_order(data["verdicts"]):
         by_section.setdefault(section_of(v["source"]), []).append(v)
     md = ["# The paper, claim by claim: one answer each", "",
           "**Verdicts (one per claim, over {}):** {}".format(", ".join(data["runs"]), line), "",
@@ -47,21 +50,21 @@ def render_summary(data: dict, out: str, line: str, evidence: str = "") -> None:
         handle.write("\n".join(md))
 
     def cells(row):
-        return "".join(f"<td>{html.escape(str(c))}</td>" for c in row)
+        return "".join(f'<td{" class=v-" + html.escape(str(c)) if h == "verdict" else ""}>{html.escape(str(c))}</td>'
+                       for h, c in zip(CLAIM_HEADERS, row))
 
     head = "".join(f"<th>{html.escape(h)}</th>" for h in CLAIM_HEADERS)
     groups = "".join(
         f"<h3>{html.escape(section)}</h3><table><tr>{head}</tr>"
         + "".join(f'<tr data-outcome="{html.escape(v["outcome"])}">{cells(_claim_row(v))}</tr>' for v in verdicts)
         + "</table>" for section, verdicts in by_section.items())
-    buttons = " ".join(f'<button onclick="only(\'{o}\')">{o}</button>' for o in OUTCOMES) + \
-        ' <button onclick="only(\'\')">all</button>'
-    section_rows = "".join(f"<tr>{cells(row)}</tr>" for row in sections)
-    section_head = "".join(f"<th>{html.escape(h)}</th>" for h in SECTION_HEADERS)
-    page = (f"<!doctype html><html><head><meta charset=utf-8><title>Reproduction summary</title>{SCRIPT}</head>"
-            f"<body><h1>The paper, claim by claim</h1><p><b>Verdicts:</b> {html.escape(line)}</p>"
-            f"<p><b>Evidence:</b> {html.escape(evidence)}</p>"
-            f"<h2>What each section of the paper reproduced</h2><table><tr>{section_head}</tr>{section_rows}</table>"
-            f"<h2>Claims by section</h2><p>Show only: {buttons}</p>{groups}</body></html>")
+    page = (f"<!doctype html><html><head><meta charset=utf-8><title>Reproduction summary</title>"
+            f"<style>{STYLE}</style>{SCRIPT}</head>"
+            f"<body><h1>The paper, claim by claim</h1><p class=\"summary\"><b>Verdicts (one per claim, over "
+            f"{html.escape(', '.join(data['runs']))}):</b> {html.escape(line)}</p>"
+            f"<p class=\"summary\"><b>Evidence:</b> {html.escape(evidence)}</p>"
+            f"<h2>What each section of the paper reproduced</h2>{sections_html(data['sections'])}"
+            f"<h2>Every judged claim against the paper</h2>{forest_html(data['verdicts'])}"
+            f"<h2>Claims by section, in the paper's order</h2>{filter_buttons()}{groups}</body></html>")
     with open(os.path.join(out, "index.html"), "w") as handle:
         handle.write(page)
