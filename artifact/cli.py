@@ -12,6 +12,7 @@ from typing import List, Optional  # noqa: F401 (names of the type comments; typ
 from artifact.core.errors import ArtifactError
 from artifact.core.inputs import on_jetson
 from artifact.core.results import ResultsDir
+from artifact.core.techniques import CNN, TRANSLATOR, explored_on
 
 
 def results_for(args):
@@ -359,6 +360,14 @@ def _steps(text):
     return value
 
 
+# the options each command reads; argparse refuses any other (`doctor --gate` is an error, not ignored)
+PROFILE_COMMANDS = ("retrain", "run", "check", "report", "reproduce", "advise", "explore")  # --profile
+RESULTS_COMMANDS = PROFILE_COMMANDS + ("summary",)  # --results
+JUDGE_COMMANDS = ("check", "reproduce")  # --claims, --gate
+INPUT_COMMANDS = ("retrain", "run", "reproduce", "doctor")  # --imagenet, --checkpoints, --nmt, --eval-samples
+BUSY_COMMANDS = ("run", "reproduce", "explore")  # --allow-busy
+
+
 def build_parser():
     # type: () -> argparse.ArgumentParser
     parser = argparse.ArgumentParser(prog="artifact", description=__doc__.splitlines()[0])
@@ -377,10 +386,13 @@ def build_parser():
     for name, (func, help_text) in commands.items():
         p = sub.add_parser(name, help=help_text)
         p.set_defaults(func=func)
-        p.add_argument("--profile", default="embedded", help="profile name or .toml path (default: embedded)")
-        p.add_argument("--results", default=None, help="results directory (default: results/<profile>)")
-        p.add_argument("--claims", default=None, help="claims directory (default: expected_results/claims)")
-        p.add_argument("--gate", action="store_true", help="exit 1 when any claim FAILs")
+        if name in PROFILE_COMMANDS:
+            p.add_argument("--profile", default="embedded", help="profile name or .toml path (default: embedded)")
+        if name in RESULTS_COMMANDS:
+            p.add_argument("--results", default=None, help="results directory (default: results/<profile>)")
+        if name in JUDGE_COMMANDS:
+            p.add_argument("--claims", default=None, help="claims directory (default: expected_results/claims)")
+            p.add_argument("--gate", action="store_true", help="exit 1 when any claim FAILs")
         if name == "advise":
             p.add_argument("--model", default=None, help="one model of the run (default: every model)")
             p.add_argument("--objective", choices=("size", "latency", "energy"), default="latency",
@@ -401,7 +413,8 @@ def build_parser():
             p.add_argument("--seed", type=int, default=0, help="the sampler's seed (default 0)")
             p.add_argument("--batch", type=int, default=3, help="trials measured per run (default 3)")
             p.add_argument("--techniques", default=None,
-                           help="comma-separated (default: quantize, prune, quantize_prune, quantize_mixed, litert)")
+                           help="comma-separated (default: " + ", ".join(explored_on(CNN)) + "; translators: "
+                                + ", ".join(explored_on(TRANSLATOR)) + ")")
             p.add_argument("--json", action="store_true", help="print the summaries as JSON too")
         if name in ("retrain", "run", "reproduce"):
             p.add_argument("--retrained", default=os.environ.get("ARTIFACT_RETRAINED"), metavar="DIR",
@@ -422,13 +435,16 @@ def build_parser():
             p.add_argument("--against", default=None, metavar="DIR",
                            help="also exit 1 unless the verdicts agree with DIR's (a frozen reference run, "
                                 "e.g. expected_results/reference/<profile>): nothing lost, exact metrics equal")
-        p.add_argument("--imagenet", default=os.environ.get("ARTIFACT_IMAGENET"), help="ILSVRC2012 validation dir")
-        p.add_argument("--checkpoints", default=os.environ.get("ARTIFACT_CHECKPOINTS"), help="TF-Slim checkpoints dir")
-        p.add_argument("--nmt", default=os.environ.get("ARTIFACT_NMT"), help="NMT data and checkpoint dir")
-        p.add_argument("--eval-samples", type=_count, default=os.environ.get("ARTIFACT_EVAL_SAMPLES"),
-                       metavar="N", help="score on the first N evaluation images/sentences (quick run)")
-        p.add_argument("--allow-busy", action="store_true", default=os.environ.get("ARTIFACT_ALLOW_BUSY") == "1",
-                       help="measure even when other processes use the CPU (timings are flagged 'busy machine')")
+        if name in INPUT_COMMANDS:
+            p.add_argument("--imagenet", default=os.environ.get("ARTIFACT_IMAGENET"), help="ILSVRC2012 validation dir")
+            p.add_argument("--checkpoints", default=os.environ.get("ARTIFACT_CHECKPOINTS"),
+                           help="TF-Slim checkpoints dir")
+            p.add_argument("--nmt", default=os.environ.get("ARTIFACT_NMT"), help="NMT data and checkpoint dir")
+            p.add_argument("--eval-samples", type=_count, default=os.environ.get("ARTIFACT_EVAL_SAMPLES"),
+                           metavar="N", help="score on the first N evaluation images/sentences (quick run)")
+        if name in BUSY_COMMANDS:
+            p.add_argument("--allow-busy", action="store_true", default=os.environ.get("ARTIFACT_ALLOW_BUSY") == "1",
+                           help="measure even when other processes use the CPU (timings are flagged 'busy machine')")
     return parser
 
 
