@@ -163,3 +163,20 @@ def test_the_advisor_judges_the_lessons_among_the_papers_techniques():
     from artifact.host.advise import lessons
 
     assert techniques.paper_techniques() == lessons.PAPER_TECHNIQUES
+
+
+def test_every_metric_row_names_its_label_and_the_figures_use_it(monkeypatch):
+    from artifact.core.metrics import METRICS
+    from artifact.host.report import figures
+
+    labels = [row.label for row in METRICS.values()]
+    assert all(labels) and len(set(labels)) == len(labels)
+    monkeypatch.setitem(METRICS, "bleu", METRICS["bleu"]._replace(label="BLEU-4"))
+    df = figures.records_frame(load_records(SMOKE))
+    df["skipped.bleu"] = "no translator in this run"
+    fig, ax = figures.plt.subplots()
+    try:
+        figures._missing_note(ax, df, ["bleu"], [])
+        assert "BLEU-4 SKIPPED: no translator" in ax.get_xlabel()
+    finally:
+        figures.plt.close(fig)

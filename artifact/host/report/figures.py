@@ -47,10 +47,12 @@ SPARSITY_PANELS = [  # beyond the paper: zeros in a dense model show in the gzip
     ("accuracy", ("top1", "top5"), "(e) top-1 accuracy, % (top-5 lighter)"),
     ("prf", ("precision", "recall", "f1"), "(f) precision / recall / F1, %"),
 ]
-
-LABELS = {"top1": "top-1", "top5": "top-5", "bleu": "BLEU", "precision": "precision", "recall": "recall",
-          "f1": "F1", "power_peak_w": "peak power", "energy_j": "energy"}
 SKIP_COLOUR = "#a33"
+
+
+def _label(metric):
+    """A metric's name in a figure: its row's `label` (artifact.core.metrics)."""
+    return METRICS[metric].label if metric in METRICS else metric
 
 
 def records_frame(records: dict) -> pd.DataFrame:
@@ -102,7 +104,7 @@ def _skip_note(ax, df, metrics):
     for metric in metrics:
         reason = _skip_reason(df, metric)
         if reason:
-            reasons.setdefault(reason, []).append(LABELS.get(metric, metric))
+            reasons.setdefault(reason, []).append(_label(metric))
     if not reasons:
         text = "not measured in this run"
     elif len(reasons) == 1:
@@ -204,7 +206,7 @@ def _accuracy_panel(ax, sub, metrics, models, settings):
             labels.append(model)
             unmeasured.append(model)
             continue
-        labels.append(model if metric == primary[0] else f"{model} ({LABELS.get(metric, metric)})")
+        labels.append(model if metric == primary[0] else f"{model} ({_label(metric)})")
         for setting, offset in zip(bars, _offsets(len(bars), width)):
             cell = _bar_rows(rows, setting)
             colour = _colour(setting, sub)
@@ -241,7 +243,7 @@ def _prf_panel(ax, sub, metrics, models, settings):
             ax.plot([k + offset] * len(vals), vals, ".", color="k", ms=2.5)
     if not drawn:
         return False
-    ax.set_xticks(range(len(metrics)), [LABELS.get(m, m) for m in metrics], fontsize=8)
+    ax.set_xticks(range(len(metrics)), [_label(m) for m in metrics], fontsize=8)
     ax.set_xlabel(f"mean of {len(counted)} classification model(s); dots: each model", fontsize=7)
     skipped = [m for m in metrics if m not in drawn]
     if skipped:
@@ -255,7 +257,7 @@ def _missing_note(ax, sub, metrics, models):
     for metric in metrics:
         reason = _skip_reason(sub, metric)
         if reason:
-            notes.append(f"{LABELS.get(metric, metric)} SKIPPED: {reason}")
+            notes.append(f"{_label(metric)} SKIPPED: {reason}")
     if models:
         notes.append("not measured: " + ", ".join(models))
     if notes:
