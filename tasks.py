@@ -4,6 +4,8 @@ import sys
 
 from invoke import Collection, task
 
+from artifact.core.results import ResultsDir  # the one owner of every path in a results directory (stdlib only)
+
 PY = sys.executable
 VERMIN = os.path.join(os.path.dirname(PY), "vermin")  # its package has no __main__
 
@@ -45,7 +47,7 @@ def _each(c, command, profiles, results, gate=False, extra="", only_measured=Fal
     """Run `python -m artifact <command>` once per profile; results dirs default to results/<profile>."""
     names = _profile_names(profiles, results)
     if only_measured and not results:
-        measured = [n for n in names if os.path.isdir(os.path.join("results", n, "records"))]
+        measured = [n for n in names if os.path.isdir(ResultsDir.for_profile(n).records)]
         if not measured:
             raise SystemExit(f"nothing measured yet for {', '.join(names)}: run `invoke reproduce-all` first")
         names = measured
@@ -162,7 +164,7 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
         + (" --allow-busy" if allow_busy else ""),
     }
     for name in names:
-        host_results = results or os.path.join("results", name)
+        host_results = ResultsDir.for_profile(name, results).path
         for step, options in steps.items():
             role = _containers_call(settings.role_for_step, step)
             print(f"== {name}: {step} in the {role} image ({settings.image(role)})")
@@ -178,7 +180,7 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
 def _summary(c, profiles, results):
     """One verdict per claim over the profiles just run (only when more than one ran)."""
     names = _profile_names(profiles, results)
-    dirs = [os.path.join("results", n) for n in names if os.path.exists(os.path.join("results", n, "verdicts.json"))]
+    dirs = [ResultsDir.for_profile(n).path for n in names if os.path.exists(ResultsDir.for_profile(n).verdicts_json)]
     if not results and len(dirs) > 1:
         c.run(f"{PY} -m artifact summary --results {','.join(dirs)}", warn=True, pty=False)
 
@@ -212,7 +214,7 @@ def explore(c, profile="embedded", results="", model="", trials=0, minutes=30.0,
 
 
 REFERENCE_DIR = os.path.join("expected_results", "reference")
-REFERENCE_FILES = ("run.json", "inputs.json", "verdicts.json")
+REFERENCE_FILES = ("run_json", "inputs_json", "verdicts_json")  # ResultsDir's names of the files frozen
 
 
 @task(name="freeze-reference", help={"profile": PROFILE_HELP})
@@ -225,16 +227,18 @@ def freeze_reference(c, profile=DEFAULT_PROFILES):
     import shutil
 
     for name in [p.strip() for p in profile.split(",") if p.strip()]:
-        src, dst = os.path.join("results", name), os.path.join(REFERENCE_DIR, name)
-        missing = [f for f in REFERENCE_FILES + ("records",) if not os.path.exists(os.path.join(src, f))]
+        src, dst = ResultsDir.for_profile(name), ResultsDir(os.path.join(REFERENCE_DIR, name))
+        missing = [src.relative(getattr(src, f)) for f in REFERENCE_FILES + ("records",)
+                   if not os.path.exists(getattr(src, f))]
         if missing:
-            raise SystemExit(f"{src} lacks {', '.join(missing)}: run `invoke reproduce-all --profile {name}` first")
-        if os.path.isdir(dst):
-            shutil.rmtree(dst)
-        shutil.copytree(os.path.join(src, "records"), os.path.join(dst, "records"))
+            raise SystemExit(f"{src.path} lacks {', '.join(missing)}: "
+                             f"run `invoke reproduce-all --profile {name}` first")
+        if os.path.isdir(dst.path):
+            shutil.rmtree(dst.path)
+        shutil.copytree(src.records, dst.records)
         for f in REFERENCE_FILES:
-            shutil.copy2(os.path.join(src, f), dst)
-        print(f"{dst}: {len(os.listdir(os.path.join(dst, 'records')))} records, verdicts and run.json frozen")
+            shutil.copy2(getattr(src, f), getattr(dst, f))
+        print(f"{dst.path}: {len(os.listdir(dst.records))} records, verdicts and run.json frozen")
 
 
 @task

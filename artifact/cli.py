@@ -11,7 +11,7 @@ from typing import List, Optional  # noqa: F401 (names of the type comments; typ
 
 from artifact.core.errors import ArtifactError
 from artifact.core.inputs import on_jetson
-from artifact.core.results import ResultsDir
+from artifact.core.results import ResultsDir, SummaryDir
 from artifact.core.techniques import CNN, TRANSLATOR, explored_on
 
 
@@ -165,10 +165,10 @@ def cmd_report(args):
     results = results_for(args)
     start = time.perf_counter()
     with results.writer("artifact report --profile {}".format(args.profile)):
-        summary = render_report(results.path)
+        summary = render_report(results)
         results.update_run_info(steps={"report": time.perf_counter() - start})
     print("report: {} (+ report.md, summary.json, {} figures)".format(
-        os.path.join(results.report, "index.html"), len(summary["figures"])))
+        results.report_html, len(summary["figures"])))
     return 0
 
 
@@ -186,7 +186,7 @@ def cmd_reproduce(args):
     results = results_for(args)
     data = results.read_verdicts()
     print("steps: " + ", ".join("{} {:.1f} s".format(n, s) for n, s in steps))
-    print("report: {}".format(os.path.join(results.report, "index.html")))
+    print("report: {}".format(results.report_html))
     line = verdict_line(data["counts"], data.get("flagged", 0), data.get("busy", 0), data.get("label", ""))
     print("verdicts ({}): {}".format(args.profile, line))
     return 1 if data["counts"]["FAIL"] and args.gate else 0
@@ -258,7 +258,7 @@ def cmd_explore(args):
                 bar.set_postfix_str("front {} configs".format(len(summary["front"])))
 
             summary = explorer.explore(trials, args.minutes, progress)
-        write_json_atomic(os.path.join(explorer.folder, model + ".json"), summary)
+        write_json_atomic(results.explore_summary(model), summary)
         summaries.append(summary)
         for plane in sorted(k for k in summary if k.startswith("hypervolume_")):
             hv = summary[plane]
@@ -286,14 +286,14 @@ def cmd_summary(args):
     from artifact.host.report.summary_page import render_summary
 
     dirs = [d.strip() for d in (args.results or "results/embedded,results/paper").split(",") if d.strip()]
-    dirs = [d for d in dirs if os.path.exists(os.path.join(d, "verdicts.json"))] or dirs
+    dirs = [d for d in dirs if os.path.exists(ResultsDir(d).verdicts_json)] or dirs
     data = combine(dirs)
     line = verdict_line(data["counts"])
     render_summary(data, args.out, line)
     print("verdicts (one per claim, {}): {}".format(" + ".join(data["runs"]), line))
     for s in data["sections"]:
         print("  {:<10} {:<18} {}".format(s["section"], s["status"], s["why"][:110]))
-    print("summary: {}".format(os.path.join(args.out, "index.html")))
+    print("summary: {}".format(SummaryDir(args.out).index_html))
     return 0
 
 
@@ -404,7 +404,7 @@ def build_parser():
                 p.add_argument(option, type=float, default=None, help="constraint: " + what)
             p.add_argument("--json", action="store_true", help="machine-readable output")
         if name == "summary":
-            p.add_argument("--out", default=os.path.join("results", "summary"), help="where to write it")
+            p.add_argument("--out", default=SummaryDir().path, help="where to write it")
         if name == "explore":
             p.add_argument("--model", default=None, help="one model of the profile (default: each in turn)")
             p.add_argument("--trials", type=_count, default=0,

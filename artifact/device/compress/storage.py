@@ -10,12 +10,12 @@ import copy
 import json
 import os
 import re
-import tempfile
 import zipfile
 from typing import Any, Dict, Iterator, List, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 import numpy as np
 
+from artifact.core.atomic import write_atomic
 from artifact.core.errors import FormatError
 from artifact.device.compat import keras
 from artifact.device.compress.quantize import CUSTOM_OBJECTS
@@ -52,13 +52,9 @@ def unpack_bits(payload, bits, count, dtype):
 def save_model_file(model, path, meta=None):
     # type: (Any, str, Dict[str, Any]) -> int
     """Write `model` as a deployable file atomically; returns its size in bytes."""
-    entries, offset = [], 0
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".model.zip", dir=directory)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
+    def write(handle):
+        entries, offset = [], 0
+        with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
             payloads = []
             for layer in model.layers:
                 bits = getattr(layer, "bits", None)
@@ -80,10 +76,8 @@ def save_model_file(model, path, meta=None):
             archive.writestr("model.json", model.to_json())
             archive.writestr("weights.json", json.dumps(entries))
             archive.writestr("weights.bin", b"".join(payloads))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    write_atomic(path, write, binary=True)
     return os.path.getsize(path)
 
 

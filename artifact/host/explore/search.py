@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 
+from artifact.core.atomic import write_atomic
 from artifact.core.catalog import MINI_ZOO
 from artifact.core.errors import ConfigError, MissingInputError
 from artifact.core.profiles import cell_key, load_profile
@@ -93,17 +94,17 @@ class Explorer:
         os.makedirs(self.folder, exist_ok=True)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.study = optuna.create_study(
-            study_name=model, storage=f"sqlite:///{os.path.join(results.path, 'explore.db')}", load_if_exists=True,
+            study_name=model, storage=f"sqlite:///{results.explore_db}", load_if_exists=True,
             directions=["minimize"] * len(self.objectives),
             sampler=optuna.samplers.NSGAIISampler(seed=seed, population_size=max(4, batch * 2)))
 
     @property
     def folder(self) -> str:
-        return os.path.join(self.results.path, "explore")
+        return self.results.explore
 
     @property
     def profile_file(self) -> str:
-        return os.path.join(self.folder, self.model + ".toml")
+        return self.results.explore_profile(self.model)
 
     def grid_keys(self) -> set[str]:
         return {c.key for c in self.profile.cells_of(self.model)}
@@ -148,8 +149,8 @@ class Explorer:
             if key not in known:
                 known.add(key)
                 cells.append((technique, setting))
-        with open(self.profile_file, "w") as handle:
-            handle.write(text + "\n# ---- explore: trials of " + self.model + "\n" + trial_groups(self.model, cells))
+        write_atomic(self.profile_file, text + "\n# ---- explore: trials of " + self.model + "\n"
+                     + trial_groups(self.model, cells))
 
     def trial_cells(self) -> list[tuple[str, dict]]:
         return [(t.user_attrs["technique"], t.user_attrs["setting"]) for t in self.study.trials

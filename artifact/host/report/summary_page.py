@@ -4,11 +4,12 @@ It opens with what each section of the paper reproduced (and why not), then the 
 section, with buttons that show only one verdict. Data: artifact.host.judge.combine.
 """
 import html
-import os
 
 from tabulate import tabulate
 
+from artifact.core.atomic import write_atomic
 from artifact.core.jsonfile import write_json_atomic
+from artifact.core.results import SummaryDir
 from artifact.host.judge.combine import section_of
 from artifact.host.judge.verdicts import OUTCOMES
 
@@ -28,8 +29,8 @@ def _claim_row(v):
 
 
 def render_summary(data: dict, out: str, line: str) -> None:
-    os.makedirs(out, exist_ok=True)
-    write_json_atomic(os.path.join(out, "summary.json"), data)
+    folder = SummaryDir(out)
+    write_json_atomic(folder.summary_json, data)
     sections = [[s[h] for h in SECTION_HEADERS] for s in data["sections"]]
     by_section: dict = {}
     for v in data["verdicts"]:
@@ -40,8 +41,7 @@ def render_summary(data: dict, out: str, line: str) -> None:
           ""]
     for section, verdicts in by_section.items():
         md += [f"## {section}", "", tabulate([_claim_row(v) for v in verdicts], CLAIM_HEADERS, tablefmt="github"), ""]
-    with open(os.path.join(out, "summary.md"), "w") as handle:
-        handle.write("\n".join(md))
+    write_atomic(folder.summary_md, "\n".join(md))
 
     def cells(row):
         return "".join(f"<td>{html.escape(str(c))}</td>" for c in row)
@@ -59,5 +59,4 @@ def render_summary(data: dict, out: str, line: str) -> None:
             f"<body><h1>The paper, claim by claim</h1><p><b>Verdicts:</b> {html.escape(line)}</p>"
             f"<h2>What each section of the paper reproduced</h2><table><tr>{section_head}</tr>{section_rows}</table>"
             f"<h2>Claims by section</h2><p>Show only: {buttons}</p>{groups}</body></html>")
-    with open(os.path.join(out, "index.html"), "w") as handle:
-        handle.write(page)
+    write_atomic(folder.index_html, page)
