@@ -68,7 +68,7 @@ def convert(model, mode, calibration_inputs=None):
         raise UnsupportedError("LiteRT conversion here takes single-input models; {} has {} inputs".format(
             model.name, len(model.inputs)))
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    notes = {"mode": mode, "converter": "tf.lite.TFLiteConverter (TF {})".format(tf.__version__)}
+    notes = {"mode": mode, "converter": "tf.lite.TFLiteConverter (TF {})".format(tf.__version__)}  # type: Dict[str, Any]
     if mode != "fp32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if mode == "float16":

@@ -11,7 +11,7 @@ import json
 import os
 import re
 import zipfile
-from typing import Any, Dict, Iterator, List, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Any, Dict, Iterator, List, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 import numpy as np
 
@@ -50,7 +50,7 @@ def unpack_bits(payload, bits, count, dtype):
 
 
 def save_model_file(model, path, meta=None):
-    # type: (Any, str, Dict[str, Any]) -> int
+    # type: (Any, str, Optional[Dict[str, Any]]) -> int
     """Write `model` as a deployable file atomically; returns its size in bytes."""
     def write(handle):
         entries, offset = [], 0
@@ -109,7 +109,9 @@ def _drop_layer_arguments(spec, names):
     removed = 0
     for layer in _object_specs(spec):
         config = layer.get("config")
-        for name in names if isinstance(config, dict) else ():
+        if not isinstance(config, dict):
+            continue
+        for name in names:
             if name in config:
                 del config[name]
                 removed += 1

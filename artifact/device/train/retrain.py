@@ -154,6 +154,10 @@ def retrain_profile(profile, results, packages, inputs, max_steps=None, models=N
                     bar.refresh()
 
             directory = retrain_cell(task, cell, baseline, packages, settings, progress, identity=identity)
+            if directory is None:  # stopped before its last step: the checkpoint stays for the next run
+                outcomes.append(RetrainOutcome(cell, "stopped", "stopped before its last step; run again to resume",
+                                               None))
+                continue
             training = read_manifest(directory)["training"]
             detail = "{} steps{}, loss {:.3f} -> {:.3f}, {:.1f} s".format(
                 training["steps"], " (resumed at step {})".format(training["resumed_from_step"])
