@@ -180,3 +180,14 @@ def test_every_metric_row_names_its_label_and_the_figures_use_it(monkeypatch):
         assert "BLEU-4 SKIPPED: no translator" in ax.get_xlabel()
     finally:
         figures.plt.close(fig)
+
+
+def test_the_modules_rows_name_are_in_the_device_closure_vermin_checks():
+    from artifact import layers
+
+    planted = 'ROW = ("clustering", "artifact.device.compress.clustering:cluster")\nOTHER = "artifact.host.x:y"\n'
+    assert layers.dispatched_modules(planted) == ["artifact.device.compress.clustering"]
+    closure = layers.device_closure()
+    for row in TECHNIQUES.values():
+        module = row.compress.partition(":")[0]
+        assert module.replace(".", "/") + ".py" in closure, module
