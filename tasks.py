@@ -262,10 +262,13 @@ def lint(c):
     c.run(f"{os.path.join(os.path.dirname(PY), 'hadolint')} docker/jetson/Dockerfile docker/server/Dockerfile")
 
 
-@task(help={"k": "pytest -k expression"})
-def test(c, k=""):
-    """Run the test suite."""
-    c.run(f"{PY} -m pytest -q" + (f" -k '{k}'" if k else ""))
+FAST_TIER = "not slow and not twins and not trains"  # tests/conftest.py TRAINING_MODULES: the files left out
+
+
+@task(help={"k": "pytest -k expression", "fast": "the fast tier only: no model training, no pipeline runs (<= 3 min)"})
+def test(c, k="", fast=False):
+    """Run the test suite (--fast: the developer's loop, unit tests without TensorFlow model training)."""
+    c.run(f"{PY} -m pytest -q" + (f" -m '{FAST_TIER}'" if fast else "") + (f" -k '{k}'" if k else ""))
 
 
 @task(help={"only": "run one benchmark script of benchmarks/ (e.g. model_zoo); default: all"})
