@@ -112,7 +112,8 @@ def packaged_cells(profile, models=None):
 class RetrainOutcome(object):
     def __init__(self, cell, status, detail, package=None):
         # type: (Cell, str, str, Optional[str]) -> None
-        # status: written, kept (a valid package was there) or skipped (detail says why)
+        # status: written, kept (a valid package was there), skipped (detail says why) or stopped (before its
+        # last step: its checkpoint stays for the next run)
         self.cell, self.status, self.detail, self.package = cell, status, detail, package
 
 
