@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quick reproduce test test-loaded test-twins twins figures lint bench emulate clean
+.PHONY: quick reproduce test test-fast test-loaded test-twins twins figures lint bench emulate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ reproduce: $(STAMP)  ## set up, then run every experiment (embedded + paper prof
 
 test: $(STAMP)  ## set up, then lint and run the test suite
 	$(BIN)/invoke lint test
+
+test-fast: $(STAMP)  ## set up, then the fast tier: unit tests, no model training or pipeline runs (<= 3 min on 2 cores)
+	$(BIN)/invoke test --fast
 
 test-loaded: $(STAMP)  ## the suite 5 times in a row beside two busy processes (scheduler-dependent tests fail here)
 	.ci/test-loaded 5

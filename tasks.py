@@ -8,6 +8,8 @@ import sys
 from invoke import Collection, Exit, Local, UnexpectedExit, task
 from invoke.parser import parser as _invoke_parser
 
+from artifact.core.results import DEFAULT_ROOT, ResultsDir, SummaryDir  # the one owner of every path (stdlib only)
+
 PY = sys.executable
 VERMIN = os.path.join(os.path.dirname(PY), "vermin")  # its package has no __main__
 
@@ -66,8 +68,11 @@ class _Interruptible(Local):
 
 
 
-# mypy checks these (pyproject.toml [tool.mypy]); the device side's type comments import their typing names
-MYPY_TARGETS = ("artifact/core", "artifact/host", "artifact/cli.py", "artifact/layers.py")
+# mypy checks all of artifact/ (pyproject.toml [tool.mypy]), the device side's type comments included (they import
+# the names they use), as Python 3.10: the oldest version mypy 2.4 accepts ("--python-version 3.8: must be 3.10 or
+# higher"); that the device side also runs on 3.6 is vermin's check below and the board twins' (make test-twins)
+MYPY_TARGETS = ("artifact",)
+MYPY_PYTHON = "3.10"
 
 DEFAULT_PROFILES = "embedded,paper"
 PROFILE_HELP = "profile name(s) or .toml path(s), comma-separated (default: embedded,paper)"
@@ -102,7 +107,7 @@ def _each(c, command, profiles, results, gate=False, extra="", only_measured=Fal
     """Run `python -m artifact <command>` once per profile; results dirs default to results/<profile>."""
     names = _profile_names(profiles, results)
     if only_measured and not results:
-        measured = [n for n in names if os.path.isdir(os.path.join("results", n, "records"))]
+        measured = [n for n in names if os.path.isdir(ResultsDir.for_profile(n).records)]
         if not measured:
             raise SystemExit(f"nothing measured yet for {', '.join(names)}: run `invoke reproduce-all` first")
         names = measured
@@ -152,10 +157,9 @@ def figures(c, profile="", results=""):
 
 def _judged_profiles():
     """The profiles under results/ that have records and verdicts (what `report` can render)."""
-    base = "results"
-    names = sorted(os.listdir(base)) if os.path.isdir(base) else []
-    return [n for n in names if os.path.isdir(os.path.join(base, n, "records"))
-            and os.path.isfile(os.path.join(base, n, "verdicts.json"))]
+    names = sorted(os.listdir(DEFAULT_ROOT)) if os.path.isdir(DEFAULT_ROOT) else []
+    return [n for n in names if os.path.isdir(ResultsDir.for_profile(n).records)
+            and os.path.isfile(ResultsDir.for_profile(n).verdicts_json)]
 
 
 TRAINING_HELP = {
@@ -243,7 +247,7 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
         + (" --allow-busy" if allow_busy else ""),
     }
     for name in names:
-        host_results = results or os.path.join("results", name)
+        host_results = ResultsDir.for_profile(name, results).path
         for step, options in steps.items():
             role = _containers_call(settings.role_for_step, step)
             print(f"== {name}: {step} in the {role} image ({settings.image(role)})")
@@ -260,10 +264,10 @@ def _summary(c, profiles, results):
     """The last page of every reproduce-all: one verdict per claim over the profiles just run, by paper section
     (results/summary for several profiles; RESULTS/summary for one, so a quick look never replaces it)."""
     names = _profile_names(profiles, results)
-    dirs = [_here(results)] if results else [os.path.join("results", n) for n in names]
-    dirs = [d for d in dirs if os.path.exists(os.path.join(d, "verdicts.json"))]
+    dirs = [_here(results)] if results else [ResultsDir.for_profile(n).path for n in names]
+    dirs = [d for d in dirs if os.path.exists(ResultsDir(d).verdicts_json)]
     if dirs:
-        out = os.path.join(dirs[0], "summary") if len(dirs) == 1 else os.path.join("results", "summary")
+        out = ResultsDir(dirs[0]).summary if len(dirs) == 1 else SummaryDir().path
         c.run(f"{PY} -m artifact summary --results {','.join(dirs)} --out {out}", warn=True, pty=False)
 
 
@@ -311,7 +315,7 @@ def explore(c, profile="embedded", results="", model="", trials=0, minutes=30.0,
 
 
 REFERENCE_DIR = os.path.join("expected_results", "reference")
-REFERENCE_FILES = ("run.json", "inputs.json", "verdicts.json")
+REFERENCE_FILES = ("run_json", "inputs_json", "verdicts_json")  # ResultsDir's names of the files frozen
 
 
 @task(name="freeze-reference", help={"profile": PROFILE_HELP})
@@ -324,16 +328,18 @@ def freeze_reference(c, profile=DEFAULT_PROFILES):
     import shutil
 
     for name in [p.strip() for p in profile.split(",") if p.strip()]:
-        src, dst = os.path.join("results", name), os.path.join(REFERENCE_DIR, name)
-        missing = [f for f in REFERENCE_FILES + ("records",) if not os.path.exists(os.path.join(src, f))]
+        src, dst = ResultsDir.for_profile(name), ResultsDir(os.path.join(REFERENCE_DIR, name))
+        missing = [src.relative(getattr(src, f)) for f in REFERENCE_FILES + ("records",)
+                   if not os.path.exists(getattr(src, f))]
         if missing:
-            raise SystemExit(f"{src} lacks {', '.join(missing)}: run `invoke reproduce-all --profile {name}` first")
-        if os.path.isdir(dst):
-            shutil.rmtree(dst)
-        shutil.copytree(os.path.join(src, "records"), os.path.join(dst, "records"))
+            raise SystemExit(f"{src.path} lacks {', '.join(missing)}: "
+                             f"run `invoke reproduce-all --profile {name}` first")
+        if os.path.isdir(dst.path):
+            shutil.rmtree(dst.path)
+        shutil.copytree(src.records, dst.records)
         for f in REFERENCE_FILES:
-            shutil.copy2(os.path.join(src, f), dst)
-        print(f"{dst}: {len(os.listdir(os.path.join(dst, 'records')))} records, verdicts and run.json frozen")
+            shutil.copy2(getattr(src, f), getattr(dst, f))
+        print(f"{dst.path}: {len(os.listdir(dst.records))} records, verdicts and run.json frozen")
 
 
 @task
@@ -345,19 +351,22 @@ def doctor(c):
 @task
 def lint(c):
     """ruff on everything; vermin: every module the device side imports must run on Python 3.6 (Jetson TX2);
-    mypy: the host side, core and the entry points; hadolint: Dockerfiles."""
+    mypy: all of artifact/ (host, core, entry points and the device side); hadolint: Dockerfiles."""
     from artifact.layers import device_closure
 
     c.run(f"{PY} -m ruff check .")
     c.run(f"{VERMIN} -t=3.6- --no-tips --violations --backport dataclasses {' '.join(device_closure())}")
-    c.run(f"{PY} -m mypy {' '.join(MYPY_TARGETS)}")
+    c.run(f"{PY} -m mypy --python-version {MYPY_PYTHON} {' '.join(MYPY_TARGETS)}")
     c.run(f"{os.path.join(os.path.dirname(PY), 'hadolint')} docker/jetson/Dockerfile docker/server/Dockerfile")
 
 
-@task(help={"k": "pytest -k expression"})
-def test(c, k=""):
-    """Run the test suite."""
-    c.run(f"{PY} -m pytest -q" + (f" -k '{k}'" if k else ""))
+FAST_TIER = "not slow and not twins and not trains"  # tests/conftest.py TRAINING_MODULES: the files left out
+
+
+@task(help={"k": "pytest -k expression", "fast": "the fast tier only: no model training, no pipeline runs (<= 3 min)"})
+def test(c, k="", fast=False):
+    """Run the test suite (--fast: the developer's loop, unit tests without TensorFlow model training)."""
+    c.run(f"{PY} -m pytest -q" + (f" -m '{FAST_TIER}'" if fast else "") + (f" -k '{k}'" if k else ""))
 
 
 @task(help={"only": "run one benchmark script of benchmarks/ (e.g. model_zoo); default: all"})

@@ -12,7 +12,8 @@ from typing import List, Optional  # noqa: F401 (names of the type comments; typ
 
 from artifact.core.errors import ArtifactError
 from artifact.core.inputs import on_jetson
-from artifact.core.results import ResultsDir
+from artifact.core.results import ResultsDir, SummaryDir
+from artifact.core.techniques import CNN, TRANSLATOR, explored_on
 
 
 def results_for(args):
@@ -173,10 +174,10 @@ def cmd_report(args):
     results = results_for(args)
     start = time.perf_counter()
     with results.writer("artifact report --profile {}".format(args.profile)):
-        summary = render_report(results.path)
+        summary = render_report(results)
         results.update_run_info(steps={"report": time.perf_counter() - start})
     print("report: {} (+ report.md, summary.json, {} figures)".format(
-        os.path.join(results.report, "index.html"), len(summary["figures"])))
+        results.report_html, len(summary["figures"])))
     return 0
 
 
@@ -194,7 +195,7 @@ def cmd_reproduce(args):
     results = results_for(args)
     data = results.read_verdicts()
     print("steps: " + ", ".join("{} {:.1f} s".format(n, s) for n, s in steps))
-    print("report: {}".format(os.path.join(results.report, "index.html")))
+    print("report: {}".format(results.report_html))
     line = verdict_line(data["counts"], data.get("flagged", 0), data.get("busy", 0), data.get("label", ""))
     print("verdicts ({}): {}".format(args.profile, line))
     return 1 if data["counts"]["FAIL"] and args.gate else 0
@@ -266,7 +267,7 @@ def cmd_explore(args):
                 bar.set_postfix_str("front {} configs".format(len(summary["front"])))
 
             summary = explorer.explore(trials, args.minutes, progress)
-        write_json_atomic(os.path.join(explorer.folder, model + ".json"), summary)
+        write_json_atomic(results.explore_summary(model), summary)
         summaries.append(summary)
         for plane in sorted(k for k in summary if k.startswith("hypervolume_")):
             hv = summary[plane]
@@ -294,7 +295,7 @@ def cmd_summary(args):
     from artifact.host.report.summary_page import render_summary
 
     dirs = [d.strip() for d in (args.results or "results/embedded,results/paper").split(",") if d.strip()]
-    dirs = [d for d in dirs if os.path.exists(os.path.join(d, "verdicts.json"))] or dirs
+    dirs = [d for d in dirs if os.path.exists(ResultsDir(d).verdicts_json)] or dirs
     data = combine(dirs)
     line = verdict_line(data["counts"])
     evidence = evidence_line(data)
@@ -305,7 +306,7 @@ def cmd_summary(args):
 
     for s in sorted(data["sections"], key=lambda s: paper_order(s["section"])):
         print("  {:<10} {:<26} {}".format(s["section"], s["status"], textwrap.shorten(s["why"], 100, placeholder=" …")))
-    print("summary: {}".format(os.path.join(args.out, "index.html")))
+    print("summary: {}".format(SummaryDir(args.out).index_html))
     return 0
 
 
@@ -391,6 +392,14 @@ def _steps(text):
     return value
 
 
+# the options each command reads; argparse refuses any other (`doctor --gate` is an error, not ignored)
+PROFILE_COMMANDS = ("retrain", "run", "check", "report", "reproduce", "advise", "explore")  # --profile
+RESULTS_COMMANDS = PROFILE_COMMANDS + ("summary",)  # --results
+JUDGE_COMMANDS = ("check", "reproduce")  # --claims, --gate
+INPUT_COMMANDS = ("retrain", "run", "reproduce", "doctor")  # --imagenet, --checkpoints, --nmt, --eval-samples
+BUSY_COMMANDS = ("run", "reproduce", "explore")  # --allow-busy
+
+
 def build_parser():
     # type: () -> argparse.ArgumentParser
     parser = argparse.ArgumentParser(prog="artifact", description=__doc__.splitlines()[0])
@@ -409,10 +418,13 @@ def build_parser():
     for name, (func, help_text) in commands.items():
         p = sub.add_parser(name, help=help_text)
         p.set_defaults(func=func)
-        p.add_argument("--profile", default="embedded", help="profile name or .toml path (default: embedded)")
-        p.add_argument("--results", default=None, help="results directory (default: results/<profile>)")
-        p.add_argument("--claims", default=None, help="claims directory (default: expected_results/claims)")
-        p.add_argument("--gate", action="store_true", help="exit 1 when any claim FAILs")
+        if name in PROFILE_COMMANDS:
+            p.add_argument("--profile", default="embedded", help="profile name or .toml path (default: embedded)")
+        if name in RESULTS_COMMANDS:
+            p.add_argument("--results", default=None, help="results directory (default: results/<profile>)")
+        if name in JUDGE_COMMANDS:
+            p.add_argument("--claims", default=None, help="claims directory (default: expected_results/claims)")
+            p.add_argument("--gate", action="store_true", help="exit 1 when any claim FAILs")
         if name == "advise":
             p.add_argument("--model", default=None, help="one model of the run (default: every model)")
             p.add_argument("--objective", choices=("size", "latency", "energy"), default="latency",
@@ -424,7 +436,7 @@ def build_parser():
                 p.add_argument(option, type=float, default=None, help="constraint: " + what)
             p.add_argument("--json", action="store_true", help="machine-readable output")
         if name == "summary":
-            p.add_argument("--out", default=os.path.join("results", "summary"), help="where to write it")
+            p.add_argument("--out", default=SummaryDir().path, help="where to write it")
         if name == "explore":
             p.add_argument("--model", default=None, help="one model of the profile (default: each in turn)")
             p.add_argument("--trials", type=_count, default=0,
@@ -433,7 +445,8 @@ def build_parser():
             p.add_argument("--seed", type=int, default=0, help="the sampler's seed (default 0)")
             p.add_argument("--batch", type=int, default=3, help="trials measured per run (default 3)")
             p.add_argument("--techniques", default=None,
-                           help="comma-separated (default: quantize, prune, quantize_prune, quantize_mixed, litert)")
+                           help="comma-separated (default: " + ", ".join(explored_on(CNN)) + "; translators: "
+                                + ", ".join(explored_on(TRANSLATOR)) + ")")
             p.add_argument("--json", action="store_true", help="print the summaries as JSON too")
         if name in ("retrain", "run", "reproduce"):
             p.add_argument("--retrained", default=os.environ.get("ARTIFACT_RETRAINED"), metavar="DIR",
@@ -454,13 +467,16 @@ def build_parser():
             p.add_argument("--against", default=None, metavar="DIR",
                            help="also exit 1 unless the verdicts agree with DIR's (a frozen reference run, "
                                 "e.g. expected_results/reference/<profile>): nothing lost, exact metrics equal")
-        p.add_argument("--imagenet", default=os.environ.get("ARTIFACT_IMAGENET"), help="ILSVRC2012 validation dir")
-        p.add_argument("--checkpoints", default=os.environ.get("ARTIFACT_CHECKPOINTS"), help="TF-Slim checkpoints dir")
-        p.add_argument("--nmt", default=os.environ.get("ARTIFACT_NMT"), help="NMT data and checkpoint dir")
-        p.add_argument("--eval-samples", type=_count, default=os.environ.get("ARTIFACT_EVAL_SAMPLES"),
-                       metavar="N", help="score on the first N evaluation images/sentences (quick run)")
-        p.add_argument("--allow-busy", action="store_true", default=os.environ.get("ARTIFACT_ALLOW_BUSY") == "1",
-                       help="measure even when other processes use the CPU (timings are flagged 'busy machine')")
+        if name in INPUT_COMMANDS:
+            p.add_argument("--imagenet", default=os.environ.get("ARTIFACT_IMAGENET"), help="ILSVRC2012 validation dir")
+            p.add_argument("--checkpoints", default=os.environ.get("ARTIFACT_CHECKPOINTS"),
+                           help="TF-Slim checkpoints dir")
+            p.add_argument("--nmt", default=os.environ.get("ARTIFACT_NMT"), help="NMT data and checkpoint dir")
+            p.add_argument("--eval-samples", type=_count, default=os.environ.get("ARTIFACT_EVAL_SAMPLES"),
+                           metavar="N", help="score on the first N evaluation images/sentences (quick run)")
+        if name in BUSY_COMMANDS:
+            p.add_argument("--allow-busy", action="store_true", default=os.environ.get("ARTIFACT_ALLOW_BUSY") == "1",
+                           help="measure even when other processes use the CPU (timings are flagged 'busy machine')")
     return parser
 
 

@@ -11,6 +11,7 @@ Run `python -m artifact.layers` to print that closure. Stdlib only: it reads sou
 """
 import ast
 import os
+import re
 import sys
 from typing import Dict, Iterable, List, Optional, Set, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
@@ -47,6 +48,18 @@ HOST_COMMANDS = ("cmd_check", "cmd_report", "cmd_reproduce", "cmd_list", "cmd_ad
 # processes the device side starts, besides `python -m artifact run`
 DEVICE_ENTRY_POINTS = ("artifact.cli", "artifact.__main__", "artifact.device.run.worker",
                        "artifact.device.run.memory_probe", "artifact.device.measure.emulate")
+# registries whose rows name device functions as "module:function", imported by name when a cell runs
+# (artifact.core.techniques: `compress`): the modules they name are entry points of the device side too
+DISPATCH_TABLES = ("core/techniques.py",)
+_DISPATCHED = re.compile(r"^(artifact\.device(?:\.\w+)+):\w*$")
+
+
+def dispatched_modules(source):
+    # type: (str) -> List[str]
+    """The device modules a registry's source names in "module:function" strings."""
+    return sorted(set(m.group(1) for node in ast.walk(ast.parse(source))
+                      if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                      for m in [_DISPATCHED.match(node.value)] if m))
 
 
 class Import(object):
@@ -199,7 +212,11 @@ def device_closure(root=ROOT, package="artifact"):
     # type: (str, str) -> List[str]
     """Files of every module the device side can import, from its entry points (host commands excluded)."""
     mods, edges = import_graph(root, package)
-    todo, seen = [m for m in DEVICE_ENTRY_POINTS if m in mods], set()
+    named = []  # type: List[str]
+    for table in DISPATCH_TABLES:
+        with open(os.path.join(root, table)) as handle:
+            named += dispatched_modules(handle.read())
+    todo, seen = [m for m in DEVICE_ENTRY_POINTS + tuple(named) if m in mods], set()
     while todo:
         module = todo.pop()
         if module in seen:

@@ -35,3 +35,21 @@ def clock(monkeypatch):
     fake = FakeClock()
     monkeypatch.setattr(timing, "clock", fake)
     return fake
+
+
+# The fast tier (`make test-fast`, `invoke test --fast`: `-m "not slow and not twins and not trains"`): every test
+# file but these, whose tests train, fine-tune or convert TensorFlow models, or run the measuring pipeline in
+# subprocesses (chosen by their measured durations: docs/DESIGN.md "Tests"). A new test file is in the fast tier
+# unless it is named here; the full suite (`make test`) runs everything.
+TRAINING_MODULES = frozenset([
+    "test_board_run_script", "test_board_twins", "test_compression", "test_litert", "test_memory_probe",
+    "test_mini_zoo", "test_mixed_widths", "test_nmt_data", "test_paper_architectures", "test_paper_profile",
+    "test_pipeline", "test_prune_gnmt", "test_report_browser", "test_report_golden", "test_retrain",
+    "test_retrain_paper", "test_sparsity", "test_worker_failures",
+])
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in TRAINING_MODULES:
+            item.add_marker(pytest.mark.trains)

@@ -94,9 +94,11 @@ def test_the_timing_notes_carry_the_keys_the_judge_reads():
 
 
 def test_every_technique_of_the_registry_is_dispatched_on_the_device():
-    from artifact.device.compress.techniques import DISPATCHED
+    from artifact.device.compress.techniques import compress_function
 
-    assert tuple(techniques.TECHNIQUES) == DISPATCHED
+    for name, row in techniques.TECHNIQUES.items():
+        assert row.compress.startswith("artifact.device."), name  # the device side applies it
+        assert callable(compress_function(name)), name
 
 
 def test_the_catalog_names_every_model_the_device_builds():

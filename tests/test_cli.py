@@ -60,3 +60,46 @@ def test_missing_checkpoint_for_a_paper_model_names_the_files_looked_for(tmp_pat
                    "--checkpoints", str(tmp_path))
     assert out.returncode == 2 and out.stderr.startswith("error: ") and out.stderr.count("\n") == 1
     assert "vgg_16.ckpt" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_command_refuses_the_options_of_another():
+    out = artifact("doctor", "--gate", "--claims", "x")
+    assert out.returncode == 2 and "unrecognized arguments: --gate --claims x" in out.stderr
+    for argv in (["list", "--profile", "smoke"], ["summary", "--imagenet", "x"], ["report", "--allow-busy"]):
+        out = artifact(*argv)
+        assert out.returncode == 2 and "unrecognized arguments" in out.stderr, argv
+
+
+def _options_read(function, seen=None):
+    """The `args.X` a command function reads, through the cli functions it calls (getattr with a default and
+    advise's constraint loop are optional reads, left out)."""
+    import inspect
+    import re
+
+    from artifact import cli
+
+    seen = set() if seen is None else seen
+    source = inspect.getsource(function)
+    read = set(re.findall(r"\bargs\.(\w+)", source)) - {"split"}
+    called = set(re.findall(r"\b(_?\w+)\(args\b", source)) | set(re.findall(r"\bcmd_\w+", source))
+    for name in called - seen:
+        seen.add(name)
+        if callable(getattr(cli, name, None)):
+            read |= _options_read(getattr(cli, name), seen)
+    return read
+
+
+def test_each_command_gets_exactly_the_options_it_reads():
+    import argparse
+
+    from artifact import cli
+
+    parser = cli.build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in subparsers.choices.items():
+        given = {a.dest for a in sub._actions if a.dest != "help"}
+        read = _options_read(sub.get_default("func"))
+        optional = {"retrained", "against", "strict_timing"}  # read behind getattr(args, X, None) only
+        assert read - optional <= given, (name, read - given)
+        optional |= {c for c in given if c.startswith("max_")}  # advise's constraints, read in a loop
+        assert given - {"func"} <= read | optional, (name, given - read - optional)

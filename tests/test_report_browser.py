@@ -7,8 +7,9 @@ and opened in Chromium (artifact.host.report.browser). The checks read the scree
   DEVIATION #fbe3a8). In the verdict column each cell is one run of its colour between 1px borders, so the
   runs counted there must equal the number of claims with that outcome, and all of them sit in one column.
 * figures: every embedded <img> is drawn with a 1px #ddd border; the boxes found must be as many as the
-  figures, lie below the claim table, be drawn in (not blank), and most must contain matplotlib's default
-  colours C0 #1f77b4 and C1 #ff7f0e.
+  figures, lie below the claim table, be drawn in (not blank), and most must contain the colours the
+  figures draw the techniques in (each registry row's colour and its settings' shades), a quarter of them
+  pruning's.
 * negative control: the same page without its <img> tags and verdict colours fails both checks.
 * the first screen (top 1,000 px) of the report and of the summary page: the per-section table (one status cell
   per section, painted in its status colour, in one column) above the forest plot (its tolerance bands, a marker
@@ -42,7 +43,19 @@ STATUS_RGB = {"reproduced": (0xA9, 0xDF, 0xA9), "partly": (0xF3, 0xD9, 0x8E), "n
               "not testable here": (0xDD, 0xE3, 0xEC), "stand-ins only": (0xE8, 0xE0, 0xF0)}
 FOREST_RGB = {"tolerance": (0xE3, 0xF1, 0xE3)}
 MARKER_RGB = {"PASS": (0x2E, 0x8B, 0x57), "DEVIATION": (0xC9, 0x97, 0x00), "FAIL": (0xC0, 0x39, 0x2B)}
-MPL_RGB = {"C0": (0x1F, 0x77, 0xB4), "C1": (0xFF, 0x7F, 0x0E)}
+
+
+def technique_rgbs(*techniques):
+    """The colours every figure draws `techniques` in (default: all but the fp32 baseline): their rows' colours
+    and their settings' shades in the records."""
+    from artifact.core.records import load_records
+    from artifact.core.techniques import TECHNIQUES
+    from artifact.host.report.figures import records_frame
+
+    techniques = techniques or tuple(t for t in TECHNIQUES if t != "baseline")
+    frame = records_frame(load_records(os.path.join(REFERENCE, "records")))
+    hexes = {TECHNIQUES[t].colour for t in techniques} | set(frame[frame.technique.isin(techniques)].colour)
+    return [tuple(int(h[i:i + 2], 16) for i in (1, 3, 5)) for h in sorted(hexes)]
 
 
 def _browser():
@@ -136,17 +149,18 @@ def figure_problems(px, n_figures, below):
     boxes = figure_boxes(px)
     problems = [] if len(boxes) == n_figures else [f"{len(boxes)} image boxes on screen, expected {n_figures}"]
     with_c0 = with_c1 = 0
+    every, pruning = technique_rgbs(), technique_rgbs("prune")
     for top, bottom, left, right in boxes:
         inside = px[top + 1:bottom, left + 1:right - 1]
         ink = float((inside < 235).any(-1).mean())
-        c0, c1 = (int(_near(inside, MPL_RGB[c]).sum()) for c in ("C0", "C1"))
+        c0, c1 = (sum(int(_near(inside, rgb).sum()) for rgb in rgbs) for rgbs in (every, pruning))
         with_c0, with_c1 = with_c0 + (c0 >= 500), with_c1 + (c1 >= 500)
         if top <= (below or 0):
             problems.append(f"image at y={top} is not below the claim table (ends at y={below})")
         if ink < 0.02 or bottom - top < 150:
             problems.append(f"image at y={top} is {bottom - top} px high and {ink:.1%} drawn: blank or not decoded")
     if with_c0 < max(1, n_figures // 2) or with_c1 < max(1, n_figures // 4):
-        problems.append(f"matplotlib's C0/C1 colours in {with_c0}/{with_c1} of {n_figures} figures")
+        problems.append(f"the techniques'/pruning's colours in {with_c0}/{with_c1} of {n_figures} figures")
     return problems
 
 
@@ -185,7 +199,8 @@ def test_the_first_screen_shows_what_each_section_reproduced_and_the_forest_plot
     html_path, summary = request.getfixturevalue("report")
     top = _shot(browser, html_path, tmp_path / "report_top.png", TOP)   # what a reader sees first
     assert first_screen_problems(top, summary["sections"]) == []
-    assert not _near(top, MPL_RGB["C0"]).any(), "figure colours above the fold: the figures come before the claims"
+    assert not any(_near(top, rgb).any() for rgb in technique_rgbs("quantize")), \
+        "figure colours above the fold: the figures come before the section table and the forest plot"
 
 
 def test_the_summary_pages_first_screen_shows_the_same(tmp_path):

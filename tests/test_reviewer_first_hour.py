@@ -272,5 +272,5 @@ def test_retraining_reports_each_cell_as_it_is_done():
     seen = []
     outcomes = _Reporting(lambda outcome, seconds: seen.append((outcome, seconds >= 0)))
     outcomes.append("a")
-    outcomes += ["b", "c"]
+    outcomes.extend(["b", "c"])
     assert outcomes == ["a", "b", "c"] and seen == [("a", True), ("b", True), ("c", True)]

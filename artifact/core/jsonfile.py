@@ -1,11 +1,10 @@
 """JSON files of the artifact: written atomically, read with one-line errors, kind and version checked."""
 import json
 import math
-import os
-import tempfile
 from typing import Any  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
-from artifact.core.errors import ConfigError, FormatError
+from artifact.core.atomic import write_atomic
+from artifact.core.errors import FormatError
 
 FORMAT_VERSION = 1  # of every JSON file the artifact writes (records, run, inputs, verdicts)
 
@@ -22,25 +21,8 @@ def _json_safe(obj):
 
 def write_json_atomic(path, data):
     # type: (str, Any) -> None
-    """Write JSON so that readers see the old file or the whole new one, never a part."""
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-    except OSError as exc:
-        raise ConfigError("{}: cannot write it ({}); give a results directory you can write to".format(
-            path, exc.strerror or exc))
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(_json_safe(data), handle, indent=1, sort_keys=True, allow_nan=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write JSON so that readers see the old file or the whole new one, never a part (artifact.core.atomic)."""
+    write_atomic(path, json.dumps(_json_safe(data), indent=1, sort_keys=True, allow_nan=False) + "\n")
 
 
 def read_json(path, what):

@@ -3,15 +3,17 @@
 Each row says the unit, the group (how the report and the meters gather metrics), the summary
 statistic a record's samples reduce to, whether the metric is exact (the same on every platform
 for the same model: sizes and counts, which `check --against` compares to 1%), and the note keys
-a measurement of it may carry that the host side reads as numbers (`NOTE_KEYS`). Nothing else
-decides these things: a new metric is one row here and one meter in `artifact.device.run.meters`.
+a measurement of it may carry that the host side reads as numbers (`NOTE_KEYS`), and its `label` in the
+report's figures (whose scale follows the unit: fractions are drawn as %). Nothing else decides these things:
+a new metric is one row here and one meter in `artifact.device.run.meters`.
 """
 import collections
 from typing import Sequence, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import FormatError
 
-Metric = collections.namedtuple("Metric", ["name", "unit", "group", "summary", "exact", "notes", "description"])
+Metric = collections.namedtuple("Metric", ["name", "unit", "group", "summary", "exact", "notes", "description",
+                                           "label"])
 
 # Numeric notes the judge reads from a measurement (written by artifact.device.measure.timing and
 # artifact.device.measure.accuracy):
@@ -29,23 +31,26 @@ _TIME_NOTES = (PAIRED_RATIO, PAIRED_RATIO_CI, CI95_RELATIVE)
 _SCORE_NOTES = (SCORED,)
 
 METRICS = collections.OrderedDict((m.name, m) for m in [
-    Metric("params", "count", "size", "mean", True, (), "trainable parameters of the deployed model"),
-    Metric("depth", "layers", "size", "mean", True, (), "weight layers on the longest input-to-output path"),
-    Metric("storage_bytes", "bytes", "size", "mean", True, (), "size of the deployed file"),
-    Metric("storage_gzip_bytes", "bytes", "size", "mean", True, (), "size of the deployed file through gzip -9"),
-    Metric("memory_peak_bytes", "bytes", "memory", "mean", False, (), "peak footprint while running, fresh process"),
-    Metric("inference_time_s", "s", "time", "median", False, _TIME_NOTES, "seconds per inference, batch 1"),
-    Metric("power_mean_w", "W", "power", "mean", False, (), "mean power over the timing windows"),
-    Metric("power_peak_w", "W", "power", "mean", False, (), "peak power over the timing windows"),
-    Metric("energy_j", "J", "power", "mean", False, (), "energy per inference above idle"),
-    Metric("top1", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "top-1 accuracy"),
-    Metric("top5", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "top-5 accuracy"),
-    Metric("precision", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "macro precision"),
-    Metric("recall", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "macro recall"),
-    Metric("f1", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "macro F1"),
-    Metric("bleu", "BLEU", "accuracy", "mean", False, _SCORE_NOTES, "corpus BLEU, 0-100"),
-    Metric("op_shares", "share", "ops", "mean", False, (), "share of time per op type (Fig 6)"),
-    Metric("dequantize_share", "share", "ops", "mean", False, (), "share of time in dequantization (Fig 28)"),
+    Metric("params", "count", "size", "mean", True, (), "trainable parameters of the deployed model", "parameters"),
+    Metric("depth", "layers", "size", "mean", True, (), "weight layers on the longest input-to-output path", "depth"),
+    Metric("storage_bytes", "bytes", "size", "mean", True, (), "size of the deployed file", "size"),
+    Metric("storage_gzip_bytes", "bytes", "size", "mean", True, (),
+           "size of the deployed file through gzip -9", "size gzipped"),
+    Metric("memory_peak_bytes", "bytes", "memory", "mean", False, (),
+           "peak footprint while running, fresh process", "memory"),
+    Metric("inference_time_s", "s", "time", "median", False, _TIME_NOTES, "seconds per inference, batch 1", "time"),
+    Metric("power_mean_w", "W", "power", "mean", False, (), "mean power over the timing windows", "mean power"),
+    Metric("power_peak_w", "W", "power", "mean", False, (), "peak power over the timing windows", "peak power"),
+    Metric("energy_j", "J", "power", "mean", False, (), "energy per inference above idle", "energy"),
+    Metric("top1", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "top-1 accuracy", "top-1"),
+    Metric("top5", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "top-5 accuracy", "top-5"),
+    Metric("precision", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "macro precision", "precision"),
+    Metric("recall", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "macro recall", "recall"),
+    Metric("f1", "fraction", "accuracy", "mean", False, _SCORE_NOTES, "macro F1", "F1"),
+    Metric("bleu", "BLEU", "accuracy", "mean", False, _SCORE_NOTES, "corpus BLEU, 0-100", "BLEU"),
+    Metric("op_shares", "share", "ops", "mean", False, (), "share of time per op type (Fig 6)", "op shares"),
+    Metric("dequantize_share", "share", "ops", "mean", False, (),
+           "share of time in dequantization (Fig 28)", "dequantization share"),
 ])
 SUMMARIES = ("mean", "median")
 GROUPS = ("size", "memory", "time", "power", "accuracy", "ops")

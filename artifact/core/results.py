@@ -11,9 +11,11 @@
         verdicts.json     the claims judged against the records (kind artifact-verdicts)
         results.csv       every measured number, tidy: cell x metric x statistic (pandas.read_csv)
         report/           index.html, report.md, summary.json, figures/*.png
+        explore/<model>.toml, explore/<model>.json, explore.db   `artifact explore`'s trials, summaries, study
 
 The device side writes inputs.json, records/, models/, logs/ and run.json; the host side writes
-verdicts.json and report/. Everything joins through these files.
+verdicts.json and report/. Everything joins through these files, every one of them written by
+artifact.core.atomic.write_atomic.
 """
 import contextlib
 import fcntl
@@ -21,6 +23,7 @@ import os
 import time
 from typing import Any, Dict, Iterator, List, Mapping, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
+from artifact.core.atomic import write_atomic
 from artifact.core.errors import ConfigError, FormatError
 from artifact.core.inputs import pinned
 from artifact.core.jsonfile import FORMAT_VERSION, check_format, read_json, write_json_atomic
@@ -102,6 +105,55 @@ class ResultsDir(object):
     def verdicts_json(self):
         # type: () -> str
         return os.path.join(self.path, "verdicts.json")
+
+    @property
+    def report_html(self):
+        # type: () -> str
+        return os.path.join(self.report, "index.html")
+
+    @property
+    def report_md(self):
+        # type: () -> str
+        return os.path.join(self.report, "report.md")
+
+    @property
+    def summary_json(self):
+        # type: () -> str
+        return os.path.join(self.report, "summary.json")
+
+    @property
+    def figures(self):
+        # type: () -> str
+        return os.path.join(self.report, "figures")
+
+    @property
+    def summary(self):
+        # type: () -> str
+        """The summary page of this run alone (`artifact summary` over it: a quick run's, never the full run's)."""
+        return os.path.join(self.path, "summary")
+
+    def figure_file(self, stem):
+        # type: (str) -> str
+        return os.path.join(self.figures, stem + ".png")
+
+    @property
+    def explore(self):
+        # type: () -> str
+        """`artifact explore`'s folder: each model's trials as a profile (.toml) and its summary (.json)."""
+        return os.path.join(self.path, "explore")
+
+    @property
+    def explore_db(self):
+        # type: () -> str
+        return os.path.join(self.path, "explore.db")
+
+    def explore_profile(self, model):
+        # type: (str) -> str
+        return os.path.join(self.explore, model + ".toml")
+
+    def explore_summary(self, model):
+        # type: (str) -> str
+        return os.path.join(self.explore, model + ".json")
 
     def log_file(self, model):
         # type: (str) -> str
@@ -244,14 +296,7 @@ class ResultsDir(object):
     def write_text_atomic(self, path, text):
         # type: (str, str) -> None
         """A text file beside the JSON ones, replaced whole (a reader never sees half of it)."""
-        tmp = path + ".tmp-write"
-        try:
-            with open(tmp, "w") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise ConfigError("{}: cannot write it ({}); give a results directory you can write to".format(
-                path, exc.strerror or exc))
+        write_atomic(path, text)
 
     def write_verdicts(self, data):
         # type: (Dict[str, Any]) -> Dict[str, Any]
@@ -267,6 +312,29 @@ class ResultsDir(object):
         data = read_json(self.verdicts_json, "verdicts")
         check_format(data, VERDICTS_KIND, self.verdicts_json, "re-run `invoke check`")
         return data
+
+
+class SummaryDir(object):
+    """Paths of `artifact summary`'s folder (default results/summary): one verdict per claim over every run."""
+
+    def __init__(self, path=None):
+        # type: (Optional[str]) -> None
+        self.path = path or os.path.join(DEFAULT_ROOT, "summary")
+
+    @property
+    def summary_json(self):
+        # type: () -> str
+        return os.path.join(self.path, "summary.json")
+
+    @property
+    def summary_md(self):
+        # type: () -> str
+        return os.path.join(self.path, "summary.md")
+
+    @property
+    def index_html(self):
+        # type: () -> str
+        return os.path.join(self.path, "index.html")
 
 
 def as_results(results):

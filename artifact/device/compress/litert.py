@@ -21,6 +21,7 @@ import collections
 import os
 from typing import Any, Dict, List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
+from artifact.core.atomic import write_atomic
 from artifact.core.errors import UnsupportedError
 from artifact.core.techniques import LITERT_MODES
 
@@ -67,7 +68,7 @@ def convert(model, mode, calibration_inputs=None):
         raise UnsupportedError("LiteRT conversion here takes single-input models; {} has {} inputs".format(
             model.name, len(model.inputs)))
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    notes = {"mode": mode, "converter": "tf.lite.TFLiteConverter (TF {})".format(tf.__version__)}
+    notes = {"mode": mode, "converter": "tf.lite.TFLiteConverter (TF {})".format(tf.__version__)}  # type: Dict[str, Any]
     if mode != "fp32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if mode == "float16":
@@ -90,10 +91,7 @@ def convert(model, mode, calibration_inputs=None):
 def save(variant, path):
     # type: (LiteRTVariant, str) -> int
     """Write the flatbuffer atomically; returns its size in bytes."""
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as handle:
-        handle.write(variant.flatbuffer)
-    os.replace(tmp, path)
+    write_atomic(path, variant.flatbuffer)
     return os.path.getsize(path)
 
 

@@ -10,12 +10,12 @@ import copy
 import json
 import os
 import re
-import tempfile
 import zipfile
-from typing import Any, Dict, Iterator, List, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Any, Dict, Iterator, List, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 import numpy as np
 
+from artifact.core.atomic import write_atomic
 from artifact.core.errors import FormatError
 from artifact.device.compat import keras
 from artifact.device.compress.quantize import CUSTOM_OBJECTS
@@ -50,15 +50,11 @@ def unpack_bits(payload, bits, count, dtype):
 
 
 def save_model_file(model, path, meta=None):
-    # type: (Any, str, Dict[str, Any]) -> int
+    # type: (Any, str, Optional[Dict[str, Any]]) -> int
     """Write `model` as a deployable file atomically; returns its size in bytes."""
-    entries, offset = [], 0
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".model.zip", dir=directory)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
+    def write(handle):
+        entries, offset = [], 0
+        with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
             payloads = []
             for layer in model.layers:
                 bits = getattr(layer, "bits", None)
@@ -80,10 +76,8 @@ def save_model_file(model, path, meta=None):
             archive.writestr("model.json", model.to_json())
             archive.writestr("weights.json", json.dumps(entries))
             archive.writestr("weights.bin", b"".join(payloads))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    write_atomic(path, write, binary=True)
     return os.path.getsize(path)
 
 
@@ -115,7 +109,9 @@ def _drop_layer_arguments(spec, names):
     removed = 0
     for layer in _object_specs(spec):
         config = layer.get("config")
-        for name in names if isinstance(config, dict) else ():
+        if not isinstance(config, dict):
+            continue
+        for name in names:
             if name in config:
                 del config[name]
                 removed += 1

@@ -15,7 +15,8 @@ through `fine_tuned` (a model package, artifact.core.packages) and finishes the 
     litert          {mode}: beyond the paper, a LiteRT conversion (fp32, dynamic, float16, int8);
                     returns a `litert.LiteRTVariant` deployed as a .tflite file
 
-The input model is never modified; the same seed gives the same result.
+The input model is never modified; the same seed gives the same result. Each technique's row in
+artifact.core.techniques names its function here (`compress`); `apply_technique` calls it.
 """
 from artifact.core.errors import ConfigError
 from artifact.core.techniques import technique as technique_row
@@ -32,8 +33,6 @@ from artifact.device.compress.quantize import (
 
 RETRAIN_EPOCHS = 3  # magnitude_prune's TF-MOT fine-tuning, in epochs of the task's training arrays
 SENSITIVITY_SAMPLES = 32  # calibration inputs the mixed-width technique measures each layer's sensitivity on
-# the techniques dispatched by apply_technique (tests/test_architecture.py: the same as artifact.core.techniques)
-DISPATCHED = ("baseline", "quantize", "prune", "quantize_prune", "quantize_mixed", "magnitude_prune", "litert")
 
 
 def _setting(setting, key, technique):
@@ -69,35 +68,63 @@ def pruned_for_fine_tuning(technique, setting, model):
 
 
 def apply_technique(technique, setting, model, task, retrain_epochs=RETRAIN_EPOCHS, fine_tuned=None):
-    """`technique` applied to `model`. For prune / quantize_prune, `fine_tuned(pruned)` returns the fine-tuned
-    model (from its package) or None, when none can be had here: the pruned model is then deployed as it is."""
-    if technique == "baseline":
-        return model
-    if technique == "quantize":
-        return quantize_model(model, check_bits(_setting(setting, "bits", technique)))
-    if technique in ("prune", "quantize_prune"):
-        pruned = pruned_for_fine_tuning(technique, setting, model)
-        tuned = fine_tuned(pruned) if fine_tuned is not None else None
-        pruned = pruned if tuned is None else tuned
-        if technique == "prune":
-            return pruned
-        return quantize_model(pruned, check_bits(_setting(setting, "bits", technique)))
-    if technique == "quantize_mixed":
-        from artifact.device.compress.mixed import quantize_mixed
+    """`technique` applied to `model`, by the function its row names (`compress`). For prune / quantize_prune,
+    `fine_tuned(pruned)` returns the fine-tuned model (from its package) or None, when none can be had here: the
+    pruned model is then deployed as it is."""
+    return compress_function(technique)(setting, model, task, retrain_epochs, fine_tuned)
 
-        return quantize_mixed(model, setting["bits"], setting["low_bits"], setting["low_fraction"],
-                              task.calibration_inputs(SENSITIVITY_SAMPLES))
-    if technique == "magnitude_prune":
-        from artifact.device.compress.sparsity import check_sparsity, magnitude_prune
 
-        sparsity = check_sparsity(_setting(setting, "sparsity", technique))
-        data = task.training_arrays() if retrain_epochs else None
-        return magnitude_prune(model, sparsity, finetune=data, epochs=retrain_epochs if data else 0)
-    if technique == "litert":
-        from artifact.device.compress import litert
+def compress_function(technique):
+    """The function `technique`'s row names ("module:function"), imported now (device imports stay lazy)."""
+    import importlib
 
-        mode = litert.check_mode(_setting(setting, "mode", technique))
-        calibration = task.calibration_inputs(litert.CALIBRATION_SAMPLES) if mode == "int8" else None
-        return litert.convert(model, mode, calibration)
-    technique_row(technique)  # raises for an unknown name
-    raise AssertionError("technique {!r} is in artifact.core.techniques but has no dispatch here".format(technique))
+    module, _, name = technique_row(technique).compress.partition(":")  # raises for an unknown name
+    return getattr(importlib.import_module(module), name)
+
+
+# One function per technique, each (setting, model, task, retrain_epochs, fine_tuned) -> the deployed model.
+def baseline(setting, model, task, retrain_epochs, fine_tuned):
+    return model
+
+
+def quantize(setting, model, task, retrain_epochs, fine_tuned):
+    return quantize_model(model, check_bits(_setting(setting, "bits", "quantize")))
+
+
+def _fine_tuned_pruning(technique, setting, model, fine_tuned):
+    pruned = pruned_for_fine_tuning(technique, setting, model)
+    tuned = fine_tuned(pruned) if fine_tuned is not None else None
+    return pruned if tuned is None else tuned
+
+
+def prune(setting, model, task, retrain_epochs, fine_tuned):
+    return _fine_tuned_pruning("prune", setting, model, fine_tuned)
+
+
+def quantize_prune(setting, model, task, retrain_epochs, fine_tuned):
+    pruned = _fine_tuned_pruning("quantize_prune", setting, model, fine_tuned)
+    return quantize_model(pruned, check_bits(_setting(setting, "bits", "quantize_prune")))
+
+
+def quantize_mixed(setting, model, task, retrain_epochs, fine_tuned):
+    from artifact.device.compress.mixed import quantize_mixed as mixed
+
+    return mixed(model, setting["bits"], setting["low_bits"], setting["low_fraction"],
+                 task.calibration_inputs(SENSITIVITY_SAMPLES))
+
+
+def magnitude_prune(setting, model, task, retrain_epochs, fine_tuned):
+    from artifact.device.compress.sparsity import check_sparsity
+    from artifact.device.compress.sparsity import magnitude_prune as prune_low_magnitude
+
+    sparsity = check_sparsity(_setting(setting, "sparsity", "magnitude_prune"))
+    data = task.training_arrays() if retrain_epochs else None
+    return prune_low_magnitude(model, sparsity, finetune=data, epochs=retrain_epochs if data else 0)
+
+
+def litert(setting, model, task, retrain_epochs, fine_tuned):
+    from artifact.device.compress import litert as converter
+
+    mode = converter.check_mode(_setting(setting, "mode", "litert"))
+    calibration = task.calibration_inputs(converter.CALIBRATION_SAMPLES) if mode == "int8" else None
+    return converter.convert(model, mode, calibration)

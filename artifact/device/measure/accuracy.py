@@ -11,7 +11,7 @@ full ILSVRC2012 validation set that is all 1000 classes; on a quick run of N ima
 from the sample are left out rather than counted as zero.
 """
 
-from typing import Dict, Sequence  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Dict, List, Sequence  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 import numpy as np
 
@@ -39,7 +39,7 @@ def classification_metrics(probs, labels):
 
 
 def bleu(hypotheses, references):
-    # type: (List[object], List[object]) -> float
+    # type: (Sequence[object], Sequence[object]) -> float
     """Corpus BLEU (0-100) of tokenized, BPE-merged text, comparable with nmt's reported BLEU.
 
     Items are strings or token lists (joined with spaces); one reference per hypothesis. Computed

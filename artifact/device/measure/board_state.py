@@ -45,7 +45,7 @@ import re
 import subprocess
 import threading
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from artifact.device.measure.helper_threads import place_helper_thread, thread_cpu_s
 
@@ -141,7 +141,7 @@ def _is_jetson(tree: _Tree) -> bool:
     if os.path.lexists(tree.path("etc/nv_tegra_release")):
         return True
     text, _ = tree.read(tree.path("proc/device-tree/compatible"), 4096)
-    return bool(text) and "nvidia,tegra" in text
+    return text is not None and "nvidia,tegra" in text
 
 
 # ---------------------------------------------------------------- CPU, GPU, EMC, thermal readers
@@ -172,8 +172,8 @@ def _cpu_policies(tree: _Tree) -> Tuple[List[Tuple[str, str]], str]:
     return found, _unreadable("no cpufreq policy under {}/cpufreq or {}/cpu*/cpufreq".format(where, where))
 
 
-def _read_policy(tree: _Tree, label: str, folder: str) -> Dict[str, object]:
-    info = {"label": label, "folder": folder}   # type: Dict[str, object]
+def _read_policy(tree: _Tree, label: str, folder: str) -> Dict[str, Any]:
+    info = {"label": label, "folder": folder}   # type: Dict[str, Any]
     for key, name in (("cur", "scaling_cur_freq"), ("min", "scaling_min_freq"), ("max", "scaling_max_freq"),
                       ("hwmax", "cpuinfo_max_freq")):
         info[key], info[key + "_err"] = tree.read_int(os.path.join(folder, name))
@@ -231,7 +231,7 @@ def _lowest_trip(tree: _Tree, zone: str) -> Optional[Tuple[float, str]]:
     return best
 
 
-def _thermal_zones(tree: _Tree) -> List[Dict[str, object]]:
+def _thermal_zones(tree: _Tree) -> List[Dict[str, Any]]:
     """[{name (zone type, made unique), temp (path), trip (C, type) or None}] in zone order."""
     zones, seen = [], set()
     for folder in tree.glob(THERMAL_DIR + "/thermal_zone[0-9]*"):
@@ -289,7 +289,7 @@ def _per_label(items: List[Tuple[str, str]]) -> str:
     return ",".join("{}={}".format(label, value) for label, value in items)
 
 
-def _governor(policies: List[Dict[str, object]]) -> str:
+def _governor(policies: List[Dict[str, Any]]) -> str:
     values = [str(p["governor"]) for p in policies]
     if len(set(values)) == 1:
         return values[0]
@@ -304,7 +304,7 @@ def _shorten(parts: List[str], keep: int = 4) -> str:
     return "; ".join(parts[:keep] + (["and {} more".format(len(parts) - keep)] if len(parts) > keep else []))
 
 
-def _jetson_clocks(policies: List[Dict[str, object]], cpu_err: str, gpu: Optional[Dict[str, object]],
+def _jetson_clocks(policies: List[Dict[str, Any]], cpu_err: str, gpu: Optional[Dict[str, Any]],
                    emc_pinned: Optional[bool], emc_why: str) -> str:
     differs, unknown, capped = [], [], []   # type: List[str], List[str], List[str]
     cpu_differs, cpu_capped = {}, {}         # type: Dict[str, List[str]], Dict[str, List[str]]
@@ -402,11 +402,11 @@ def _nvpmodel(tree: _Tree, run_commands: bool) -> Tuple[str, str]:
     return label(int(match.group(1))), tree.show(status)
 
 
-def _gpu_state(tree: _Tree) -> Optional[Dict[str, object]]:
+def _gpu_state(tree: _Tree) -> Optional[Dict[str, Any]]:
     node = _gpu_devfreq(tree)
     if node is None:
         return None
-    info = {"node": node}   # type: Dict[str, object]
+    info = {"node": node}   # type: Dict[str, Any]
     for key in ("cur", "min", "max"):
         info[key], info[key + "_err"] = tree.read_int(os.path.join(node, key + "_freq"))
     return info
@@ -553,14 +553,14 @@ class BoardMonitor:
         self.root = root
         self.interval_s = float(interval_s)
         self.samples = 0
-        self.summary = None   # type: Optional[Dict[str, object]]
+        self.summary = None   # type: Optional[Dict[str, Any]]
         self._tree = _Tree(root)
         self._lock = threading.Lock()
         self._stop_event = threading.Event()
         self._thread = None   # type: Optional[threading.Thread]
-        self._cpus = []       # type: List[Dict[str, object]]
-        self._gpu = None      # type: Optional[Dict[str, object]]
-        self._zones = []      # type: List[Dict[str, object]]
+        self._cpus = []       # type: List[Dict[str, Any]]
+        self._gpu = None      # type: Optional[Dict[str, Any]]
+        self._zones = []      # type: List[Dict[str, Any]]
         self._throttle_start = None   # type: Optional[int]
         self._throttle_end = None     # type: Optional[int]
         self._errors = {}     # type: Dict[str, int]
@@ -605,19 +605,19 @@ class BoardMonitor:
 
     def _sample(self) -> None:
         tree = self._tree
-        reads = []   # (channel dict, value)
+        reads = []   # type: List[Tuple[Dict[str, Any], float]]
         for channel in self._cpus + ([self._gpu] if self._gpu else []):
-            value, err = tree.read_int(str(channel["path"]))
-            if value is None:
+            number, err = tree.read_int(str(channel["path"]))
+            if number is None:
                 self._error(err)
             else:
-                reads.append((channel, float(value)))
+                reads.append((channel, float(number)))
         for zone in self._zones:
-            value, err = _read_temp(tree, str(zone["path"]))
-            if value is None:
+            celsius, err = _read_temp(tree, str(zone["path"]))
+            if celsius is None:
                 self._error(err)
             else:
-                reads.append((zone, value))
+                reads.append((zone, celsius))
         with self._lock:
             for channel, value in reads:
                 if "min" in channel and (channel["min"] is None or value < channel["min"]):
@@ -657,7 +657,7 @@ class BoardMonitor:
         self._thread.start()
         return self
 
-    def stop(self) -> Dict[str, object]:
+    def stop(self) -> Dict[str, Any]:
         """Stop sampling and return the summary (the same dict on later calls)."""
         if self.summary is not None:
             return self.summary
@@ -688,7 +688,7 @@ class BoardMonitor:
     def _freq(value: Optional[float]) -> Optional[int]:
         return None if value is None else int(value)
 
-    def _summarise(self) -> Dict[str, object]:
+    def _summarise(self) -> Dict[str, Any]:
         with self._lock:
             throttling = []   # type: List[str]
             if self._throttle_start is not None and self._throttle_end is not None:
@@ -702,7 +702,7 @@ class BoardMonitor:
                 if pinned is not None and low is not None and low < pinned * (1.0 - PINNED_TOLERANCE):
                     throttling.append("{} frequency fell to {} kHz while clocks were pinned at {} kHz".format(
                         cpu["label"], int(low), pinned))
-            gpu = {}   # type: Dict[str, object]
+            gpu = {}   # type: Dict[str, Any]
             if self._gpu is not None:
                 pinned, low = self._gpu["pinned"], self._gpu["min"]
                 gpu = {"min": self._freq(low), "max": self._freq(self._gpu["max"]), "pinned": pinned,
@@ -725,7 +725,7 @@ class BoardMonitor:
                        "temp_max_c": temps, "trips": trips, "throttling": throttling,
                        "errors": ["{} ({} times)".format(msg, n) if n > 1 else msg for msg, n in self._errors.items()],
                        "notes": list(self._notes), "monitor_thread": self._placement,
-                       "monitor_cpu_s": self._cpu_s}   # type: Dict[str, object]
+                       "monitor_cpu_s": self._cpu_s}   # type: Dict[str, Any]
             if self._throttle_start is not None and self._throttle_end is not None:
                 summary["throttle_count_delta"] = self._throttle_end - self._throttle_start
             return summary

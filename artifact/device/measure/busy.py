@@ -43,7 +43,7 @@ def _stat_fields(text):
 def process_ticks(proc=PROC):
     # type: (str) -> Dict[int, Tuple[str, int, int, int]]
     """pid -> (command, utime + stime in clock ticks, parent pid, start time) of every process now."""
-    out = {}
+    out = {}  # type: Dict[int, Tuple[str, int, int, int]]
     try:
         names = os.listdir(proc)
     except OSError:

@@ -40,7 +40,7 @@ ORIN_GPU_MAX_HZ, ORIN_GPU_MIN_HZ = 1300500000, 306000000
 ORIN_EMC_HZ = 3199000000
 ORIN_MODES = [(0, "MAXN"), (1, "MODE_15W"), (2, "MODE_30W"), (3, "MODE_50W")]
 ORIN_ZONES = [("cpu-thermal", 48000, 99000), ("gpu-thermal", 46500, 99000), ("cv0-thermal", 45000, 99000),
-              ("soc0-thermal", 46000, 99000), ("tj-thermal", 48500, 99000)]
+              ("soc0-thermal", 46000, 99000), ("tj-thermal", 48500, 99000)]  # type: List[Tuple[str, int, Optional[int]]]
 X86_MODEL = "Intel(R) Xeon(R) Gold 6130 CPU @ 2.10GHz"
 
 

@@ -29,7 +29,7 @@ records are used only if no `stream:all` record exists.
 import contextlib
 import re
 import time
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple  # noqa: F401 (Set: a name of a type comment)
 
 from artifact.core.op_classes import OP_CLASSES, OTHER  # the mapping is data, shared with the report's Fig 6
 
@@ -314,7 +314,7 @@ def profile_ops(fn: Any, inputs: Any, runs: int = 5, warmup: int = 1,
     from artifact.device.compat import tf
     options = tf.compat.v1.RunOptions(trace_level=tf.compat.v1.RunOptions.FULL_TRACE)
     all_nodes = []  # type: List[List[Tuple[str, str, float]]]
-    devices = set()
+    devices = set()  # type: Set[str]
     wall = 0.0
     with traced_session(fn, inputs, session_config(constant_folding, fuse_ops), weights) as (sess, fetches, feeds):
         for _ in range(warmup):

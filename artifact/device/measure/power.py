@@ -26,7 +26,7 @@ import math
 import os
 import threading
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple, cast
 
 from artifact.core.errors import ConfigError  # an ArtifactError: a mistake the user can fix
 from artifact.device.measure.helper_threads import place_helper_thread, thread_cpu_s
@@ -105,6 +105,11 @@ def _pread_all(files: List[_SysfsValue]) -> Callable[[], object]:
         return functools.partial(os.pread, files[0].fd(), 64, 0)
     calls = [functools.partial(os.pread, f.fd(), 64, 0) for f in files]
     return lambda: tuple(call() for call in calls)
+
+
+def _raw_values(raw: object, count: int) -> Tuple[bytes, ...]:
+    """What a `_pread_all` reader of `count` files returned, as one bytes per file."""
+    return (cast(bytes, raw),) if count == 1 else cast(Tuple[bytes, ...], raw)
 
 
 def _read_text(path: str) -> str:
@@ -220,7 +225,7 @@ class JetsonINA3221Sensor(PowerSensor):
         return _pread_all(self._files)
 
     def decode(self, now: float, raw: object) -> Optional[float]:
-        raws = iter([raw] if len(self._files) == 1 else raw)  # type: ignore[list-item]
+        raws = iter(_raw_values(raw, len(self._files)))
         total = 0.0
         for files in self._rail_files:
             if len(files) == 1:
@@ -254,8 +259,7 @@ class RaplSensor(PowerSensor):
         return _pread_all(self._files)
 
     def decode(self, now: float, raw: object) -> Optional[float]:
-        raws = [raw] if len(self._files) == 1 else raw
-        values = [f.decode(r) for f, r in zip(self._files, raws)]  # type: ignore[union-attr, arg-type]
+        values = [f.decode(r) for f, r in zip(self._files, _raw_values(raw, len(self._files)))]
         if self._prev is None:
             self._prev = (now, values)
             return None

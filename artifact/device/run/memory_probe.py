@@ -249,27 +249,27 @@ class ProbeServer(object):
             if result is not None:
                 result["process"] = "a fresh process ({})".format(self.fresh_because)
             return code, result, tail
-        handle, log = tempfile.mkstemp(prefix="memory-probe-", suffix=".log", dir=self.log_dir)
-        os.close(handle)
+        fd, log = tempfile.mkstemp(prefix="memory-probe-", suffix=".log", dir=self.log_dir)
+        os.close(fd)
         try:
             self._proc.stdin.write(json.dumps({"path": path, "model": model_name, "inferences": inferences,
                                                "log": log}) + "\n")
             self._proc.stdin.flush()
-            result, code = None, None
+            measured, exited = None, None  # type: Optional[Dict[str, Any]], Optional[int]
             for line in self._proc.stdout:
                 if line.startswith("MEMORY "):
-                    result = json.loads(line[len("MEMORY "):])
+                    measured = json.loads(line[len("MEMORY "):])
                 elif line.startswith("EXIT "):
-                    code = int(line.split()[1])
+                    exited = int(line.split()[1])
                     break
-            if code is None:  # the server itself died
-                code = self._proc.wait()
+            if exited is None:  # the server itself died
+                exited = self._proc.wait()
                 self._proc = None
-            if result is not None:
-                result["process"] = "forked from a probe server that had imported TensorFlow and nothing else"
+            if measured is not None:
+                measured["process"] = "forked from a probe server that had imported TensorFlow and nothing else"
             with open(log) as handle:
                 lines = handle.read().strip().splitlines()
-            return code, result, (lines or ["no output"])[-1][:300]
+            return exited, measured, (lines or ["no output"])[-1][:300]
         finally:
             os.remove(log)
 

@@ -21,7 +21,7 @@ from artifact.core.packages import (
     read_manifest,
 )
 from artifact.core.profiles import load_profile
-from artifact.core.results import as_results
+from artifact.core.results import ResultsDir, as_results  # noqa: F401 (ResultsDir: a name of the type comments)
 from artifact.device.run.inputs import check_required, open_inputs
 
 
@@ -55,7 +55,7 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
     if todo and before_workers is not None:
         before_workers()
     env = environment_for_worker(inputs)
-    failures = []
+    failures = []  # type: List[str]
     os.makedirs(results.logs, exist_ok=True)
     for model in [m for m in profile.models if any(c.model == m for c in todo)]:
         log_path = results.log_file(model)
@@ -64,7 +64,7 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True, env=env)
             failed_cells = []
             try:
-                for line in proc.stdout:
+                for line in proc.stdout or ():  # stdout=PIPE: always a pipe
                     if line.startswith("CELL ") and progress is not None:
                         progress(model, line.split()[1], float(line.split()[2]))
                     elif line.startswith("STEP ") and progress is not None:

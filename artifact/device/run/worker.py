@@ -19,7 +19,7 @@ from typing import Any, Dict, List  # noqa: F401 (names of the type comments; ty
 from artifact.core.errors import ArtifactError, UnsupportedError
 from artifact.core.inputs import RETRAINED_ENV, inputs_from_env
 from artifact.core.packages import PACKAGED_TECHNIQUES, find_package
-from artifact.core.profiles import load_profile
+from artifact.core.profiles import Cell, load_profile  # noqa: F401 (Cell: a name of the type comments)
 from artifact.core.records import Record
 from artifact.core.results import as_results, timestamp
 from artifact.core.techniques import retrains

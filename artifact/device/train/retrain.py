@@ -125,16 +125,17 @@ class _Reporting(list):
             self.done(outcome, now - self.since)
             self.since = now
 
-    def __iadd__(self, outcomes):
+    def extend(self, outcomes):
+        # type: (Any) -> None
         for outcome in outcomes:
             self.append(outcome)
-        return self
 
 
 class RetrainOutcome(object):
     def __init__(self, cell, status, detail, package=None):
         # type: (Cell, str, str, Optional[str]) -> None
-        # status: written, kept (a valid package was there) or skipped (detail says why)
+        # status: written, kept (a valid package was there), skipped (detail says why) or stopped (before its
+        # last step: its checkpoint stays for the next run)
         self.cell, self.status, self.detail, self.package = cell, status, detail, package
 
 
@@ -152,7 +153,7 @@ def retrain_profile(profile, results, packages, inputs, max_steps=None, models=N
         task = task_for(model_name, inputs, int(inputs.get("eval_samples") or 0))
         mine = [c for c in cells if c.model == model_name]
         if not task.can_retrain:
-            outcomes += [RetrainOutcome(c, "skipped", task.retrain_note) for c in mine]
+            outcomes.extend(RetrainOutcome(c, "skipped", task.retrain_note) for c in mine)
             continue
         settings = retraining_settings(task, profile, model_name, max_steps)
         baseline = baseline_model(task, results, model_name, profile.measurement["train_epochs_scale"], say)
@@ -178,6 +179,10 @@ def retrain_profile(profile, results, packages, inputs, max_steps=None, models=N
                     bar.refresh()
 
             directory = retrain_cell(task, cell, baseline, packages, settings, progress, identity=identity)
+            if directory is None:  # stopped before its last step: the checkpoint stays for the next run
+                outcomes.append(RetrainOutcome(cell, "stopped", "stopped before its last step; run again to resume",
+                                               None))
+                continue
             training = read_manifest(directory)["training"]
             detail = "{} steps{}, loss {:.3f} -> {:.3f}, {:.1f} s".format(
                 training["steps"], " (resumed at step {})".format(training["resumed_from_step"])

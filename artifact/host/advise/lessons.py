@@ -9,9 +9,10 @@ model; where the run measured no accuracy for a model, the set is answered on it
 and says so. The lesson is judged among the paper's own techniques; the answer over every technique
 (LiteRT, unstructured sparsity: beyond the paper) is shown beside it.
 """
+from artifact.core.techniques import paper_techniques
 from artifact.host.advise.pareto import LABELS, advise
 
-PAPER_TECHNIQUES = ("baseline", "quantize", "prune", "quantize_prune")
+PAPER_TECHNIQUES = paper_techniques()
 PRESETS = (
     ("storage-bound", "size_mb", "quantize when storage is the limit (§II-B)", ("quantize", "quantize_prune")),
     ("latency-bound", "latency_ms", "prune for turnaround time (§II-B)", ("prune", "quantize_prune")),

@@ -1,11 +1,10 @@
 """The search: Optuna's multi-objective sampler over technique and settings; each trial a cell.
 
-Space (each technique's settings named apart, so every parameter keeps one distribution):
-    quantize        bits 2..16
-    prune           threshold 0.05..0.90 (two decimals)
-    quantize_prune  bits 2..16, threshold 0.05..0.90
-    quantize_mixed  bits 4..16, low_bits 2..15 (below bits), low_fraction 0.10..0.90 (two decimals)
-    litert          mode fp32 | dynamic | float16 | int8
+Space: the techniques whose registry row (artifact.core.techniques) is explored on the model's kind, each
+setting drawn from its row's `search` range (floats to two decimals), named apart per technique so every
+parameter keeps one distribution, then mended to hold the technique's rule (quantize_mixed: low_bits below
+bits). Today: quantize bits 2..16; prune threshold 0.05..0.90; quantize_prune both; quantize_mixed bits
+4..16, low_bits 2..15, low_fraction 0.10..0.90; litert mode fp32 | dynamic | float16 | int8.
 Objectives, all minimised, from the records (artifact.host.advise.from_records): size (MB), latency
 (ms) and the accuracy drop against fp32 (top-1 points; BLEU for translators).
 
@@ -21,16 +20,18 @@ import subprocess
 import sys
 import time
 
+from artifact.core.atomic import write_atomic
 from artifact.core.catalog import MINI_ZOO
 from artifact.core.errors import ConfigError, MissingInputError
 from artifact.core.profiles import cell_key, load_profile
 from artifact.core.results import ResultsDir
+from artifact.core.techniques import CNN, SEARCH_DECIMALS, TECHNIQUES, TRANSLATOR, explored_on, grid_techniques, mend
 from artifact.host.advise.from_records import configs_by_model
 from artifact.host.advise.pareto import Config, front, hypervolume_2d
 
-CNN_TECHNIQUES = ("quantize", "prune", "quantize_prune", "quantize_mixed", "litert")
-TRANSLATOR_TECHNIQUES = ("prune",)  # the paper quantizes CNNs only; LiteRT does not convert the translators
-GRID_TECHNIQUES = ("quantize", "prune", "quantize_prune")  # the paper's own grid
+CNN_TECHNIQUES = explored_on(CNN)
+TRANSLATOR_TECHNIQUES = explored_on(TRANSLATOR)  # the paper quantizes CNNs only; LiteRT does not convert them
+GRID_TECHNIQUES = grid_techniques()  # the paper's own grid
 CNN_METRICS = ("params", "storage_bytes", "inference_time_s", "top1", "top5")
 TRANSLATOR_METRICS = ("params", "storage_bytes", "inference_time_s", "bleu")
 
@@ -46,21 +47,19 @@ def objectives_for(model: str) -> tuple[str, str, str]:
 def suggest(trial, techniques: tuple) -> tuple[str, dict]:
     """(technique, setting) of a trial; settings rounded so that a cell key is stable."""
     technique = trial.suggest_categorical("technique", list(techniques))
-    if technique == "quantize":
-        return technique, {"bits": trial.suggest_int("quantize.bits", 2, 16)}
-    if technique == "prune":
-        return technique, {"threshold": round(trial.suggest_float("prune.threshold", 0.05, 0.9), 2)}
-    if technique == "quantize_prune":
-        return technique, {"bits": trial.suggest_int("quantize_prune.bits", 2, 16),
-                           "threshold": round(trial.suggest_float("quantize_prune.threshold", 0.05, 0.9), 2)}
-    if technique == "quantize_mixed":
-        bits = trial.suggest_int("quantize_mixed.bits", 4, 16)
-        low = min(trial.suggest_int("quantize_mixed.low_bits", 2, 15), bits - 1)
-        return technique, {"bits": bits, "low_bits": low,
-                           "low_fraction": round(trial.suggest_float("quantize_mixed.low_fraction", 0.1, 0.9), 2)}
-    if technique == "litert":
-        return technique, {"mode": trial.suggest_categorical("litert.mode", ["fp32", "dynamic", "float16", "int8"])}
-    raise ConfigError(f"--techniques: {technique!r} cannot be explored; choose from {', '.join(CNN_TECHNIQUES)}")
+    row = TECHNIQUES.get(technique)
+    if row is None or not row.explore:
+        raise ConfigError(f"--techniques: {technique!r} cannot be explored; choose from {', '.join(CNN_TECHNIQUES)}")
+    setting = {}
+    for spec in row.settings:
+        name = f"{technique}.{spec.name}"
+        if spec.kind == "choice":
+            setting[spec.name] = trial.suggest_categorical(name, list(spec.search))
+        elif spec.kind == "int":
+            setting[spec.name] = trial.suggest_int(name, *spec.search)
+        else:
+            setting[spec.name] = round(trial.suggest_float(name, *spec.search), SEARCH_DECIMALS)
+    return technique, mend(technique, setting)
 
 
 def _toml_value(value) -> str:
@@ -95,17 +94,17 @@ class Explorer:
         os.makedirs(self.folder, exist_ok=True)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.study = optuna.create_study(
-            study_name=model, storage=f"sqlite:///{os.path.join(results.path, 'explore.db')}", load_if_exists=True,
+            study_name=model, storage=f"sqlite:///{results.explore_db}", load_if_exists=True,
             directions=["minimize"] * len(self.objectives),
             sampler=optuna.samplers.NSGAIISampler(seed=seed, population_size=max(4, batch * 2)))
 
     @property
     def folder(self) -> str:
-        return os.path.join(self.results.path, "explore")
+        return self.results.explore
 
     @property
     def profile_file(self) -> str:
-        return os.path.join(self.folder, self.model + ".toml")
+        return self.results.explore_profile(self.model)
 
     def grid_keys(self) -> set[str]:
         return {c.key for c in self.profile.cells_of(self.model)}
@@ -150,8 +149,8 @@ class Explorer:
             if key not in known:
                 known.add(key)
                 cells.append((technique, setting))
-        with open(self.profile_file, "w") as handle:
-            handle.write(text + "\n# ---- explore: trials of " + self.model + "\n" + trial_groups(self.model, cells))
+        write_atomic(self.profile_file, text + "\n# ---- explore: trials of " + self.model + "\n"
+                     + trial_groups(self.model, cells))
 
     def trial_cells(self) -> list[tuple[str, dict]]:
         return [(t.user_attrs["technique"], t.user_attrs["setting"]) for t in self.study.trials

@@ -4,7 +4,7 @@ import os
 from artifact.core.errors import FormatError
 from artifact.core.metrics import BUSY_MACHINE
 from artifact.core.records import record_path
-from artifact.core.results import ResultsDir, timestamp
+from artifact.core.results import as_results, timestamp
 from artifact.host.judge.claims import CLAIMS_DIR, load_claims
 from artifact.host.judge.grade import LEVELS, grade
 from artifact.host.judge.rederive import check_summaries
@@ -13,12 +13,12 @@ from artifact.host.judge.tidy import to_csv
 from artifact.host.judge.verdicts import RunView, Verdict, judge, summarize
 
 
-def load_run_info(results_dir: str) -> dict:
-    return ResultsDir(results_dir).read_run_info()
+def load_run_info(results_dir) -> dict:
+    return as_results(results_dir).read_run_info()
 
 
 def check(results_dir: str, claims_dir: str = CLAIMS_DIR) -> dict:
-    results = ResultsDir(results_dir)
+    results = as_results(results_dir)
     info = results.read_run_info()
     records = results.load_records()
     for key, record in records.items():  # every summary the judge uses is re-derived from the samples
@@ -42,8 +42,8 @@ def check(results_dir: str, claims_dir: str = CLAIMS_DIR) -> dict:
     return results.write_verdicts(data)
 
 
-def load_verdicts(results_dir: str) -> tuple[dict, list[Verdict]]:
-    results = ResultsDir(results_dir)
+def load_verdicts(results_dir) -> tuple[dict, list[Verdict]]:
+    results = as_results(results_dir)
     data = results.read_verdicts()
     try:
         return data, [Verdict(**v) for v in data["verdicts"]]

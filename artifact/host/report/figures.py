@@ -19,6 +19,7 @@ from matplotlib.text import Text  # noqa: E402
 from artifact.core.metrics import METRICS, PAIRED_RATIO  # noqa: E402
 from artifact.core.op_classes import OP_CLASSES, OTHER  # noqa: E402
 from artifact.core.profiles import setting_slug  # noqa: E402
+from artifact.core.techniques import TECHNIQUES, figures, grid_techniques, setting_shade  # noqa: E402
 from artifact.host.judge.rederive import derive  # noqa: E402
 
 # Panel specs: (kind, metrics, title). Kinds: "ratio" = grouped bars per model, % of the same run's fp32
@@ -49,10 +50,12 @@ SPARSITY_PANELS = [  # beyond the paper: zeros in a dense model show in the gzip
     ("accuracy", ("top1", "top5"), "(e) top-1 accuracy, % (top-5 lighter)"),
     ("prf", ("precision", "recall", "f1"), "(f) precision / recall / F1, %"),
 ]
-
-LABELS = {"top1": "top-1", "top5": "top-5", "bleu": "BLEU", "precision": "precision", "recall": "recall",
-          "f1": "F1", "power_peak_w": "peak power", "energy_j": "energy"}
 SKIP_COLOUR = "#a33"
+
+
+def _label(metric):
+    """A metric's name in a figure: its row's `label` (artifact.core.metrics)."""
+    return METRICS[metric].label if metric in METRICS else metric
 
 
 def records_frame(records: dict) -> pd.DataFrame:
@@ -60,6 +63,7 @@ def records_frame(records: dict) -> pd.DataFrame:
     for record in records.values():
         row = {"model": record.cell["model"], "technique": record.cell["technique"],
                "setting": setting_slug(record.cell["technique"], record.cell["setting"]),
+               "colour": setting_colour(record.cell["technique"], record.cell["setting"]),
                **{f"setting.{k}": v for k, v in record.cell["setting"].items()}}
         for metric, measurement in record.measurements.items():
             row[metric] = record.value(metric)
@@ -113,7 +117,7 @@ def _skip_note(ax, df, metrics):
     for metric in metrics:
         reason = _skip_reason(df, metric)
         if reason:
-            reasons.setdefault(reason, []).append(LABELS.get(metric, metric))
+            reasons.setdefault(reason, []).append(_label(metric))
     shorts = list(dict.fromkeys(short_reason(r) for r in reasons))
     text = "; ".join(shorts) if shorts else "not measured in this run"
     ax.text(0.5, 0.5, "SKIPPED\n" + _wrap(text, width=45, limit=110), ha="center", va="center",
@@ -143,8 +147,20 @@ def _scale(metric):
     return 100.0 if metric in METRICS and METRICS[metric].unit == "fraction" else 1.0
 
 
-def _colour(setting, settings):
-    return "0.6" if setting == "fp32" else f"C{settings.index(setting) % 10}"
+def setting_colour(technique: str, setting: dict) -> str:
+    """The one colour of a technique's setting in every figure: a shade of its technique's colour (its row's
+    `colour`), lighter for the low end of its first setting's range, darker for the high end."""
+    base = TECHNIQUES[technique].colour if technique in TECHNIQUES else "#000000"
+    rgb = [int(base[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    t = 2 * setting_shade(technique, setting) - 1 if technique in TECHNIQUES else 0.0
+    mixed = [c + (1 - c) * -t * 0.7 if t < 0 else c * (1 - t * 0.5) for c in rgb]
+    return "#" + "".join(f"{round(c * 255):02x}" for c in mixed)
+
+
+def _colour(setting, frame):
+    """The colour of a setting's bars (a slug of `frame`), the same in every figure (`setting_colour`)."""
+    rows = frame[frame.setting == setting]
+    return rows.colour.iloc[0] if "colour" in rows and len(rows) else "0.6"
 
 
 def _bar_rows(rows, setting):
@@ -174,7 +190,7 @@ def _ratio_panel(ax, sub, metric, models, settings):
     for setting, offset in zip(settings, _offsets(len(settings), width)):
         rows = _bar_rows(data, setting)
         vals = [rows.loc[rows.model == m, col].mean() for m in models]
-        ax.bar([j + offset for j in range(len(models))], vals, width, color=_colour(setting, settings))
+        ax.bar([j + offset for j in range(len(models))], vals, width, color=_colour(setting, sub))
     ax.axhline(100, color="k", lw=0.6)
     _model_ticks(ax, models)
     _missing_note(ax, sub, [metric], [m for m in models if variants.loc[variants.model == m, col].notna().sum() == 0])
@@ -199,10 +215,10 @@ def _accuracy_panel(ax, sub, metrics, models, settings):
             labels.append(model)
             unmeasured.append(model)
             continue
-        labels.append(model if metric == primary[0] else f"{model} ({LABELS.get(metric, metric)})")
+        labels.append(model if metric == primary[0] else f"{model} ({_label(metric)})")
         for setting, offset in zip(bars, _offsets(len(bars), width)):
             cell = _bar_rows(rows, setting)
-            colour = _colour(setting, settings)
+            colour = _colour(setting, sub)
             if overlay and metric == "top1" and cell[overlay].notna().any():
                 ax.bar(j + offset, cell[overlay].mean() * _scale(overlay), width, color=colour, alpha=0.35)
                 drawn.add(overlay)
@@ -232,11 +248,11 @@ def _prf_panel(ax, sub, metrics, models, settings):
         counted.update(common)
         for setting, offset in zip(bars, _offsets(len(bars), width)):
             vals = table[setting][common] * _scale(metric)
-            ax.bar(k + offset, vals.mean(), width, color=_colour(setting, settings))
+            ax.bar(k + offset, vals.mean(), width, color=_colour(setting, sub))
             ax.plot([k + offset] * len(vals), vals, ".", color="k", ms=2.5)
     if not drawn:
         return False
-    ax.set_xticks(range(len(metrics)), [LABELS.get(m, m) for m in metrics], fontsize=8)
+    ax.set_xticks(range(len(metrics)), [_label(m) for m in metrics], fontsize=8)
     ax.set_xlabel(f"mean of {len(counted)} classification model(s); dots: each model", fontsize=7)
     skipped = [m for m in metrics if m not in drawn]
     if skipped:
@@ -250,7 +266,7 @@ def _missing_note(ax, sub, metrics, models):
     for metric in metrics:
         reason = _skip_reason(sub, metric)
         if reason:
-            notes.append(f"{LABELS.get(metric, metric)} SKIPPED: {short_reason(reason)}")
+            notes.append(f"{_label(metric)} SKIPPED: {short_reason(reason)}")
     if models:
         notes.append("not measured: " + ", ".join(models))
     if notes:
@@ -289,7 +305,7 @@ def technique_panels(df: pd.DataFrame, techniques: list, title: str, panels=None
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
     handles = [Patch(color="0.6", label="fp32 (value panels)")] if values_drawn else []
-    handles += [Patch(color=_colour(s, settings), label=s) for s in settings]
+    handles += [Patch(color=_colour(s, sub), label=s) for s in settings]
     if top5_drawn:
         handles.append(Patch(color="0.6", alpha=0.35, label="top-5 (lighter bar behind top-1)"))
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=8, frameon=False)
@@ -460,7 +476,7 @@ def bubble(df: pd.DataFrame, technique: str, title: str):
         labels.append((last["inference_time_s.ratio"], last[ycol],
                        model + (" (BLEU)" if ycol == "accuracy.ratio" and pd.isna(last["top1.ratio"]) else "")))
     for setting, rows in data.groupby("setting"):
-        colour = _colour(setting, settings)
+        colour = _colour(setting, data)
         ax.scatter(rows["inference_time_s.ratio"], rows[ycol], s=[area(m) for m in rows.model], alpha=0.45,
                    color=colour, edgecolors=colour, linewidths=0.8, zorder=2)
     ax.axvline(100, color="k", lw=0.5)
@@ -476,7 +492,7 @@ def bubble(df: pd.DataFrame, technique: str, title: str):
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel, fontsize=9 if note else 10)
     ax.set_title(title + ("\n" + note if note else ""), fontsize=10)
-    handles = [Line2D([], [], marker="o", ls="", color=_colour(s, settings), alpha=0.6, label=s) for s in settings]
+    handles = [Line2D([], [], marker="o", ls="", color=_colour(s, data), alpha=0.6, label=s) for s in settings]
     handles.append(Line2D([], [], ls="", label="bubble area: parameters"))
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     fig.tight_layout()
@@ -499,16 +515,13 @@ def motivation(df: pd.DataFrame, stands_for: dict):
             _skip_note(ax, sub, metric)
         else:
             pivot = data[data.technique != "baseline"].pivot_table(index="model", columns="technique", values=col)
-            pivot.plot.bar(ax=ax, rot=0)
+            pivot.plot.bar(ax=ax, rot=0, color=[TECHNIQUES[t].colour for t in pivot.columns])
             ax.axhline(100, color="k", lw=0.6)
             ax.legend(fontsize=7)
         ax.set_title(f"{metric}, % of fp32", fontsize=9)
     fig.suptitle("Fig 5: motivation — quantization (8-bit) vs pruning (5%)")
     fig.tight_layout()
     return fig
-
-
-GRID_TECHNIQUES = ("quantize", "prune", "quantize_prune")
 
 
 def advisor_fronts(records: dict):
@@ -532,7 +545,7 @@ def advisor_fronts(records: dict):
         on_front = {c.name for c in front(shown, objectives)}
         for config in shown:
             technique = config.name.split(" ")[0]
-            marker = "*" if technique == "baseline" else ("s" if technique in GRID_TECHNIQUES else "^")
+            marker = "*" if technique == "baseline" else ("s" if technique in grid_techniques() else "^")
             ax.scatter(config.get("size_mb"), config.get("latency_ms"), marker=marker, s=60 if marker == "*" else 28,
                        facecolors="tab:blue" if config.name in on_front else "lightgrey",
                        edgecolors="black" if config.name in on_front else "grey", linewidths=0.6, zorder=3)
@@ -553,14 +566,11 @@ def advisor_fronts(records: dict):
     return fig
 
 
-# figures drawn per technique -> (techniques, settings kept) for the numbers table shown beside each
-FIGURE_TECHNIQUES = {
-    "fig13_quantization": (("quantize",), None),
-    "fig20_pruning": (("prune",), ("threshold-0.05",)),
-    "fig41_combined": (("quantize_prune",), None),
-    "beyond_litert": (("litert",), None),
-    "beyond_unstructured_pruning": (("magnitude_prune",), None),
-}
+PANEL_SETS = {"paper": PAPER_PANELS, "combined": COMBINED_PANELS, "sparsity": SPARSITY_PANELS}  # a Figure's `panels`
+# panel figures drawn per technique (their rows' `figures`) -> (techniques, settings kept), for the numbers table
+# shown beside each
+FIGURE_TECHNIQUES = {stem: ((name,), figure.settings) for stem, (name, figure) in figures().items()
+                     if figure.kind == "panels"}
 NUMBER_COLUMNS = (("storage_bytes", "storage % of fp32"), ("inference_time_s", "time % of fp32"),
                   ("energy_j", "energy % of fp32"), ("power_peak_w", "peak power % of fp32"))
 
@@ -594,24 +604,16 @@ def all_figures(records: dict, stands_for: dict) -> dict:
     df = records_frame(records)
     if df.empty:
         return {}
-    five_percent = df[df.setting.isin(["fp32", "threshold-0.05"])]  # the paper's pruning setting
-    figures = {
+    drawn = {
         "fig05_motivation": motivation(df, stands_for),
         "fig06_operations": op_heatmap(records),
-        "fig13_quantization": technique_panels(df, ["quantize"], "Fig 13: data quantization"),
-        "fig20_pruning": technique_panels(five_percent, ["prune"], "Fig 20: pruning (5% threshold)"),
         "fig24_thresholds": threshold_sweep(df),
         "fig27_memory": memory_footprint(df),
         "fig28_dequantization": dequantize_share(df),
-        "fig32_bubble_quantization": bubble(df, "quantize", "Fig 32: quantization, by model size"),
-        "fig36_bubble_pruning": bubble(five_percent, "prune", "Fig 36: pruning (5% threshold), by model size"),
-        "fig41_combined": technique_panels(df, ["quantize_prune"], "Fig 41: 8-bit quantization + pruning",
-                                           COMBINED_PANELS),
-        "beyond_unstructured_pruning": technique_panels(
-            df, ["magnitude_prune"], "Contrast: TF-MOT unstructured magnitude pruning (zeros in a dense model)",
-            SPARSITY_PANELS),
-        "beyond_litert": technique_panels(df, ["litert"], "Beyond the paper: LiteRT (ai-edge-litert) "
-                                                          "post-training quantization, % of the TF fp32 model"),
-        "advisor_fronts": advisor_fronts(records),
     }
-    return {k: v for k, v in figures.items() if v is not None}
+    for stem, (technique, figure) in figures().items():  # each technique's own figures, named by its row
+        kept = df if figure.settings is None else df[df.setting.isin(["fp32", *figure.settings])]
+        drawn[stem] = (bubble(kept, technique, figure.title) if figure.kind == "bubble" else
+                       technique_panels(kept, [technique], figure.title, PANEL_SETS[figure.panels]))
+    drawn["advisor_fronts"] = advisor_fronts(records)
+    return {k: v for k, v in drawn.items() if v is not None}

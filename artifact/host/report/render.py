@@ -11,12 +11,13 @@ import os
 
 from tabulate import tabulate
 
+from artifact.core.atomic import write_atomic
 from artifact.core.catalog import TABLE_I
 from artifact.core.errors import ArtifactError, FormatError
 from artifact.core.jsonfile import write_json_atomic
 from artifact.core.packages import PACKAGED_TECHNIQUES
 from artifact.core.paths import INCONSISTENCIES
-from artifact.core.results import ResultsDir
+from artifact.core.results import as_results
 from artifact.core.tomlfile import load_toml
 from artifact.host.advise.from_records import configs_by_model
 from artifact.host.advise.lessons import HEADERS as ADVISOR_HEADERS
@@ -101,8 +102,9 @@ def _fmt(value, unit=""):
     return text + (f" {unit}" if unit else "")
 
 
-def claim_rows(verdicts, results_dir):
+def claim_rows(verdicts, results):
     """One row per claim, columns as HEADERS."""
+    results = as_results(results)
     return [
         [
             v.claim_id,
@@ -116,7 +118,7 @@ def claim_rows(verdicts, results_dir):
             describe_grade(v.grade),
             v.explanation,
             _flags_cell(v.flags),
-            ", ".join(os.path.join("records", e + ".json") for e in v.evidence[:4]),
+            ", ".join(results.relative(results.record_file(e)) for e in v.evidence[:4]),
         ]
         for v in verdicts
     ]
@@ -128,12 +130,12 @@ EXPLORE_HEADERS = ["model", "trials", "grid points", "plane", "explored hypervol
 
 def explore_rows(results):
     """One row per model and plane of `explore` summaries in the results directory (none: no search ran)."""
-    folder = os.path.join(results.path, "explore")
+    folder = results.explore
     rows = []
     for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
         if not name.endswith(".json"):
             continue
-        with open(os.path.join(folder, name)) as handle:
+        with open(results.explore_summary(name[:-len(".json")])) as handle:
             summary = json.load(handle)
         on_front = ", ".join(f["config"] for f in summary.get("front", []) if f.get("explored")) or "none"
         for plane in sorted(k for k in summary if k.startswith("hypervolume_")):
@@ -251,15 +253,14 @@ def load_inconsistencies(path=INCONSISTENCIES):
     return load_toml(path, "inconsistencies", FormatError).get("inconsistency", [])
 
 
-def render_report(results_dir: str) -> dict:
-    info = load_run_info(results_dir)
-    verdict_data, verdicts = load_verdicts(results_dir)
-    results = ResultsDir(results_dir)
+def render_report(results_dir) -> dict:
+    """Write report/ of a results directory (a path or a ResultsDir), every file atomically."""
+    results = as_results(results_dir)
+    info = load_run_info(results)
+    verdict_data, verdicts = load_verdicts(results)
     records = results.load_records()
-    out_dir = results.report
-    fig_dir = os.path.join(out_dir, "figures")
-    os.makedirs(fig_dir, exist_ok=True)
-    figure_files = write_figures(records, info.get("stands_for", {}), fig_dir)
+    fig_dir = results.figures
+    figure_files = write_figures(records, info.get("stands_for", {}), results)
     counts = verdict_data["counts"]
     summary = {
         "profile": info.get("profile"),
@@ -270,10 +271,10 @@ def render_report(results_dir: str) -> dict:
         "environment": info.get("environment", {}),
         "steps": info.get("steps", {}),
         "claims": [v.to_dict() for v in verdicts],
-        "sections": combine([results_dir])["sections"],
+        "sections": combine([results.path])["sections"],
     }
     verdicts = in_paper_order(verdicts, source=lambda v: v.source)
-    rows = claim_rows(verdicts, results_dir)
+    rows = claim_rows(verdicts, results)
     summary["models"] = [dict(zip(MODEL_HEADERS, row)) for row in model_rows(records)]
     summary["quality_flags"] = [dict(zip(QUALITY_HEADERS, row)) for row in quality_rows(records)]
     summary["retraining"] = [dict(zip(RETRAINING_HEADERS, row)) for row in retraining_rows(records)]
@@ -282,17 +283,15 @@ def render_report(results_dir: str) -> dict:
     time_headers, time_table = time_rows(records)
     summary["time_by_technique"] = [dict(zip(time_headers, row)) for row in time_table]
     summary["threats"] = threats(info, records)
-    write_json_atomic(os.path.join(out_dir, "summary.json"), summary)
+    write_json_atomic(results.summary_json, summary)
     inconsistencies = load_inconsistencies()
     from artifact.host.report.figures import figure_numbers
 
     numbers = {stem: figure_numbers(records, stem) for stem in figure_files}
     summary["figure_numbers"] = {stem: {"headers": n[0], "rows": n[1]} for stem, n in numbers.items() if n}
     md = markdown(info, summary, rows, figure_files, inconsistencies)
-    with open(os.path.join(out_dir, "report.md"), "w") as handle:
-        handle.write(md)
-    with open(os.path.join(out_dir, "index.html"), "w") as handle:
-        handle.write(page(info, summary, rows, figure_files, fig_dir, inconsistencies))
+    write_atomic(results.report_md, md)
+    write_atomic(results.report_html, page(info, summary, rows, figure_files, fig_dir, inconsistencies))
     return summary
 
 
@@ -312,13 +311,15 @@ def figure_heading(stem):
     return stem.replace("_", " ").capitalize()
 
 
-def write_figures(records, stands_for, fig_dir):
+def write_figures(records, stands_for, results):
+    """Each figure as results/report/figures/<stem>.png; `results`: a ResultsDir or its path."""
     from artifact.host.report.figures import all_figures, plt
 
+    results = as_results(results)
     files = {}
     for stem, fig in all_figures(records, stands_for).items():
-        path = os.path.join(fig_dir, stem + ".png")
-        fig.savefig(path, dpi=90)
+        path = results.figure_file(stem)
+        write_atomic(path, lambda handle, fig=fig: fig.savefig(handle, format="png", dpi=90), binary=True)
         plt.close(fig)
         files[stem] = path
     return files

@@ -5,12 +5,13 @@ grade only, then the claims grouped by section, each with the grade of its evide
 with buttons that show only one verdict. Data: artifact.host.judge.combine.
 """
 import html
-import os
 import textwrap
 
 from tabulate import tabulate
 
+from artifact.core.atomic import write_atomic
 from artifact.core.jsonfile import write_json_atomic
+from artifact.core.results import SummaryDir
 from artifact.host.judge.combine import section_of
 from artifact.host.report.first_screen import (
     SCRIPT,
@@ -32,8 +33,8 @@ def _claim_row(v):
 
 
 def render_summary(data: dict, out: str, line: str, evidence: str = "") -> None:
-    os.makedirs(out, exist_ok=True)
-    write_json_atomic(os.path.join(out, "summary.json"), data)
+    folder = SummaryDir(out)
+    write_json_atomic(folder.summary_json, data)
     ordered = sorted(data["sections"], key=lambda s: paper_order(s["section"]))
     sections = [[s[h] for h in SECTION_HEADERS] for s in ordered]
     by_section: dict = {}
@@ -46,8 +47,7 @@ def render_summary(data: dict, out: str, line: str, evidence: str = "") -> None:
           ""]
     for section, verdicts in by_section.items():
         md += [f"## {section}", "", tabulate([_claim_row(v) for v in verdicts], CLAIM_HEADERS, tablefmt="github"), ""]
-    with open(os.path.join(out, "summary.md"), "w") as handle:
-        handle.write("\n".join(md))
+    write_atomic(folder.summary_md, "\n".join(md))
 
     def cells(row):
         return "".join(f'<td{" class=v-" + html.escape(str(c)) if h == "verdict" else ""}>{html.escape(str(c))}</td>'
@@ -66,5 +66,4 @@ def render_summary(data: dict, out: str, line: str, evidence: str = "") -> None:
             f"<h2>What each section of the paper reproduced</h2>{sections_html(data['sections'])}"
             f"<h2>Every judged claim against the paper</h2>{forest_html(data['verdicts'])}"
             f"<h2>Claims by section, in the paper's order</h2>{filter_buttons()}{groups}</body></html>")
-    with open(os.path.join(out, "index.html"), "w") as handle:
-        handle.write(page)
+    write_atomic(folder.index_html, page)

@@ -92,6 +92,7 @@ Python 3.6 compatible (Jetson TX2, TF 2.7): no dataclasses, no walrus, no postpo
 """
 import collections
 import math
+from typing import Dict  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.catalog import TABLE_I, PaperModel
 from artifact.core.errors import ConfigError
@@ -104,9 +105,13 @@ L = keras.layers
 SCOPE_SEP = "__"
 """What "/" of a TF-Slim scope becomes in a Keras layer name."""
 
-ModelInfo = collections.namedtuple("ModelInfo", TABLE_I_FIELDS[:2] + ("builder",) + TABLE_I_FIELDS[2:])
+ModelInfo = collections.namedtuple("ModelInfo", [
+    "name", "family", "builder", "scope", "input_size", "num_classes", "slim_params", "expected_params",
+    "expected_depth", "paper_params", "paper_depth", "paper_top1", "paper_top5", "paper_bleu", "notes"])
 """A Table I row (`artifact.core.catalog.PaperModel`) with the callable that builds it:
-builder(**kwargs) -> keras.Model with random weights."""
+builder(**kwargs) -> keras.Model with random weights. Its fields are spelled out so that mypy reads them;
+the assertion below keeps them the catalog's."""
+assert ModelInfo._fields == TABLE_I_FIELDS[:2] + ("builder",) + TABLE_I_FIELDS[2:], "ModelInfo lost PaperModel's fields"
 
 
 # --------------------------------------------------------------------------- names
@@ -684,7 +689,7 @@ def _uniform():
 
 
 @keras.utils.register_keras_serializable(package="artifact")
-class NormedBahdanauAttentionCell(L.Layer):
+class NormedBahdanauAttentionCell(keras.layers.Layer):
     """Bottom GNMT decoder cell: an LSTM wrapped in tf.contrib.seq2seq.AttentionWrapper.
 
     Per step (AttentionWrapper, attention_layer_size=None, output_attention=False, and
@@ -745,7 +750,7 @@ class NormedBahdanauAttentionCell(L.Layer):
 
 
 @keras.utils.register_keras_serializable(package="artifact")
-class SliceLast(L.Layer):
+class SliceLast(keras.layers.Layer):
     """x[..., begin:begin + size] (splits the attention cell's concat(h, attention))."""
 
     def __init__(self, begin, size, **kwargs):
@@ -764,7 +769,7 @@ class SliceLast(L.Layer):
 
 
 @keras.utils.register_keras_serializable(package="artifact")
-class SequenceMask(L.Layer):
+class SequenceMask(keras.layers.Layer):
     """Float [batch, time] mask of a sequence (its Keras mask, or all ones without one)."""
 
     def call(self, inputs, mask=None):
@@ -777,7 +782,7 @@ class SequenceMask(L.Layer):
 
 
 @keras.utils.register_keras_serializable(package="artifact")
-class ZeroState(L.Layer):
+class ZeroState(keras.layers.Layer):
     """Zeros [batch, units] (the initial attention vector of AttentionWrapper)."""
 
     def __init__(self, units, **kwargs):
@@ -1002,7 +1007,7 @@ def depth(model):
             children[id(parent)].append(layer)
     pending = {id(layer): len(parents[id(layer)]) for layer in layers}
     ready = [layer for layer in layers if pending[id(layer)] == 0]
-    longest = {}
+    longest = {}  # type: Dict[int, int]
     while ready:
         layer = ready.pop()
         best = max([longest[id(p)] for p in parents[id(layer)]] or [0])

@@ -392,6 +392,7 @@ def build_gnmt_from_hparams(hparams, src_vocab_size, tgt_vocab_size, where="nmt 
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError("{}: field {} = {!r} must be a positive integer; fix it".format(
                 where, field, value))
+    assert isinstance(num_units, int)  # checked just above
     return gnmt(src_vocab_size=int(src_vocab_size), tgt_vocab_size=int(tgt_vocab_size),
                 num_units=num_units, num_layers=num_layers, dropout=0.0)
 
@@ -477,8 +478,8 @@ class GreedyTranslator(object):
     def translate_ids(self, source_ids):
         # type: (List[List[int]]) -> List[List[int]]
         """Greedy target ids (without ``</s>``) for source id lists."""
-        results = [None] * len(source_ids)
-        by_length = collections.OrderedDict()
+        results = [[] for _ in source_ids]  # type: List[List[int]]
+        by_length = collections.OrderedDict()  # type: Dict[int, List[int]]
         for index, ids in enumerate(source_ids):
             by_length.setdefault(len(ids), []).append(index)
         eos = self.tgt_vocab.eos_id

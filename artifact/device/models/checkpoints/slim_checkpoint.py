@@ -23,6 +23,7 @@ import collections
 import logging
 import os
 import re
+from typing import Any  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 import numpy as np
 
@@ -124,7 +125,7 @@ def find_slim_checkpoint(directory, model_name):
 
 
 def _shape(shape):
-    # type: (object) -> list
+    # type: (Any) -> list
     return [int(d) for d in shape]
 
 
@@ -135,7 +136,7 @@ def _model_scope(names):
 
 
 def _model_name_for_scope(scope):
-    # type: (str) -> object
+    # type: (str) -> Any
     for name, info in PAPER_MODELS.items():
         if info.scope == scope and name in CHECKPOINT_NAMES:
             return name
@@ -162,7 +163,7 @@ def _classes_hint(expected, found):
 
 
 def _resolve(path):
-    # type: (object) -> str
+    # type: (Any) -> str
     """The checkpoint path to read: V1 file or V2 prefix; raises MissingInputError if absent."""
     path = os.fspath(path)
     if os.path.isdir(path):
@@ -195,7 +196,7 @@ def _read_error(path, exc):
 
 
 def _checkpoint_problem(path, mapping, shapes, dtypes, use_moving_averages, num_classes):
-    # type: (str, dict, dict, dict, bool, object) -> tuple
+    # type: (str, dict, dict, dict, bool, Any) -> tuple
     """(source name per variable, first problem message or None) for a checkpoint's contents."""
     sources = {}
     missing, classes, misshaped, bad_dtype = [], [], [], []
@@ -272,7 +273,7 @@ def _cnn_variable_map(model, what):
 
 
 def _num_classes(model):
-    # type: (keras.Model) -> object
+    # type: (keras.Model) -> Any
     try:
         return int(model.outputs[0].shape[-1])
     except (AttributeError, IndexError, TypeError):
@@ -404,7 +405,7 @@ def slim_tensors(model):
 
 
 def write_slim_checkpoint(model, prefix, version=2, extra=None):
-    # type: (keras.Model, str, int, object) -> str
+    # type: (keras.Model, str, int, Any) -> str
     """Write the model's weights under TF-Slim names as a V2 (default) or V1 checkpoint.
 
     `extra`: {name: array} of further variables to write (global_step, EMA copies, ...); an entry

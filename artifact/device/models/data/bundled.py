@@ -104,7 +104,7 @@ def number_corpus(n_train=4000, n_test=400, max_number=10000, src_lang="en", tgt
              for n in numbers]
     train, test = pairs[:n_train], pairs[n_train:]
     src_vocab = corpus_vocabulary([t for s, _ in pairs for t in s])
-    tgt_vocab = corpus_vocabulary([t for _, t in pairs for t in t])
+    tgt_vocab = corpus_vocabulary([word for _, words in pairs for word in words])
     src_len = max(len(s) for s, _ in pairs) + 1
     tgt_len = max(len(t) for _, t in pairs) + 1
     return ParallelCorpus(train, test, src_vocab, tgt_vocab, src_len, tgt_len,

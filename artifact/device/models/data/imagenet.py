@@ -223,9 +223,8 @@ def _read_loc(solution, root):
     if not stems:
         raise FormatError("{}: no images listed; {}".format(solution, fix))
 
-    mapping = os.path.join(os.path.dirname(solution), LOC_MAPPING)
-    if not os.path.isfile(mapping):
-        mapping = _find_file(root, LOC_MAPPING)
+    beside = os.path.join(os.path.dirname(solution), LOC_MAPPING)
+    mapping = beside if os.path.isfile(beside) else _find_file(root, LOC_MAPPING)
     if mapping:
         wnids, names = _read_synset_mapping(mapping)
         known = set(wnids)
@@ -335,7 +334,7 @@ def load_ground_truth(root):
 
 def _images_in(directory):
     # type: (str) -> Dict[str, str]
-    found = {}
+    found = {}  # type: Dict[str, str]
     try:
         names = os.listdir(directory)
     except OSError:

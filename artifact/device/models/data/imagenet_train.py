@@ -157,13 +157,14 @@ def _find_shards(root):
 
 def _check_shards(directory, names):
     # type: (str, List[str]) -> None
-    totals = sorted(set(int(_SHARD.match(name).group(2)) for name in names))
+    numbers = [(int(m.group(1)), int(m.group(2))) for m in (_SHARD.match(name) for name in names) if m]
+    totals = sorted(set(total for _, total in numbers))
     if len(totals) > 1:
         raise FormatError("{}: shards of {} different sets are mixed (train-*-of-{}); keep the shards of one "
                           "build_imagenet_data.py run".format(directory, len(totals), " and -of-".join(
                               "{:05d}".format(t) for t in totals)))
     total = totals[0]
-    have = set(int(_SHARD.match(name).group(1)) for name in names)
+    have = set(index for index, _ in numbers)
     missing = [i for i in range(total) if i not in have]
     if missing:
         raise MissingInputError("{}: missing, one of {} of the {} shards the names announce; copy the whole "
@@ -238,7 +239,7 @@ class ImageNetTrain(object):
         self.paths = []    # type: List[str]
         self.labels = None  # type: Optional[np.ndarray]   # 0-based sorted-WNID index (class folders)
         shard_dir, shards = _find_shards(root)
-        if shards:
+        if shards and shard_dir is not None:
             _check_shards(shard_dir, shards)
             self.layout = "tfrecord"
             self.directory = shard_dir
@@ -249,7 +250,7 @@ class ImageNetTrain(object):
             self._check_first_record()
             return
         folder_dir, folders = _find_class_folders(root)
-        if not folders:
+        if not folders or folder_dir is None:
             raise MissingInputError("--imagenet-train {}: no ImageNet training set found; looked for {}".format(
                 root, _LAYOUTS))
         wnids, order_from = _all_wnids(root, folders, folder_dir)
@@ -300,7 +301,8 @@ class ImageNetTrain(object):
         offset = label_offset(num_classes)
         autotune = tf.data.experimental.AUTOTUNE
         if self.layout == "folders":
-            data = tf.data.Dataset.from_tensor_slices((tf.constant(self.paths), tf.constant(self.labels + offset)))
+            labels = tf.constant(np.asarray(self.labels) + offset)  # set for class folders
+            data = tf.data.Dataset.from_tensor_slices((tf.constant(self.paths), labels))
             data = data.shuffle(len(self.paths), seed=seed, reshuffle_each_iteration=True).repeat()
             data = data.map(lambda path, label: (_decode(tf.io.read_file(path)), label), num_parallel_calls=autotune)
         else:

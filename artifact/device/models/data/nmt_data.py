@@ -50,7 +50,7 @@ import glob
 import json
 import os
 import re
-from typing import List, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Any, Dict, List, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import ConfigError, FormatError, MissingInputError
 from artifact.core.tomlfile import load_toml
@@ -89,7 +89,7 @@ STANDARD_HPARAMS = {
     "eos": EOS,
     "tgt_max_len_infer": None,
     "beam_width": 10,
-}
+}  # type: Dict[str, Any]
 """Values assumed for fields the ``hparams`` file lacks (or for a directory without one)."""
 
 
@@ -329,12 +329,11 @@ class NmtData(object):
         if not os.path.isdir(directory):
             raise MissingInputError("--nmt {}: no such directory; give the directory with nmt's "
                                     "vocabularies, test set and checkpoint".format(directory))
-        hparams = dict(STANDARD_HPARAMS)
-        hparams_path = os.path.join(directory, HPARAMS_FILE)
-        if os.path.isfile(hparams_path):
+        hparams = dict(STANDARD_HPARAMS)  # type: Dict[str, Any]
+        hparams_file = os.path.join(directory, HPARAMS_FILE)
+        hparams_path = hparams_file if os.path.isfile(hparams_file) else None
+        if hparams_path is not None:
             hparams.update(_load_hparams(hparams_path))
-        else:
-            hparams_path = None
         overrides_path = os.path.join(directory, OVERRIDES_FILE)
         overrides = _load_overrides(overrides_path) if os.path.isfile(overrides_path) else {}
 
@@ -345,7 +344,7 @@ class NmtData(object):
             if not isinstance(value, str):
                 raise FormatError("{}: field {!r} must be a language suffix string, got {!r}; fix "
                                   "it or set {} in {}".format(where, field, value, field, OVERRIDES_FILE))
-        prefixes = {}
+        prefixes = {}  # type: Dict[str, Tuple[str, Optional[str]]]
         for field in ("vocab_prefix", "test_prefix"):
             if field in overrides:
                 prefixes[field] = (os.path.join(directory, overrides[field]), overrides_path)

@@ -3,7 +3,7 @@
 nmt's GNMT reads its vocabulary files (`nmt_data.load_vocabulary`); the mini NMT builds its
 vocabulary from the num2words corpus (`bundled.number_corpus`, with <pad> in the unknown slot 0).
 """
-from typing import List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Dict, List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import FormatError
 
@@ -21,7 +21,7 @@ class Vocabulary(object):
         self.path = path
         self.prepended = prepended  # True when <unk> <s> </s> were not the first three lines
         self.unk, self.sos, self.eos = unk, sos, eos
-        self._index = {}
+        self._index = {}  # type: Dict[str, int]
         for i, word in enumerate(self.words):
             if word in self._index:
                 raise FormatError("{}: line {} repeats the token {!r} (first on line {}); nmt's "

@@ -125,7 +125,7 @@ class WMTTrain(object):
                 raise MissingInputError("--nmt-train {}: {} not found; copy nmt's vocabularies there or give the "
                                         "model's directory with --nmt DIR".format(directory, missing[0]))
             kwargs = dict((k, v) for k, v in (("sos", sos), ("eos", eos)) if v)
-            vocabs = tuple(load_vocabulary(path, **kwargs) for path in here)
+            vocabs = (load_vocabulary(here[0], **kwargs), load_vocabulary(here[1], **kwargs))
             origin = directory
         return cls(directory, src, tgt, train_prefix, vocabs[0], vocabs[1],
                    hparams.get("src_max_len") or MAX_LENGTH, hparams.get("tgt_max_len") or MAX_LENGTH, origin)

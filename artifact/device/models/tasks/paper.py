@@ -159,7 +159,9 @@ class PaperClassificationTask(object):
         reason = self.accuracy_unavailable()
         if reason:
             raise MissingInputError("{}: accuracy {}".format(self.model_name, reason))
-        val = self.val if not limit or limit >= len(self.val) else ImageNetVal(self.val.root, limit=limit)
+        full = self.val
+        assert full is not None  # accuracy_unavailable() returns a reason when there is no validation set
+        val = full if not limit or limit >= len(full) else ImageNetVal(full.root, limit=limit)
         predict = self.predict_fn(model)
         return evaluate_classifier(lambda x: predict(tf.constant(x)), val, self.style, self.size,
                                    self.info.num_classes)
