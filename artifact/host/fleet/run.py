@@ -79,7 +79,7 @@ def run_fleet(fleet, profile_name: str, results: str, kinds=None, inputs=(), all
     with FleetCluster(fleet, os.path.join(fleet_dir, "logs"), join_timeout=join_timeout) as cluster:
         if on_started is not None:
             on_started(cluster)
-        _drive(cluster, fleet, plan, settings, summary, say, poll_s)
+        drive(cluster, fleet, plan, settings, summary, say, poll_s)
     summary["set_aside"] += sweep_attempts(main.path, settings["records"])
     for rd in by_kind.values():
         rd.update_run_info(profile, {"fleet": time.perf_counter() - start})
@@ -87,7 +87,9 @@ def run_fleet(fleet, profile_name: str, results: str, kinds=None, inputs=(), all
     return summary
 
 
-def _drive(cluster, fleet, plan, settings, summary, say, poll_s) -> None:
+def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task) -> None:
+    """Submit `plan` to `cluster` (.client, .alive_resources(), .retire(name)) and follow it to the end; `task_fn`
+    is what a worker runs (run_task; the benchmark's stand-in sleeps)."""
     from distributed.scheduler import KilledWorker
 
     fleet_data = fleet.to_dict()
@@ -126,7 +128,7 @@ def _drive(cluster, fleet, plan, settings, summary, say, poll_s) -> None:
                 continue
             tries[task.key] = tries.get(task.key, 0) + 1
             key = task.key if tries[task.key] == 1 else f"{task.key}|try{tries[task.key]}"
-            future = cluster.client.submit(run_task, asdict(task), fleet_data, settings, key=key, pure=False,
+            future = cluster.client.submit(task_fn, asdict(task), fleet_data, settings, key=key, pure=False,
                                            resources={task.resource: 1}, priority=int(task.expected_s * 1000))
             running[future] = task
             in_flight[task.resource] = in_flight.get(task.resource, 0) + 1
