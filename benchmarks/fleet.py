@@ -46,7 +46,7 @@ class Simulated:
                                   resources={"board-tx2": 1}, silence_logs=40)
         self.client = Client(self.local)
 
-    def alive_resources(self):
+    def alive_resources(self, exclude=()):
         return {"board-tx2": len(self.client.scheduler_info()["workers"])}
 
     def retire(self, name):
@@ -71,7 +71,8 @@ def scaling(seconds, counts):
     rows = []
     for n in counts:
         cluster = Simulated(n)
-        fleet = Fleet("simulated", "local", [Machine(f"b{i}", "tx2", "local") for i in range(n)], [])
+        names = [w["name"] for w in cluster.client.scheduler_info()["workers"].values()]   # LocalCluster's: 0..N-1
+        fleet = Fleet("simulated", "local", [Machine(name, "tx2", "local") for name in names], [])
         summary = {"tasks": [], "lost": {}}
         start = time.perf_counter()
         drive(cluster, fleet, sorted(plan, key=lambda t: -t.expected_s), {"scale": scale}, summary,

@@ -66,11 +66,13 @@ class FleetCluster:
         info = self.client.scheduler_info()
         return {str(w.get("name")): address for address, w in info.get("workers", {}).items()}
 
-    def alive_resources(self) -> dict:
-        """resource -> how many live workers offer it."""
+    def alive_resources(self, exclude=()) -> dict:
+        """resource -> how many live workers offer it (workers named in `exclude` left out: lost machines)."""
         info = self.client.scheduler_info()
         out: dict = {}
         for worker in info.get("workers", {}).values():
+            if str(worker.get("name")) in exclude:
+                continue
             for resource in (worker.get("resources") or {}):
                 out[resource] = out.get(resource, 0) + 1
         return out

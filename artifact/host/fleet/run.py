@@ -27,6 +27,7 @@ from artifact.host.fleet.tasks import run_task
 
 MAX_TRIES = 4
 NO_BOARD_GRACE_S = 5.0   # a kind counts as gone when the scheduler has shown no board of it for this long
+ALIVE_EVERY_S = 0.5      # how often the driver asks the scheduler which workers are alive
 
 
 def results_by_kind(results: str, kinds: list) -> dict:
@@ -99,9 +100,11 @@ def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task
     tries: dict = {}
     running: dict = {}   # future -> task
     missing_since: dict = {}   # resource -> when the scheduler first showed no worker with it
+    alive, asked = {}, -ALIVE_EVERY_S
     while pending or running:
-        alive = cluster.alive_resources()
         now = time.monotonic()
+        if now - asked >= ALIVE_EVERY_S:   # a scheduler round trip: not at every turn of the loop
+            alive, asked = cluster.alive_resources(exclude=set(summary["lost"])), now
         for resource in {t.resource for t in pending.values()}:
             missing_since[resource] = (missing_since.get(resource) or now) if not alive.get(resource) else None
         gone = {r for r, since in missing_since.items() if since is not None and now - since >= NO_BOARD_GRACE_S}
@@ -128,8 +131,10 @@ def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task
                 continue
             tries[task.key] = tries.get(task.key, 0) + 1
             key = task.key if tries[task.key] == 1 else f"{task.key}|try{tries[task.key]}"
+            allowed = [m.name for m in fleet.machines if m.resource == task.resource and m.name not in summary["lost"]]
             future = cluster.client.submit(task_fn, asdict(task), fleet_data, settings, key=key, pure=False,
-                                           resources={task.resource: 1}, priority=int(task.expected_s * 1000))
+                                           resources={task.resource: 1}, priority=int(task.expected_s * 1000),
+                                           workers=allowed, allow_other_workers=False)
             running[future] = task
             in_flight[task.resource] = in_flight.get(task.resource, 0) + 1
             del pending[task.key]
@@ -149,6 +154,7 @@ def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task
                 summary["lost"].setdefault(machine, str(error))
                 say(f"fleet: lost {machine}: {error}; {task.cell or task.model} moves to another {task.resource}")
                 cluster.retire(machine)
+                asked = -ALIVE_EVERY_S   # ask again before handing out more work
                 if tries[task.key] >= MAX_TRIES:
                     failed[task.key] = f"lost {tries[task.key]} times"
                 else:
