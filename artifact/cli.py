@@ -103,9 +103,9 @@ def cmd_run(args):
     profile = load_profile(args.profile)
     check_required(profile, _inputs(args))
     results = results_for(args)
+    selected = _selected(profile, args)
     with results.writer("artifact run --profile {}".format(args.profile)):
         todo = pending_cells(profile, results, set_aside=True)
-        selected = _selected(profile, args)
         if selected is not None:
             todo = [c for c in todo if c.key in {s.key for s in selected}]
         print("profile {}: {} cells, {} already measured in {}".format(

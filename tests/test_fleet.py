@@ -310,3 +310,14 @@ def test_fencing_removes_the_stale_containers_of_its_board_on_a_docker_engine():
     engine = DockerEngine(Machine("tx2-a", "tx2", "ssh://nvidia@tx2-a"), 5, client_factory=Client, image="img")
     assert engine.fence() == ["tx2-a-20261207T120000-abcd0123"]
     assert mine.removed and not theirs.removed
+
+
+def test_run_and_retrain_refuse_a_cell_the_profile_does_not_have(tmp_path):
+    for command in ("run", "retrain"):
+        proc = subprocess.run([sys.executable, "-m", "artifact", command, "--profile", "smoke", "--results",
+                               str(tmp_path / "r"), "--cells", "mini_vgg__quantize__bits-7"], capture_output=True,
+                              text=True, cwd=ROOT, timeout=300, env=dict(os.environ, PYTHONPATH=ROOT))
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.strip().splitlines()[-1].startswith(
+            "error: --cells mini_vgg__quantize__bits-7: not a cell of profile smoke; its cells: mini_vgg__baseline")
+        assert not (tmp_path / "r").exists()
