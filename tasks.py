@@ -194,10 +194,12 @@ def retrain(c, profile=DEFAULT_PROFILES, results="", imagenet_train="", nmt_trai
                                                 "(invoke.yaml docker.step_roles), then check and report here",
                                       datasets="--in-docker: directory mounted read-only at /datasets",
                                       quick="the three-minute first look: the `quick` profile (every step and "
-                                            "technique, looser targets, labelled QUICK)"))
+                                            "technique, looser targets, labelled QUICK)",
+                                      fleet="a fleet file (docs/fleet.md): baselines and pruned cells on its servers, "
+                                            "measurements on its boards (Dask), then check and report each kind"))
 def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet="", checkpoints="", nmt="",
                   eval_samples=0, in_docker=False, datasets="", allow_busy=False, quick=False, imagenet_train="",
-                  nmt_train="", max_steps=0):
+                  nmt_train="", max_steps=0, fleet=""):
     """Retrain, run, check and report every profile: the reviewer's one command (embedded + paper by default).
 
     The two worlds of the paper, in order: `retrain` fine-tunes each pruned cell whose model can be trained
@@ -214,6 +216,9 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
     if not in_docker:
         _refuse_a_busy_machine(allow_busy, "make quick" if quick else "make reproduce")
     training = _training(imagenet_train, nmt_train, max_steps)
+    if fleet:
+        _fleet(c, fleet, profile, results, gate, _inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))
+        return
     if not in_docker:
         interrupted = False
         try:
@@ -258,6 +263,22 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
     _each(c, "check", profile, results, gate)
     _each(c, "report", profile, results)
     _summary(c, profile, results)
+
+
+def _fleet(c, fleet, profiles, results, gate, extra):
+    """`python -m artifact fleet FILE` for each profile, then check and report each kind's results directory
+    (RESULTS for a fleet of one kind, RESULTS-<kind> for several: artifact.host.fleet.run.results_by_kind)."""
+    from artifact.host.fleet.fleetfile import load_fleet
+    from artifact.host.fleet.run import results_by_kind
+
+    kinds = load_fleet(fleet).kinds()
+    for name in _profile_names(profiles, results):
+        base = results or os.path.join("results", name)
+        c.run(f"{PY} -m artifact fleet {fleet} --profile {name} --results {base}{extra}")
+        for folder in results_by_kind(base, kinds).values():
+            c.run(f"{PY} -m artifact check --profile {name} --results {folder.path}{' --gate' if gate else ''}",
+                  warn=not gate)
+            c.run(f"{PY} -m artifact report --profile {name} --results {folder.path}")
 
 
 def _summary(c, profiles, results):

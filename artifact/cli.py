@@ -8,7 +8,7 @@ import os
 import sys
 import textwrap
 import time
-from typing import List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Any, List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import ArtifactError
 from artifact.core.inputs import on_jetson
@@ -26,6 +26,22 @@ def _inputs(args):
     return {"imagenet": args.imagenet, "slim_checkpoints": args.checkpoints, "nmt_data": args.nmt,
             "eval_samples": args.eval_samples or None, "jetson": on_jetson() or None,
             "retrained": getattr(args, "retrained", None)}
+
+
+def _selected(profile, args):
+    # type: (Any, argparse.Namespace) -> Optional[List[Any]]
+    """`--cells KEY,KEY`: those cells of the profile (the fleet hands one board one cell); None: every cell."""
+    from artifact.core.errors import ConfigError
+
+    if not getattr(args, "cells", None):
+        return None
+    keys = [k.strip() for k in args.cells.split(",") if k.strip()]
+    known = {c.key: c for c in profile.cells}
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise ConfigError("--cells {}: not a cell of profile {}; its cells: {}".format(
+            unknown[0], profile.name, ", ".join(sorted(known))))
+    return [known[k] for k in keys]
 
 
 def _packages(args, results):
@@ -54,14 +70,16 @@ def cmd_retrain(args):
     inputs = dict(_inputs(args), imagenet_train=args.imagenet_train, nmt_train=args.nmt_train)
     results = results_for(args)
     packages = _packages(args, results)
-    cells = packaged_cells(profile, models)
+    selected = _selected(profile, args)
+    keys = [c.key for c in selected] if selected is not None else None
+    cells = [c for c in packaged_cells(profile, models) if keys is None or c.key in keys]
     print("retrain: profile {}: {} pruned cells -> {}".format(profile.name, len(cells), packages))
     start = time.perf_counter()
     with results.writer("artifact retrain --profile {}".format(args.profile)):
         watch = CellProgress(len(cells))
         with tqdm(total=0, unit="step", dynamic_ncols=True, disable=None) as bar:
             outcomes = retrain_profile(profile, results, packages, inputs, args.max_steps, models, bar,
-                                       say=lambda what: bar.write(what),
+                                       say=lambda what: bar.write(what), keys=keys,
                                        done=lambda o, seconds: watch.done("{} {}".format(o.cell.key, o.status),
                                                                           seconds))
         results.update_run_info(steps={"retrain": time.perf_counter() - start})
@@ -90,8 +108,11 @@ def cmd_run(args):
     profile = load_profile(args.profile)
     check_required(profile, _inputs(args))
     results = results_for(args)
+    selected = _selected(profile, args)
     with results.writer("artifact run --profile {}".format(args.profile)):
         todo = pending_cells(profile, results, set_aside=True)
+        if selected is not None:
+            todo = [c for c in todo if c.key in {s.key for s in selected}]
         print("profile {}: {} cells, {} already measured in {}".format(
             profile.name, len(profile.cells), len(profile.cells) - len(todo), results.path))
         start = time.perf_counter()
@@ -199,6 +220,35 @@ def cmd_reproduce(args):
     line = verdict_line(data["counts"], data.get("flagged", 0), data.get("busy", 0), data.get("label", ""))
     print("verdicts ({}): {}".format(args.profile, line))
     return 1 if data["counts"]["FAIL"] and args.gate else 0
+
+
+def cmd_fleet(args):
+    # type: (argparse.Namespace) -> int
+    """Measure the profile on a fleet of boards and servers (Dask distributed), then check and report each kind."""
+    from artifact.host.fleet.fleetfile import check_reachable, load_fleet
+    from artifact.host.fleet.run import run_fleet
+
+    fleet = load_fleet(args.fleet_file)
+    check_reachable(fleet)
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()] if args.kinds else None
+    inputs = []  # type: List[str]
+    for option, value in (("--imagenet", args.imagenet), ("--checkpoints", args.checkpoints), ("--nmt", args.nmt),
+                          ("--eval-samples", args.eval_samples)):
+        if value:
+            inputs += [option, os.path.abspath(value) if option != "--eval-samples" else str(value)]
+    results = results_for(args)
+    summary = run_fleet(fleet, args.profile, results.path, kinds, inputs, args.allow_busy)
+    for name, why in summary["lost"].items():
+        print("fleet: lost {}: {}".format(name, why))
+    for path in summary["set_aside"]:
+        print("fleet: a later attempt set aside: {}".format(path))
+    print("fleet: {} records committed{}".format(summary["committed"], "; results in " + ", ".join(
+        "{} ({})".format(p, k) for k, p in summary["results"].items())))
+    if summary.get("failed"):
+        print("error: fleet tasks failed: " + "; ".join("{}: {}".format(k, v) for k, v in summary["failed"].items()),
+              file=sys.stderr)
+        return 3
+    return 0
 
 
 def cmd_advise(args):
@@ -393,11 +443,11 @@ def _steps(text):
 
 
 # the options each command reads; argparse refuses any other (`doctor --gate` is an error, not ignored)
-PROFILE_COMMANDS = ("retrain", "run", "check", "report", "reproduce", "advise", "explore")  # --profile
+PROFILE_COMMANDS = ("retrain", "run", "check", "report", "reproduce", "advise", "explore", "fleet")  # --profile
 RESULTS_COMMANDS = PROFILE_COMMANDS + ("summary",)  # --results
 JUDGE_COMMANDS = ("check", "reproduce")  # --claims, --gate
-INPUT_COMMANDS = ("retrain", "run", "reproduce", "doctor")  # --imagenet, --checkpoints, --nmt, --eval-samples
-BUSY_COMMANDS = ("run", "reproduce", "explore")  # --allow-busy
+INPUT_COMMANDS = ("retrain", "run", "reproduce", "doctor", "fleet")  # --imagenet, --checkpoints, --nmt, --eval-samples
+BUSY_COMMANDS = ("run", "reproduce", "explore", "fleet")  # --allow-busy
 
 
 def build_parser():
@@ -410,6 +460,7 @@ def build_parser():
                 "check": (cmd_check, "judge the paper's claims against the records"),
                 "report": (cmd_report, "write the HTML/Markdown/JSON report and figures"),
                 "reproduce": (cmd_reproduce, "run, check and report"),
+                "fleet": (cmd_fleet, "measure a profile on a fleet of boards and servers (Dask distributed)"),
                 "advise": (cmd_advise, "Pareto-optimal configurations and a recommendation under constraints"),
                 "explore": (cmd_explore, "search new configurations (Optuna, seeded); each trial is measured"),
                 "summary": (cmd_summary, "one verdict per claim over every profile that ran, by paper section"),
@@ -435,6 +486,10 @@ def build_parser():
                                  ("--max-bleu-drop", "BLEU points lost against fp32")):
                 p.add_argument(option, type=float, default=None, help="constraint: " + what)
             p.add_argument("--json", action="store_true", help="machine-readable output")
+        if name == "fleet":
+            p.add_argument("fleet_file", metavar="FILE", help="the fleet file (TOML; docs/fleet.md)")
+            p.add_argument("--kinds", default=None, help="board kinds to measure on, comma-separated (default: every "
+                                                         "kind of the fleet file)")
         if name == "summary":
             p.add_argument("--out", default=SummaryDir().path, help="where to write it")
         if name == "explore":
@@ -448,6 +503,10 @@ def build_parser():
                            help="comma-separated (default: " + ", ".join(explored_on(CNN)) + "; translators: "
                                 + ", ".join(explored_on(TRANSLATOR)) + ")")
             p.add_argument("--json", action="store_true", help="print the summaries as JSON too")
+        if name in ("retrain", "run"):
+            p.add_argument("--cells", default=None, metavar="KEY,KEY",
+                           help="only these cells of the profile (run: measure them if pending; retrain: fine-tune "
+                                "them; a baseline key: train or load that model's baseline only)")
         if name in ("retrain", "run", "reproduce"):
             p.add_argument("--retrained", default=os.environ.get("ARTIFACT_RETRAINED"), metavar="DIR",
                            help="model packages of the pruned cells (default: RESULTS/retrained, where `retrain` "
@@ -478,9 +537,6 @@ def build_parser():
             p.add_argument("--allow-busy", action="store_true", default=os.environ.get("ARTIFACT_ALLOW_BUSY") == "1",
                            help="measure even when other processes use the CPU (timings are flagged 'busy machine')")
     return parser
-
-
-RESULTS_COMMANDS = ("retrain", "run", "check", "report", "reproduce", "summary", "advise", "explore")
 
 
 def refuse_below_the_checkout_root(args, cwd=None):

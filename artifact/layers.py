@@ -33,6 +33,7 @@ ALLOWED = {
     "artifact.host.containers": ("artifact.core", "artifact.host.containers", "artifact"),
     "artifact.host.advise": ("artifact.core", "artifact.host.advise"),
     "artifact.host.explore": ("artifact.core", "artifact.host.advise", "artifact.host.explore"),
+    "artifact.host.fleet": ("artifact.core", "artifact.host.containers", "artifact.host.fleet"),
     "artifact.cli": ("artifact.core", "artifact.device", "artifact.host"),
     "artifact.__main__": ("artifact.cli",),
     "artifact.layers": (),
@@ -44,7 +45,8 @@ FORBIDDEN_THIRD_PARTY = {
 }
 CORE_THIRD_PARTY = ("tomli",)  # tomllib's backport for Python < 3.11 (artifact.core.tomlfile)
 # the commands of artifact.cli that run on the host: the device closure does not follow their imports
-HOST_COMMANDS = ("cmd_check", "cmd_report", "cmd_reproduce", "cmd_list", "cmd_advise", "cmd_explore", "cmd_summary")
+HOST_COMMANDS = ("cmd_check", "cmd_report", "cmd_reproduce", "cmd_list", "cmd_advise", "cmd_explore", "cmd_summary",
+                 "cmd_fleet")
 # processes the device side starts, besides `python -m artifact run`
 DEVICE_ENTRY_POINTS = ("artifact.cli", "artifact.__main__", "artifact.device.run.worker",
                        "artifact.device.run.memory_probe", "artifact.device.measure.emulate")

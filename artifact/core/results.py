@@ -127,6 +127,11 @@ class ResultsDir(object):
         return os.path.join(self.report, "figures")
 
     @property
+    def fleet(self):
+        # type: () -> FleetDir
+        return FleetDir(self.path)
+
+    @property
     def summary(self):
         # type: () -> str
         """The summary page of this run alone (`artifact summary` over it: a quick run's, never the full run's)."""
@@ -335,6 +340,59 @@ class SummaryDir(object):
     def index_html(self):
         # type: () -> str
         return os.path.join(self.path, "index.html")
+
+
+class FleetDir(object):
+    """Paths of a fleet run inside its results directory (RESULTS/fleet/, artifact.host.fleet): each try of a task
+    in attempts/<task>/<attempt>/ (a results directory of its own), records of later tries kept in aside/, the
+    workers' logs, the profile the boards run, each machine's running markers."""
+
+    def __init__(self, results_path):
+        # type: (str) -> None
+        self.path = os.path.join(results_path, "fleet")
+
+    @property
+    def attempts(self):
+        # type: () -> str
+        return os.path.join(self.path, "attempts")
+
+    def attempt(self, task_dir, attempt):
+        # type: (str, str) -> str
+        return os.path.join(self.attempts, task_dir, attempt)
+
+    @property
+    def aside(self):
+        # type: () -> str
+        return os.path.join(self.path, "aside")
+
+    def aside_record(self, cell_key, attempt):
+        # type: (str, str) -> str
+        return os.path.join(self.aside, "{}--{}.json".format(cell_key, attempt))
+
+    @property
+    def logs(self):
+        # type: () -> str
+        return os.path.join(self.path, "logs")
+
+    @property
+    def profile_file(self):
+        # type: () -> str
+        return os.path.join(self.path, "profile.toml")
+
+    def running(self, machine):
+        # type: (str) -> str
+        return os.path.join(self.path, "machines", machine, "running")
+
+    @staticmethod
+    def stamped_record(attempt_dir):
+        # type: (str) -> str
+        """The attempt's record with the board's identity: the file linked into records/."""
+        return os.path.join(attempt_dir, "record.fleet.json")
+
+    @staticmethod
+    def attempt_log(attempt_dir):
+        # type: (str) -> str
+        return os.path.join(attempt_dir, "fleet.log")
 
 
 def as_results(results):

@@ -27,10 +27,13 @@ def waveform(base_watts):
     return lambda t: base_watts * (1.0 + 0.1 * math.sin(2.0 * math.pi * 3.0 * t))
 
 
-def start(kind, root, watts=5.0, update_hz=200.0):
+def start(kind, root, watts=5.0, update_hz=200.0, serial=None):
     """Make the trees under `root` and start the sensor writer thread; returns the writer."""
     make_board, make_sensors = BOARDS[kind]
-    make_board(root)
+    if serial:
+        make_board(root, serial=serial)
+    else:
+        make_board(root)
     tree = make_sensors(root) if kind == "x86" else make_sensors(root, watts=watts)
     return emulated_sensors.WaveformWriter(tree, waveform(watts), update_hz=update_hz).start()
 
@@ -42,12 +45,13 @@ def main(argv=None):
     parser.add_argument("root", help="directory to write the emulated sysfs/procfs tree into")
     parser.add_argument("--watts", type=float, default=5.0, help="mean power of the emulated total rail")
     parser.add_argument("--update-hz", type=float, default=200.0, help="sensor update rate")
+    parser.add_argument("--serial", default=None, help="the board's serial number (default EMU-<KIND>-0000)")
     parser.add_argument("--seconds", type=float, default=0.0, help="stop after this long (0: until killed)")
     args = parser.parse_args(argv)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
-    start(args.kind, args.root, args.watts, args.update_hz)
+    start(args.kind, args.root, args.watts, args.update_hz, args.serial)
     print("EMULATED {} board and sensors under {} (ARTIFACT_SYSFS_ROOT={})".format(args.kind, args.root, args.root))
     sys.stdout.flush()
     done.wait(args.seconds or None)

@@ -14,6 +14,10 @@ Layouts:
                  sys/devices/platform/17000000.ga10b/devfreq/17000000.ga10b; EMC bpmp .../clk/emc/rate
   x86            proc/cpuinfo, cpu0/cpu1 cpufreq (performance), thermal_throttle counters, x86_pkg_temp
 
+Each tree carries a serial number where the real board keeps one (``SERIAL_FILES``: the device tree's
+serial-number on a Jetson, DMI's product_serial on x86), ``EMU-<KIND>-0000`` unless ``serial=`` is given: a
+fleet of emulated boards tells its boards apart by it, as a lab tells real ones apart.
+
 ``set_value(root, relpath, value)`` changes one file atomically; ``throttle_tx2(root)`` and
 ``bump_throttle_count(root, n)`` play a throttling event during a monitored run.
 """
@@ -42,6 +46,8 @@ ORIN_MODES = [(0, "MAXN"), (1, "MODE_15W"), (2, "MODE_30W"), (3, "MODE_50W")]
 ORIN_ZONES = [("cpu-thermal", 48000, 99000), ("gpu-thermal", 46500, 99000), ("cv0-thermal", 45000, 99000),
               ("soc0-thermal", 46000, 99000), ("tj-thermal", 48500, 99000)]  # type: List[Tuple[str, int, Optional[int]]]
 X86_MODEL = "Intel(R) Xeon(R) Gold 6130 CPU @ 2.10GHz"
+# where a board keeps its serial number, under the sysfs root (the device tree's string ends in a NUL)
+SERIAL_FILES = ("proc/device-tree/serial-number", "sys/class/dmi/id/product_serial")
 
 
 def set_value(root: str, relpath: str, value: object) -> None:
@@ -104,9 +110,11 @@ def _emc(root: str, rate_file: str, rate: int, max_rate: int, locked: bool) -> N
     set_value(root, "sys/kernel/debug/bpmp/debug/clk/emc/mrq_rate_locked", 1 if locked else 0)
 
 
-def make_tx2_board(root: str, l4t: str = "R32 (release), REVISION: 7.1", pinned: bool = True) -> str:
+def make_tx2_board(root: str, l4t: str = "R32 (release), REVISION: 7.1", pinned: bool = True,
+                   serial: str = "EMU-TX2-0000") -> str:
     """EMULATED Jetson TX2: pinned = jetson_clocks run (min = max = cur = max on CPU, GPU; EMC locked)."""
     _marker(root, "jetson-tx2")
+    set_value(root, SERIAL_FILES[0], serial + "\x00")
     _l4t(root, l4t, "t186ref", "Sat Feb 19 17:05:08 UTC 2022")
     set_value(root, "proc/device-tree/model", "NVIDIA Jetson TX2\x00")
     set_value(root, "proc/device-tree/compatible", "nvidia,quill\x00nvidia,tegra186\x00")
@@ -125,9 +133,10 @@ def make_tx2_board(root: str, l4t: str = "R32 (release), REVISION: 7.1", pinned:
     return root
 
 
-def make_orin_board(root: str, pinned: bool = True) -> str:
+def make_orin_board(root: str, pinned: bool = True, serial: str = "EMU-ORIN-0000") -> str:
     """EMULATED Jetson AGX Orin (L4T R36.3.0): 12 CPUs in policies 0, 4, 8; GPU ga10b; EMC via bpmp."""
     _marker(root, "jetson-agx-orin")
+    set_value(root, SERIAL_FILES[0], serial + "\x00")
     _l4t(root, "R36 (release), REVISION: 3.0", "generic", "Thu Jan 25 23:42:41 UTC 2024")
     set_value(root, "proc/device-tree/model", "NVIDIA Jetson AGX Orin Developer Kit\x00")
     set_value(root, "proc/device-tree/compatible", "nvidia,p3737-0000+p3701-0005\x00nvidia,tegra234\x00")
@@ -153,9 +162,10 @@ def make_orin_board(root: str, pinned: bool = True) -> str:
     return root
 
 
-def make_x86_board(root: str) -> str:
+def make_x86_board(root: str, serial: str = "EMU-X86-0000") -> str:
     """EMULATED x86 server: 2 CPUs (performance governor), throttle counters 0, one x86_pkg_temp zone."""
     _marker(root, "x86")
+    set_value(root, SERIAL_FILES[1], serial)
     entries = []
     for cpu in range(2):
         entries.append("processor\t: {}\nvendor_id\t: GenuineIntel\nmodel name\t: {}\ncpu MHz\t\t: 2100.000\n"

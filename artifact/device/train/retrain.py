@@ -140,16 +140,19 @@ class RetrainOutcome(object):
 
 
 def retrain_profile(profile, results, packages, inputs, max_steps=None, models=None, bar=None, say=print,
-                    done=None):
-    # type: (Any, Any, str, Dict[str, Any], Optional[int], Optional[List[str]], Any, Callable[[str], None], Optional[Callable[[RetrainOutcome, float], None]]) -> List[RetrainOutcome]  # noqa: E501
-    """Every packaged cell of `profile` (of `models` when given): written, kept (valid already) or skipped (why);
-    `done(outcome, seconds)` after each cell (the progress line)."""
+                    done=None, keys=None):
+    # type: (Any, Any, str, Dict[str, Any], Optional[int], Optional[List[str]], Any, Callable[[str], None], Optional[Callable[[RetrainOutcome, float], None]], Optional[List[str]]) -> List[RetrainOutcome]  # noqa: E501
+    """Every packaged cell of `profile` (of `models` when given; of `keys` when given): written, kept (valid
+    already) or skipped (why); `done(outcome, seconds)` after each cell (the progress line). A baseline's key in
+    `keys` trains (or loads) that model's baseline only."""
     from artifact.device.compat import keras
     from artifact.device.models.tasks import task_for
 
-    cells = packaged_cells(profile, models)
+    cells = [c for c in packaged_cells(profile, models) if keys is None or c.key in keys]
+    baselines_only = [c.model for c in profile.cells
+                      if keys is not None and c.key in keys and c.technique == "baseline"]
     outcomes = _Reporting(done)  # type: List[RetrainOutcome]
-    for model_name in [m for m in profile.models if any(c.model == m for c in cells)]:
+    for model_name in [m for m in profile.models if any(c.model == m for c in cells) or m in baselines_only]:
         task = task_for(model_name, inputs, int(inputs.get("eval_samples") or 0))
         mine = [c for c in cells if c.model == model_name]
         if not task.can_retrain:

@@ -1,0 +1,52 @@
+"""The real smoke profile on a fleet here: three EMULATED boards (two TX2 trees, one Orin tree, each with its own
+serial and power-sensor writer) and two server workers, on a LocalCluster, each cell measured by
+`python -m artifact run --cells KEY` in a subprocess. Its records and verdicts must agree with the frozen
+single-board run (`check --against expected_results/reference/smoke`), per kind. Trains mini_vgg: slow."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from artifact.host.fleet.fleetfile import load_fleet
+from artifact.host.fleet.run import run_fleet
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BOARDS = (("tx2-a", "tx2"), ("tx2-b", "tx2"), ("orin-a", "orin"))
+
+
+@pytest.mark.slow
+def test_the_smoke_profile_on_three_emulated_boards_agrees_with_a_single_board_run(tmp_path, monkeypatch):
+    from artifact.device.measure.emulate import start
+
+    monkeypatch.setenv("PYTHONPATH", ROOT)
+    writers, lines = [], ['scheduler = "local"']
+    for name, kind in BOARDS:
+        tree = str(tmp_path / "boards" / name)
+        writers.append(start(kind, tree, serial="SN-" + name))
+        lines += ["[[board]]", f'name = "{name}"', f'kind = "{kind}"', 'engine = "local"', f'sysfs = "{tree}"']
+    lines += ["[[server]]", 'name = "srv-1"', 'engine = "local"', "[[server]]", 'name = "srv-2"', 'engine = "local"']
+    (tmp_path / "fleet.toml").write_text("\n".join(lines) + "\n")
+    results = str(tmp_path / "results" / "smoke")
+    try:
+        summary = run_fleet(load_fleet(str(tmp_path / "fleet.toml")), "smoke", results, allow_busy=True,
+                            say=lambda *_: None)
+    finally:
+        for writer in writers:
+            writer.stop()
+    assert not summary["failed"] and summary["committed"] == 6, summary
+    for kind, boards in (("tx2", {"tx2-a", "tx2-b"}), ("orin", {"orin-a"})):
+        folder = f"{results}-{kind}"
+        names = sorted(os.listdir(os.path.join(folder, "records")))
+        assert len(names) == 3
+        for name in names:
+            with open(os.path.join(folder, "records", name)) as handle:
+                env = json.load(handle)["environment"]
+            assert env["fleet_board"] in boards and env["board_serial"] == "SN-" + env["fleet_board"]
+            assert env["emulated"].startswith("yes")   # an emulated board is never reported as the paper's
+        proc = subprocess.run([sys.executable, "-m", "artifact", "check", "--profile", "smoke", "--results", folder,
+                               "--against", os.path.join(ROOT, "expected_results", "reference", "smoke")],
+                              capture_output=True, text=True, cwd=ROOT, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "check: agrees with" in proc.stdout
