@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional  # noqa: F401 (names of the type co
 
 from artifact.core.errors import ArtifactError, FormatError
 from artifact.core.jsonfile import FORMAT_VERSION, check_format, read_json, write_json_atomic
-from artifact.core.metrics import METRICS, metric, summarize
+from artifact.core.metrics import METRICS, NOTE_KEYS, PLAUSIBLE, PLAUSIBLE_NOTES, implausible, metric, summarize
 from artifact.core.profiles import cell_key
 from artifact.core.schema import check, encode_number, field, known_keys, numbers_list, shown_key
 from artifact.core.techniques import check_setting
@@ -90,7 +90,21 @@ class Measurement(object):
         flags = check(_or(data.get("flags"), []), "a list", where + ".flags", fix)
         for i, flag in enumerate(flags):
             check(flag, "a string", "{}.flags[{}]".format(where, i), fix)
+        _plausible(samples, PLAUSIBLE[name], where + ".samples", fix)
+        for note in NOTE_KEYS:
+            if note in notes and notes[note] is not None:
+                value = check(notes[note], "a number", "{}.notes.{}".format(where, note), fix)
+                _plausible([value], PLAUSIBLE_NOTES[note], "{}.notes.{}".format(where, note), fix, indexed=False)
         return cls(name, samples, unit, warmup, converged, notes, flags)
+
+
+def _plausible(values, bounds, where, fix, indexed=True):
+    # type: (List[float], Any, str, str, bool) -> None
+    """Refuse a finite value no measurement can give (an edited or corrupted file), naming it and the range."""
+    for i, value in enumerate(values):
+        if implausible(bounds, value):
+            raise FormatError("{}{}: {!r} is outside what can be measured ({:g} to {:g}); {}".format(
+                where, "[{}]".format(i) if indexed else "", value, bounds[0], bounds[1], fix))
 
 
 class Record(object):

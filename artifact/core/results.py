@@ -128,9 +128,13 @@ class ResultsDir(object):
         half-written temporary files are removed here."""
         self.make()
         path = os.path.join(self.path, LOCK_FILE)
-        try:
-            handle = open(path, "a+")  # noqa: SIM115 (closed by the with below, after the except)
+        try:  # never through a symbolic link: the lock's text would overwrite whatever it points at
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            handle = os.fdopen(fd, "r+")  # noqa: SIM115 (closed by the with below, after the except)
         except OSError as exc:
+            if os.path.islink(path):
+                raise ConfigError("{}: is a symbolic link; remove it (the lock file is the results directory's "
+                                  "own)".format(path))
             raise ConfigError("{}: cannot create the lock file ({}); give a results directory you can write "
                               "to".format(path, exc.strerror))
         with handle:

@@ -6,10 +6,13 @@ other machine; then the order the runs were given in. The other profiles' verdic
 Each section of the paper is then: reproduced (every judged claim PASSes), partly (PASS and DEVIATION or
 FAIL), not reproduced (none PASSes), or not testable here (nothing judged: why, from the verdicts).
 """
+import os
 import re
 
 from artifact.core.catalog import TABLE_I
+from artifact.core.errors import ConfigError, FormatError
 from artifact.core.results import ResultsDir
+from artifact.core.schema import check, field
 from artifact.host.judge.verdicts import DEVIATION, FAIL, NOT_RUN, OUTCOMES, PASS, SKIPPED
 
 JUDGED = (PASS, DEVIATION, FAIL)
@@ -27,13 +30,36 @@ def _rank(verdict: dict, on_jetson: bool) -> tuple:
     return judged, stand_in, 0 if on_jetson else 1
 
 
+# The fields of a verdict the summary reads, and their types (artifact.host.judge.verdicts.Verdict writes them).
+VERDICT_FIELDS = (("claim_id", "a string"), ("outcome", "a string"), ("source", "a string"),
+                  ("explanation", "a string"), ("models", "a table"))
+
+
+def read_verdicts(results: ResultsDir) -> list[dict]:
+    """A run's verdicts, each field the summary reads checked: one line naming the file and the field."""
+    data, fix = results.read_verdicts(), "re-run `invoke check` on that run"
+    where = results.verdicts_json
+    verdicts = field(data, "verdicts", "a list", where, fix)
+    for i, verdict in enumerate(verdicts):
+        at = f"{where}: verdicts[{i}]"
+        check(verdict, "a table", at, fix)
+        for name, kind in VERDICT_FIELDS:
+            field(verdict, name, kind, at, fix)
+        if verdict["outcome"] not in OUTCOMES:
+            raise FormatError(f"{at}.outcome: {verdict['outcome']!r} is not an outcome ({', '.join(OUTCOMES)}); {fix}")
+    return verdicts
+
+
 def combine(results_dirs: list[str]) -> dict:
     runs = []
     for path in results_dirs:
+        if not os.path.isdir(path):
+            raise ConfigError(f"--results {path}: no such results directory; give the directories of runs that were "
+                              "checked (comma-separated)")
         results = ResultsDir(path)
-        info, data = results.read_run_info(), results.read_verdicts()
+        info, verdicts = results.read_run_info(), read_verdicts(results)
         on_jetson = bool((info.get("environment") or {}).get("l4t_release"))
-        runs.append((info.get("profile") or path, on_jetson, {v["claim_id"]: v for v in data["verdicts"]}))
+        runs.append((info.get("profile") or path, on_jetson, {v["claim_id"]: v for v in verdicts}))
     chosen = []
     for claim_id in sorted({cid for _, _, verdicts in runs for cid in verdicts}):
         candidates = [(profile, jetson, verdicts[claim_id]) for profile, jetson, verdicts in runs

@@ -177,18 +177,23 @@ def _find_file(root, relative):
 def _read_synset_mapping(path):
     # type: (str) -> Tuple[List[str], List[str]]
     names = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            parts = line.strip().split(None, 1)
-            if not parts:
-                continue
-            if not _WNID.match(parts[0]):
-                raise FormatError("{} line {}: expected 'nXXXXXXXX name', found {!r}; use the LOC_synset_mapping.txt "
-                                  "of the Kaggle ImageNet download".format(path, number, line.strip()[:60]))
-            if parts[0] in names:
-                raise FormatError("{} line {}: WNID {} appears twice; use the LOC_synset_mapping.txt of the Kaggle "
-                                  "ImageNet download".format(path, number, parts[0]))
-            names[parts[0]] = parts[1] if len(parts) > 1 else ""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError("{}: not UTF-8 ({}); use the LOC_synset_mapping.txt of the Kaggle ImageNet download".format(
+            path, exc))
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = line.strip().split(None, 1)
+        if not parts:
+            continue
+        if not _WNID.match(parts[0]):
+            raise FormatError("{} line {}: expected 'nXXXXXXXX name', found {!r}; use the LOC_synset_mapping.txt "
+                              "of the Kaggle ImageNet download".format(path, number, line.strip()[:60]))
+        if parts[0] in names:
+            raise FormatError("{} line {}: WNID {} appears twice; use the LOC_synset_mapping.txt of the Kaggle "
+                              "ImageNet download".format(path, number, parts[0]))
+        names[parts[0]] = parts[1] if len(parts) > 1 else ""
     if len(names) != NUM_CLASSES:
         raise FormatError("{}: {} synsets, expected {} lines 'nXXXXXXXX name'; use the LOC_synset_mapping.txt of "
                           "the Kaggle ImageNet download".format(path, len(names), NUM_CLASSES))
