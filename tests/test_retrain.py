@@ -238,3 +238,36 @@ def test_the_paper_profile_states_the_retraining_schedule_its_tasks_would_use():
     for model, stated in profile.retraining.items():
         defaults = task_for(model, {}).retraining_defaults()
         assert {k: defaults[k] for k in stated} == stated, model
+
+
+@pytest.mark.parametrize("losses_kept", [True, False])
+def test_a_retrain_killed_after_its_last_checkpoint_never_writes_missing_losses(tmp_path, monkeypatch, capsys,
+                                                                                losses_kept):
+    """Killed between the last checkpoint and the package: the re-run resumes with the losses it had (kept beside
+    the checkpoint) or, when they are gone (a checkpoint without them), starts over; never a package with null losses
+    (it used to crash in retrain's summary line, `NoneType.__format__`)."""
+    from artifact.cli import main
+    from artifact.device.train import retrain
+
+    extra = "[retraining.mini_vgg]\nsteps = 20\ncheckpoint_every = 10\n"
+    profile, results = _profile(tmp_path, extra), tmp_path / "results"
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # as a kill after the last checkpoint, before the package is renamed in
+
+    monkeypatch.setenv("ARTIFACT_ALLOW_BUSY", "1")
+    with monkeypatch.context() as patch:
+        patch.setattr(retrain, "write_package", killed)
+        assert main(["retrain", "--profile", profile, "--results", str(results), "--models", "mini_vgg"]) == 130
+    work = results / "retrained" / ".work" / PRUNE
+    assert (work / "checkpoint").exists() and not (results / "retrained" / PRUNE).exists()
+    if not losses_kept:
+        for name in os.listdir(work):
+            if name.startswith("losses"):
+                os.remove(work / name)
+    capsys.readouterr()
+    assert main(["retrain", "--profile", profile, "--results", str(results), "--models", "mini_vgg"]) == 0
+    training = json.loads((results / "retrained" / PRUNE / "manifest.json").read_text())["training"]
+    assert training["steps"] == 20 and training["first_loss"] is not None and training["final_loss"] is not None
+    assert training["resumed_from_step"] == (20 if losses_kept else 0)
+    assert "2 written" in capsys.readouterr().out
