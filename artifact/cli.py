@@ -87,7 +87,7 @@ def cmd_run(args):
     check_required(profile, _inputs(args))
     results = results_for(args)
     with results.writer("artifact run --profile {}".format(args.profile)):
-        todo = pending_cells(profile, results, set_aside=True)
+        todo = pending_cells(profile, results, set_aside=True, packages=args.retrained)
         print("profile {}: {} cells, {} already measured in {}".format(
             profile.name, len(profile.cells), len(profile.cells) - len(todo), results.path))
         start = time.perf_counter()

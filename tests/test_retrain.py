@@ -271,3 +271,43 @@ def test_a_retrain_killed_after_its_last_checkpoint_never_writes_missing_losses(
     assert training["steps"] == 20 and training["first_loss"] is not None and training["final_loss"] is not None
     assert training["resumed_from_step"] == (20 if losses_kept else 0)
     assert "2 written" in capsys.readouterr().out
+
+
+def test_a_model_file_without_its_record_is_never_measured_as_the_cell(server, tmp_path):
+    """Killed after a pruned cell's model file was saved, before its record: the re-run must not measure that file
+    (nothing says how it was made); it makes the cell again, from its package, and says retrained."""
+    profile, server_results, _ = server
+    board = tmp_path / "board"
+    (board / "models").mkdir(parents=True)
+    baseline = server_results / "models" / "mini_vgg__baseline__fp32.model.zip"
+    shutil.copy(str(baseline), str(board / "models"))
+    shutil.copy(str(baseline), str(board / "models" / (PRUNE + ".model.zip")))   # an orphan: no record says what
+    _artifact("run", "--profile", profile, "--results", str(board), "--retrained", str(server_results / "retrained"))
+    record = _record(board, PRUNE)
+    assert record["provenance"]["retrained"] is True
+    assert record["provenance"]["package"]["path"] == str(server_results / "retrained" / PRUNE)
+    assert record["measurements"]["storage_bytes"]["samples"][0] != os.path.getsize(str(baseline))
+
+
+def test_a_package_replaced_after_its_record_makes_the_record_stale(server, tmp_path):
+    """`check` refuses a record whose package was replaced since it was measured; `run` measures it again, saying so."""
+    profile, server_results, _ = server
+    board = tmp_path / "board"
+    (board / "models").mkdir(parents=True)
+    shutil.copy(str(server_results / "models" / "mini_vgg__baseline__fp32.model.zip"), str(board / "models"))
+    handed = tmp_path / "handed-over"
+    shutil.copytree(str(server_results / "retrained"), str(handed))
+    _artifact("run", "--profile", profile, "--results", str(board), "--retrained", str(handed))
+    path = board / "records" / (PRUNE + ".json")
+    data = json.loads(path.read_text())
+    data["provenance"]["package"]["model_sha256"] = "0" * 64   # as if measured on the package before this one
+    path.write_text(json.dumps(data))
+    proc = _artifact("check", "--profile", profile, "--results", str(board), check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr[-2000:]
+    assert str(path) in lines[0] and "stale" in lines[0] and "run" in lines[0]
+    proc = _artifact("run", "--profile", profile, "--results", str(board), "--retrained", str(handed))
+    assert PRUNE in proc.stderr and "measured again" in proc.stderr
+    now = json.loads((handed / PRUNE / "manifest.json").read_text())["model_sha256"]
+    assert _record(board, PRUNE)["provenance"]["package"]["model_sha256"] == now
+    _artifact("check", "--profile", profile, "--results", str(board), check=False).returncode in (0, 1)

@@ -18,20 +18,31 @@ from artifact.core.packages import (
     check_package_file,
     find_package,
     read_manifest,
+    stale_package,
 )
 from artifact.core.profiles import load_profile
 from artifact.core.results import as_results
 from artifact.device.run.inputs import check_required, open_inputs
 
 
-def pending_cells(profile, results, set_aside=False):
-    # type: (Any, ResultsDir, bool) -> List[Any]
-    """Cells without a record, and cells whose technique could not be applied when they ran
-    (a newer version of the artifact may support it now). With `set_aside` (the parent, under the
-    directory's lock), a malformed record is renamed `.broken` and its cell is pending again."""
-    done = as_results(results).load_records(set_aside)
-    return [c for c in profile.cells
-            if c.key not in done or done[c.key].provenance.get("technique_unsupported")]
+def pending_cells(profile, results, set_aside=False, packages=None):
+    # type: (Any, ResultsDir, bool, Optional[str]) -> List[Any]
+    """Cells without a record, cells whose technique could not be applied when they ran (a newer version of
+    the artifact may support it now), and cells whose model package was replaced after their record was made
+    (stale: measured again, said on stderr by the parent). `packages`: --retrained DIR. With `set_aside` (the
+    parent, under the directory's lock), a malformed record is renamed `.broken` and its cell is pending again."""
+    results = as_results(results)
+    done = results.load_records(set_aside)
+    todo = []
+    for cell in profile.cells:
+        record = done.get(cell.key)
+        stale = stale_package(record.provenance, packages, results.retrained) if record is not None else None
+        if stale and set_aside:
+            sys.stderr.write("warning: {}: stale, {}; the cell is measured again\n".format(
+                results.record_file(cell.key), stale))
+        if record is None or record.provenance.get("technique_unsupported") or stale:
+            todo.append(cell)
+    return todo
 
 
 def run_profile(profile, results, inputs=None, progress=None, python=sys.executable, before_workers=None, todo=None):
@@ -47,7 +58,7 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
     results = as_results(results)
     inputs = dict(inputs or {})
     check_required(profile, inputs)
-    todo = pending_cells(profile, results, set_aside=True) if todo is None else todo
+    todo = pending_cells(profile, results, True, inputs.get("retrained")) if todo is None else todo
     open_inputs([c.model for c in todo], inputs)
     check_packages(todo, inputs.get("retrained"), results.retrained)
     results.pin_inputs(inputs)

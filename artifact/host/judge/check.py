@@ -3,6 +3,7 @@ import os
 
 from artifact.core.errors import FormatError
 from artifact.core.metrics import BUSY_MACHINE
+from artifact.core.packages import stale_package
 from artifact.core.results import ResultsDir, timestamp
 from artifact.host.judge.claims import CLAIMS_DIR, load_claims
 from artifact.host.judge.tidy import rows as tidy_rows
@@ -18,6 +19,11 @@ def check(results_dir: str, claims_dir: str = CLAIMS_DIR) -> dict:
     results = ResultsDir(results_dir)
     info = results.read_run_info()
     records = results.load_records()
+    for key, record in sorted(records.items()):
+        stale = stale_package(record.provenance, results.retrained)
+        if stale:
+            raise FormatError(f"{results.record_file(key)}: stale, {stale}; run `invoke run` (it measures the cell "
+                              "again)")
     claims = load_claims(claims_dir)  # every input checked before anything is written
     view = RunView(records, info.get("stands_for", {}))
     verdicts = [judge(claim, view) for claim in claims]
