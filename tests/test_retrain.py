@@ -310,4 +310,4 @@ def test_a_package_replaced_after_its_record_makes_the_record_stale(server, tmp_
     assert PRUNE in proc.stderr and "measured again" in proc.stderr
     now = json.loads((handed / PRUNE / "manifest.json").read_text())["model_sha256"]
     assert _record(board, PRUNE)["provenance"]["package"]["model_sha256"] == now
-    _artifact("check", "--profile", profile, "--results", str(board), check=False).returncode in (0, 1)
+    assert _artifact("check", "--profile", profile, "--results", str(board), check=False).returncode in (0, 1)
