@@ -644,3 +644,31 @@ def test_any_option_with_any_value_is_done_or_one_line(tmp_path, monkeypatch, ca
     if code == 2:
         lines = err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), (argv, err[-2000:])
+
+
+def test_taking_the_lock_sweeps_every_leftover_and_keeps_live_checkpoints(smoke_run):
+    """One cleaner, run when the lock is taken: every `.tmp-*` anywhere in the results directory (files and the
+    package directories being written), the checkpoints of a cell whose package is already whole, a package renamed
+    aside mid-replacement (removed when the new one is in, put back when not); never a live resume checkpoint."""
+    def make(relative, text="x"):
+        path = smoke_run / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+    leftovers = [make(".tmp-run.json"), make("records/.tmp-abc.json"), make("models/.tmp-123.model.zip"),
+                 make("retrained/.tmp-mini_vgg__prune__threshold-0.5-99/model.model.zip"),
+                 make("report/.tmp-index.html"), make("report/figures/.tmp-fig.png"),
+                 make("retrained/.work/mini_vgg__prune__threshold-0.5/ckpt-45.index"),
+                 make("retrained/mini_vgg__prune__threshold-0.5.old-77/manifest.json")]
+    whole = make("retrained/mini_vgg__prune__threshold-0.5/manifest.json", "{}")
+    live = make("retrained/.work/mini_vgg__quantize_prune__bits-8_threshold-0.5/ckpt-20.index")
+    aside = make("retrained/mini_vgg__prune__threshold-0.7.old-78/manifest.json", "old")
+    kept = [make("report/index.html"), make("models/mini_vgg__baseline__fp32.model.zip")]
+    assert main(["check", "--profile", "smoke", "--results", str(smoke_run)]) in (0, 1)
+    assert [str(p) for p in leftovers if os.path.exists(p)] == []
+    assert not (smoke_run / "retrained" / ".tmp-mini_vgg__prune__threshold-0.5-99").exists()
+    assert not (smoke_run / "retrained" / ".work" / "mini_vgg__prune__threshold-0.5").exists()
+    assert whole.exists() and live.exists() and all(p.exists() for p in kept)
+    assert not aside.exists() and (smoke_run / "retrained" / "mini_vgg__prune__threshold-0.7" / "manifest.json"
+                                   ).read_text() == "old"

@@ -18,18 +18,22 @@ verdicts.json and report/. Everything joins through these files.
 import contextlib
 import fcntl
 import os
+import shutil
 import time
 from typing import Any, Dict, Iterator, List, Mapping, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import ConfigError, FormatError
 from artifact.core.inputs import pinned
 from artifact.core.jsonfile import FORMAT_VERSION, check_format, read_json, write_json_atomic
+from artifact.core.packages import MANIFEST as PACKAGE_MANIFEST
 from artifact.core.records import load_records, record_path, save_record
 from artifact.core.schema import check, field
 from artifact.core.techniques import suffix_for
 
 DEFAULT_ROOT = "results"
 LOCK_FILE = ".lock"  # who writes into the directory now (ResultsDir.writer)
+TMP_PREFIX = ".tmp-"  # every atomic write's temporary file or directory, beside its target (swept at lock time)
+RETRAIN_WORK = ".work"  # retrained/.work/<key>/: a fine-tuning's checkpoints until its package is written
 RUN_KIND = "artifact-run"
 INPUTS_KIND = "artifact-inputs"
 VERDICTS_KIND = "artifact-verdicts"
@@ -159,14 +163,34 @@ class ResultsDir(object):
 
     def remove_leftovers(self):
         # type: () -> List[str]
-        """Temporary files of writes a kill interrupted (`.tmp-*`): only ever removed under the lock."""
-        removed = []
-        for folder in (self.path, self.records):
-            if os.path.isdir(folder):
-                for name in os.listdir(folder):
-                    if name.startswith(".tmp-"):
-                        os.unlink(os.path.join(folder, name))
-                        removed.append(name)
+        """What writes a kill interrupted left behind, swept only under the lock (the one cleaner): every `.tmp-*`
+        file or directory anywhere in the directory (the agreed prefix of every atomic write: records, run.json,
+        model files, packages being written, the report), the checkpoints of a cell whose package is already whole
+        (retrained/.work/<key>), and a package renamed aside while being replaced (<key>.old-<pid>: removed when
+        the new one is in, put back when it is not). A live resume checkpoint (no package yet) is kept. Returns
+        the paths removed or restored, relative to the directory."""
+        removed = []  # type: List[str]
+        for base, folders, files in os.walk(self.path):
+            for name in [n for n in files + folders if n.startswith(TMP_PREFIX)]:
+                _remove(os.path.join(base, name))
+                removed.append(self.relative(os.path.join(base, name)))
+            folders[:] = [n for n in folders if not n.startswith(TMP_PREFIX)]
+        if os.path.isdir(self.retrained):
+            for name in sorted(os.listdir(self.retrained)):
+                key, dot, pid = name.rpartition(".old-")
+                if dot and key and pid.isdigit():
+                    aside, package = os.path.join(self.retrained, name), os.path.join(self.retrained, key)
+                    if os.path.isfile(os.path.join(package, PACKAGE_MANIFEST)):
+                        _remove(aside)
+                    else:
+                        _remove(package)
+                        os.rename(aside, package)
+                    removed.append(self.relative(aside))
+            work = os.path.join(self.retrained, RETRAIN_WORK)
+            for key in sorted(os.listdir(work)) if os.path.isdir(work) else []:
+                if os.path.isfile(os.path.join(self.retrained, key, PACKAGE_MANIFEST)):
+                    _remove(os.path.join(work, key))
+                    removed.append(self.relative(os.path.join(work, key)))
         return removed
 
     # ---- records
@@ -271,6 +295,14 @@ class ResultsDir(object):
         data = read_json(self.verdicts_json, "verdicts")
         check_format(data, VERDICTS_KIND, self.verdicts_json, "re-run `invoke check`")
         return data
+
+
+def _remove(path):
+    # type: (str) -> None
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.lexists(path):
+        os.unlink(path)
 
 
 def as_results(results):

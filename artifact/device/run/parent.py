@@ -71,7 +71,8 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
         log_path = results.log_file(model)
         cmd = [python, "-m", "artifact.device.run.worker", profile.source, model, results.path]
         with open(log_path, "a") as log:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True, env=env)
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True, env=env,
+                                    preexec_fn=_dies_with(os.getpid()))
             failed_cells = []
             for line in proc.stdout:
                 if line.startswith("CELL ") and progress is not None:
@@ -86,6 +87,31 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
             why = _last_error(log_path)
             failures.append("{} (exit {}{}; see {})".format(model, code, ": " + why if why else "", log_path))
     return len(todo), failures
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _dies_with(parent_pid):
+    # type: (int) -> Callable[[], None]
+    """What a worker runs before it starts (Linux): the kernel kills it when its parent dies, so a parent killed
+    with -9 leaves no worker measuring into the directory without the lock. Elsewhere a worker outlives it."""
+    def in_the_child():
+        # type: () -> None
+        if not sys.platform.startswith("linux"):
+            return
+        import ctypes
+        import signal
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != parent_pid:  # the parent died before the line above: nothing would kill this one
+            os._exit(1)
+
+    return in_the_child
 
 
 def _last_error(log_path):
