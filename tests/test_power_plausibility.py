@@ -1,0 +1,103 @@
+"""No power or energy verdict from bad sensor data: a stuck, stale (renamed-over), negative or unresolvable rail
+gives SKIPPED with its reason, whatever the cell's length (below and above 1 s), on emulated trees written in place
+and by renames. One cell is measured as the worker measures it: idle power, then the sampler around the timing
+windows, then `meters._power_from_trace` (sleeps stand in for the inferences)."""
+import time
+
+import pytest
+
+from artifact.core.metrics import in_group
+from artifact.core.records import Record
+from artifact.device.measure import emulated_sensors as emu
+from artifact.device.measure.power import PowerSampler, discover_power_sensor, idle_power
+from artifact.device.run import meters
+
+POWER = in_group("power")
+
+
+class _Measurer:
+    def __init__(self, sensor):
+        self.sensor = sensor
+
+
+class _Timing:
+    def __init__(self, windows):
+        self.windows, self.per_window = windows, 10
+
+
+def _pulses(low=5.0, high=7.0, every_s=0.02):
+    """A rail that moves under load: `low` and `high` alternating every `every_s` seconds."""
+    return lambda t: high if int(t / every_s) % 2 else low
+
+
+def measure_cell(tmp_path, waveform, cell_s, by_rename=False, idle_w=None, windows=5):
+    tree = emu.make_tx2_r32_tree(str(tmp_path / "sysfs"))
+    sensor, reason = discover_power_sensor(tree.root)
+    assert sensor is not None, reason
+    record = Record({"key": "cell", "model": "m", "technique": "baseline", "setting": {}, "metrics": list(POWER)}, {})
+    with emu.WaveformWriter(tree, waveform, update_hz=200.0, by_rename=by_rename):
+        try:
+            idle, _ = idle_power(sensor, seconds=0.1, rate_hz=500.0)
+        except ValueError as exc:  # as the worker's meter: no idle power, no energy, power skipped with why
+            for metric in POWER:
+                record.skip(metric, "idle power could not be measured: {}".format(exc))
+            return record
+        sampler = PowerSampler(sensor, 500.0)
+        sampler.start()
+        time.sleep(0.03)
+        spans = []
+        for _ in range(windows):
+            start = time.perf_counter()
+            time.sleep(cell_s / windows)
+            spans.append((start, time.perf_counter()))
+        time.sleep(0.03)
+        trace = sampler.stop()
+    meters._power_from_trace(_Measurer(sensor), record, trace, _Timing(spans), idle if idle_w is None else idle_w,
+                             list(POWER), [])
+    sensor.close()
+    return record
+
+
+CELLS = [0.3, 1.5]  # below and above a second: the old stuck check needed a second of one value
+
+
+@pytest.mark.parametrize("cell_s", CELLS)
+def test_a_moving_rail_gives_power_and_energy(tmp_path, cell_s):
+    """The control: the checks below must not skip a healthy rail."""
+    record = measure_cell(tmp_path, _pulses(), cell_s, idle_w=4.0)
+    assert sorted(record.measurements) == sorted(POWER), record.skipped
+    assert 5.0 <= record.value("power_mean_w") <= 7.0
+
+
+@pytest.mark.parametrize("cell_s", CELLS)
+@pytest.mark.parametrize("by_rename", [False, True])
+def test_a_constant_rail_is_never_a_power_sample(tmp_path, cell_s, by_rename):
+    record = measure_cell(tmp_path, lambda t: 3.0, cell_s, by_rename)
+    assert not record.measurements and sorted(record.skipped) == sorted(POWER)
+    reason = record.skipped["energy_j"]
+    if by_rename:
+        assert "replaced" in reason
+    else:
+        assert ("not resolvable" if cell_s < 1.0 else "stuck") in reason
+
+
+@pytest.mark.parametrize("cell_s", CELLS)
+def test_a_file_renamed_over_under_the_sampler_is_noticed(tmp_path, cell_s):
+    """A writer that replaces its files: the sampler's open descriptor would read the old file for ever."""
+    record = measure_cell(tmp_path, _pulses(), cell_s, by_rename=True)
+    assert not record.measurements and sorted(record.skipped) == sorted(POWER)
+    assert all("replaced while sampling" in why for why in record.skipped.values())
+
+
+@pytest.mark.parametrize("cell_s", CELLS)
+def test_a_negative_rail_is_never_a_power_sample(tmp_path, cell_s):
+    record = measure_cell(tmp_path, lambda t: -3.0 if int(t / 0.02) % 2 else -4.0, cell_s, idle_w=0.0)
+    assert not record.measurements and sorted(record.skipped) == sorted(POWER), record.skipped
+
+
+@pytest.mark.parametrize("cell_s", CELLS)
+def test_energy_below_idle_is_not_physical_and_not_judged(tmp_path, cell_s):
+    """A model that drew no more than idle (within the sensor's noise) has no energy to judge: -0.0027 J PASSed."""
+    record = measure_cell(tmp_path, _pulses(), cell_s, idle_w=8.0)
+    assert "energy_j" not in record.measurements and "not physical" in record.skipped["energy_j"]
+    assert "power_mean_w" in record.measurements   # the power itself was physical
