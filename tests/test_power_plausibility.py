@@ -101,3 +101,20 @@ def test_energy_below_idle_is_not_physical_and_not_judged(tmp_path, cell_s):
     record = measure_cell(tmp_path, _pulses(), cell_s, idle_w=8.0)
     assert "energy_j" not in record.measurements and "not physical" in record.skipped["energy_j"]
     assert "power_mean_w" in record.measurements   # the power itself was physical
+
+
+def test_a_record_with_energy_below_idle_is_skipped_by_the_judge(tmp_path):
+    """Records written before the meter refused them (the smoke reference has one): never a PASS from -0.0003 J."""
+    import json
+    import os
+    import shutil
+
+    from artifact.cli import main
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    shutil.copytree(os.path.join(root, "expected_results", "reference", "smoke"), str(tmp_path / "smoke"))
+    assert main(["check", "--profile", "smoke", "--results", str(tmp_path / "smoke")]) in (0, 1)
+    verdicts = json.loads((tmp_path / "smoke" / "verdicts.json").read_text())["verdicts"]
+    judged = {v["claim_id"]: v for v in verdicts}
+    vgg = judged["IV-F/prune/energy-vgg"]
+    assert vgg["outcome"] == "SKIPPED" and "not physical" in vgg["explanation"], vgg

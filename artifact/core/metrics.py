@@ -62,6 +62,20 @@ PLAUSIBLE_NOTES = {PAIRED_RATIO: (1e-6, 1e6), PAIRED_RATIO_CI: (0.0, 1e6), CI95_
                    SCORED: (0.0, 1e12)}
 
 
+def above_zero(samples):
+    # type: (Sequence[float]) -> bool
+    """Do the samples show a positive quantity beyond their own noise (mean above twice its standard error)?
+    Energy per inference above idle that is not is within the sensor's noise of idle: no number to judge."""
+    finite = [x for x in samples if x == x and abs(x) != float("inf")]
+    if not finite:
+        return False
+    mean = sum(finite) / len(finite)
+    if len(finite) < 2:
+        return mean > 0.0
+    variance = sum((x - mean) ** 2 for x in finite) / (len(finite) - 1)
+    return mean > 2.0 * (variance / len(finite)) ** 0.5
+
+
 def implausible(bounds, value):
     # type: (Tuple[float, float], float) -> bool
     """A finite value outside `bounds` (a row of PLAUSIBLE or PLAUSIBLE_NOTES); non-finite ones are judged."""

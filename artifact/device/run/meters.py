@@ -10,7 +10,7 @@ import os
 import time
 from typing import Any, List, Mapping  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
-from artifact.core.metrics import METRICS, in_group, summarize
+from artifact.core.metrics import METRICS, above_zero, in_group, summarize
 from artifact.core.records import Measurement
 
 # the deployed variant of one cell, as the meters see it
@@ -161,8 +161,8 @@ def _power_from_trace(measurer, record, trace, timing, idle, wanted, disturbed):
                                   ("power_peak_w", peaks, flags)):
         if metric not in wanted:
             continue
-        if summarize(metric, values) <= 0.0:  # no energy above idle (or no power): not physical, never judged
-            record.skip(metric, "not physical: {} {:.3g} {} per inference ({})".format(
+        if not above_zero(values):  # no energy above idle beyond the noise (or no power): never judged
+            record.skip(metric, "not physical: {} {:.3g} {} is not above zero beyond its noise ({})".format(
                 metric, summarize(metric, values), METRICS[metric].unit, noise))
             continue
         record.add(Measurement(metric, values, notes=notes, flags=extra))
