@@ -118,3 +118,51 @@ def test_a_record_with_energy_below_idle_is_skipped_by_the_judge(tmp_path):
     judged = {v["claim_id"]: v for v in verdicts}
     vgg = judged["IV-F/prune/energy-vgg"]
     assert vgg["outcome"] == "SKIPPED" and "not physical" in vgg["explanation"], vgg
+
+
+def _smoke(tmp_path):
+    import os
+    import shutil
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    shutil.copytree(os.path.join(root, "expected_results", "reference", "smoke"), str(tmp_path / "smoke"))
+    return tmp_path / "smoke"
+
+
+def test_check_refuses_a_record_measured_on_another_rail_set(tmp_path, capsys):
+    """A run resumed after the rails changed mixed 'VDD_IN' and a sum of rails, and PASSed at 203.5%."""
+    import json
+
+    from artifact.cli import main
+
+    smoke = _smoke(tmp_path)
+    path = smoke / "records" / "mini_vgg__quantize__bits-8.json"
+    data = json.loads(path.read_text())
+    for metric in POWER:
+        data["measurements"][metric]["notes"]["sensor"]["rails"] = "VDD_CPU_GPU_CV,VDD_SOC"
+    path.write_text(json.dumps(data))
+    assert main(["check", "--profile", "smoke", "--results", str(smoke)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and "VDD_CPU_GPU_CV,VDD_SOC" in lines[0], lines
+    assert not (smoke / "results.csv").exists()
+
+
+def test_run_refuses_to_measure_power_on_another_rail_set(tmp_path, capsys, monkeypatch):
+    import json
+    import os
+
+    from artifact.cli import main
+
+    smoke = _smoke(tmp_path)
+    info = json.loads((smoke / "run.json").read_text())
+    info["power_rails"] = "jetson-ina3221-r32:VDD_IN"   # what its records were measured on
+    (smoke / "run.json").write_text(json.dumps(info))
+    os.remove(smoke / "records" / "mini_vgg__quantize__bits-8.json")
+    tree = emu.make_orin_hwmon_tree(str(tmp_path / "orin"))   # the sensor now: another backend
+    monkeypatch.setenv("ARTIFACT_SYSFS_ROOT", tree.root)
+    monkeypatch.setenv("ARTIFACT_ALLOW_BUSY", "1")
+    before = sorted(os.listdir(smoke / "records"))
+    assert main(["run", "--profile", "smoke", "--results", str(smoke)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "run.json" in lines[0] and "jetson-ina3221-hwmon:VDD_IN" in lines[0], lines
+    assert sorted(os.listdir(smoke / "records")) == before

@@ -148,6 +148,15 @@ class Record(object):
             return None
         return summarize(metric, m.samples)
 
+    def power_rails(self):
+        # type: () -> Optional[str]
+        """The power sensor and rails its power measurements were read from (`rail_set`), or None."""
+        for name, measurement in sorted(self.measurements.items()):
+            sensor = measurement.notes.get("sensor") if METRICS[name].group == "power" else None
+            if isinstance(sensor, dict) and sensor.get("backend"):
+                return rail_set(sensor)
+        return None
+
     def to_dict(self):
         # type: () -> Dict[str, Any]
         return {
@@ -212,6 +221,13 @@ def check_cell(cell, where):
         raise FormatError("{}.key: {!r}, but its model, technique and setting make {!r}; {}".format(
             where, key, expected, REMEASURE))
     return cell
+
+
+def rail_set(sensor_info):
+    # type: (Dict[str, Any]) -> str
+    """One name for what a power number sums: the backend and its rails (a sensor's `describe()`), e.g.
+    'jetson-ina3221-r32:VDD_IN'. A run keeps one (run.json `power_rails`): 'VDD_IN' and a sum of sub-rails differ."""
+    return "{}:{}".format(sensor_info.get("backend"), sensor_info.get("rails"))
 
 
 def record_path(records_dir, cell_key):

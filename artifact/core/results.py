@@ -242,11 +242,28 @@ class ResultsDir(object):
         fix = "remove it and run `invoke run` again (finished cells are kept)"
         check_format(data, RUN_KIND, self.run_json, fix)
         for name, kind in (("profile", "a string"), ("stands_for", "a table"), ("steps", "a table"),
-                           ("environment", "a table")):
+                           ("environment", "a table"), ("power_rails", "a string")):
             field(data, name, kind, self.run_json, fix, required=False)
         for model, paper_models in (data.get("stands_for") or {}).items():
             check(paper_models, "a list", "{}: stands_for.{}".format(self.run_json, model), fix)
         return data
+
+    def pin_power_rails(self, rails):
+        # type: (str) -> None
+        """Refuse to mix power read from other rails into one run (a VDD_IN that appeared, a sensor replaced);
+        pin them in run.json the first time (`power_rails`, artifact.core.records.rail_set)."""
+        info = {"format_version": FORMAT_VERSION, "kind": RUN_KIND}  # type: Dict[str, Any]
+        if os.path.exists(self.run_json):
+            info = self.read_run_info()
+            before = info.get("power_rails")
+            if before is not None and before != rails:
+                raise ConfigError("{}: power was measured on {} and the sensor now reads {}; one run keeps one "
+                                  "rail set: give --results NEWDIR (or restore the sensor)".format(
+                                      self.run_json, before, rails))
+            if before == rails:
+                return
+        info["power_rails"] = rails
+        write_json_atomic(self.run_json, info)
 
     def update_run_info(self, profile=None, steps=None):
         # type: (Any, Optional[Mapping[str, float]]) -> Dict[str, Any]

@@ -12,6 +12,7 @@ from typing import Any, Callable, List, Mapping, Optional, Tuple  # noqa: F401 (
 
 from artifact.core.errors import ConfigError
 from artifact.core.inputs import environment_for_worker
+from artifact.core.metrics import in_group
 from artifact.core.packages import (
     PACKAGED_TECHNIQUES,
     architecture_revision,
@@ -21,8 +22,11 @@ from artifact.core.packages import (
     stale_package,
 )
 from artifact.core.profiles import load_profile
+from artifact.core.records import rail_set
 from artifact.core.results import as_results
 from artifact.device.run.inputs import check_required, open_inputs
+
+POWER_METRICS = in_group("power")
 
 
 def pending_cells(profile, results, set_aside=False, packages=None):
@@ -62,6 +66,7 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
     open_inputs([c.model for c in todo], inputs)
     check_packages(todo, inputs.get("retrained"), results.retrained)
     results.pin_inputs(inputs)
+    _pin_power_rails(todo, results)
     if todo and before_workers is not None:
         before_workers()
     env = environment_for_worker(inputs)
@@ -87,6 +92,20 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
             why = _last_error(log_path)
             failures.append("{} (exit {}{}; see {})".format(model, code, ": " + why if why else "", log_path))
     return len(todo), failures
+
+
+def _pin_power_rails(cells, results):
+    # type: (List[Any], Any) -> None
+    """The power sensor's rails, the same for every record of the directory (run.json `power_rails`)."""
+    if not any(m in POWER_METRICS for c in cells for m in c.metrics):
+        return
+    from artifact.device.measure.environment import sysfs_root
+    from artifact.device.measure.power import discover_power_sensor
+
+    sensor, _ = discover_power_sensor(sysfs_root())
+    if sensor is not None:  # none: the cells skip power, saying why
+        results.pin_power_rails(rail_set(sensor.describe()))
+        sensor.close()
 
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>

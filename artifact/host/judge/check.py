@@ -19,7 +19,14 @@ def check(results_dir: str, claims_dir: str = CLAIMS_DIR) -> dict:
     results = ResultsDir(results_dir)
     info = results.read_run_info()
     records = results.load_records()
+    rails = info.get("power_rails")
     for key, record in sorted(records.items()):
+        measured_on = record.power_rails()
+        rails = rails or measured_on  # a run from before run.json kept them: its records must agree
+        if measured_on is not None and measured_on != rails:
+            raise FormatError(f"{results.record_file(key)}: power measured on {measured_on}, but this run's power "
+                              f"is {rails} (run.json power_rails); delete the record and `invoke run` again, or "
+                              "give --results NEWDIR")
         stale = stale_package(record.provenance, results.retrained)
         if stale:
             raise FormatError(f"{results.record_file(key)}: stale, {stale}; run `invoke run` (it measures the cell "
