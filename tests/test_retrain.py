@@ -311,3 +311,58 @@ def test_a_package_replaced_after_its_record_makes_the_record_stale(server, tmp_
     now = json.loads((handed / PRUNE / "manifest.json").read_text())["model_sha256"]
     assert _record(board, PRUNE)["provenance"]["package"]["model_sha256"] == now
     assert _artifact("check", "--profile", profile, "--results", str(board), check=False).returncode in (0, 1)
+
+
+def _temporaries(results):
+    return [os.path.join(base, name) for base, folders, files in os.walk(str(results))
+            for name in folders + files if name.startswith(".tmp-")]
+
+
+def _kill_at(args, seconds):
+    """`python -m artifact ARGS`, its process alone SIGKILLed after `seconds` (its worker must die with it)."""
+    proc = subprocess.Popen([sys.executable, "-m", "artifact"] + list(args), cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=dict(os.environ, ARTIFACT_ALLOW_BUSY="1"))
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_run_killed_at_a_seeded_moment_then_rerun_loses_duplicates_and_misstates_nothing(server, tmp_path, seed):
+    import random
+
+    profile, server_results, _ = server
+    board = tmp_path / "board"
+    (board / "models").mkdir(parents=True)
+    shutil.copy(str(server_results / "models" / "mini_vgg__baseline__fp32.model.zip"), str(board / "models"))
+    handed = str(server_results / "retrained")
+    args = ["run", "--profile", profile, "--results", str(board), "--retrained", handed]
+    _kill_at(args, random.Random(seed).uniform(2.0, 25.0))
+    _artifact(*args)
+    assert sorted(os.listdir(board / "records")) == sorted(
+        k + ".json" for k in ("mini_vgg__baseline__fp32", PRUNE, QPRUNE))   # none lost, none twice
+    for key in (PRUNE, QPRUNE):
+        package = _record(board, key)["provenance"]["package"]
+        manifest = json.loads((server_results / "retrained" / key / "manifest.json").read_text())
+        assert _record(board, key)["provenance"]["retrained"] is True
+        assert package["model_sha256"] == manifest["model_sha256"]
+    assert _temporaries(board) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_retrain_killed_at_a_seeded_moment_then_rerun_writes_whole_packages(tmp_path, seed):
+    import random
+
+    extra = "[retraining.mini_vgg]\nsteps = 60\ncheckpoint_every = 10\n"
+    profile, results = _profile(tmp_path, extra), tmp_path / "results"
+    args = ["retrain", "--profile", profile, "--results", str(results)]
+    _kill_at(args, random.Random(seed).uniform(3.0, 30.0))
+    _artifact(*args)
+    for key in (PRUNE, QPRUNE):
+        training = json.loads((results / "retrained" / key / "manifest.json").read_text())["training"]
+        assert training["steps"] == 60 and None not in (training["first_loss"], training["final_loss"])
+    assert _temporaries(results) == [] and not (results / "retrained" / ".work").exists()
