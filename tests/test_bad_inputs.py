@@ -672,3 +672,13 @@ def test_taking_the_lock_sweeps_every_leftover_and_keeps_live_checkpoints(smoke_
     assert whole.exists() and live.exists() and all(p.exists() for p in kept)
     assert not aside.exists() and (smoke_run / "retrained" / "mini_vgg__prune__threshold-0.7" / "manifest.json"
                                    ).read_text() == "old"
+
+
+def test_a_localization_solution_in_latin1_is_one_line(tmp_path):
+    from artifact.device.models.data.imagenet import _read_loc
+
+    path = tmp_path / "LOC_val_solution.csv"
+    path.write_bytes("ImageId,PredictionString\nILSVRC2012_val_00000001,n01751748 1 2 3 4 caf\xe9\n".encode("latin-1"))
+    with pytest.raises(FormatError) as info:
+        _read_loc(str(path), str(tmp_path))
+    assert "\n" not in str(info.value) and str(path) in str(info.value) and "not UTF-8" in str(info.value)
