@@ -286,14 +286,18 @@ def cmd_summary(args):
     from artifact.host.report.render import verdict_line
     from artifact.host.report.summary_page import render_summary
 
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise ConfigError(f"--out {args.out}: is a file, not a directory; give a directory for the summary page")
+    if not args.out or (os.path.exists(args.out) and not os.path.isdir(args.out)):
+        raise ConfigError(f"--out {args.out!r}: not a directory; give a directory for the summary page")
     dirs = [d.strip() for d in (args.results or "results/embedded,results/paper").split(",") if d.strip()]
     if not args.results:  # the default pair: the profiles that ran; directories given are each required
         dirs = [d for d in dirs if os.path.exists(os.path.join(d, "verdicts.json"))] or dirs
     data = combine(dirs)
     line = verdict_line(data["counts"])
-    render_summary(data, args.out, line)
+    try:
+        render_summary(data, args.out, line)
+    except OSError as exc:
+        raise ConfigError(f"--out {args.out}: cannot write the summary there ({exc.strerror or exc}); give a "
+                          "writable directory") from None
     print("verdicts (one per claim, {}): {}".format(" + ".join(data["runs"]), line))
     for s in data["sections"]:
         print("  {:<10} {:<18} {}".format(s["section"], s["status"], s["why"][:110]))
@@ -505,9 +509,14 @@ def main(argv=None):
     # type: (Optional[List[str]]) -> int
     try:
         args = build_parser().parse_args(argv)
+        for name, value in sorted(vars(args).items()):  # no path or name holds one: open() would raise ValueError
+            if isinstance(value, str) and "\x00" in value:
+                from artifact.core.errors import ConfigError
+
+                raise ConfigError(f"--{name.replace('_', '-')}: contains a NUL character; give it without one")
         return args.func(args)
-    except ArtifactError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except ArtifactError as exc:  # one line even when it quotes a name with a line break or a control character
+        print("error: " + "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(exc)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: finished cells are saved; re-run the same command to continue", file=sys.stderr)

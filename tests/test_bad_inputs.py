@@ -512,7 +512,7 @@ def test_summary_refuses_a_results_directory_that_is_missing(smoke_run, tmp_path
 def test_summary_refuses_an_out_that_is_a_file(smoke_run, tmp_path, capsys):
     (tmp_path / "out").write_text("mine")
     _one_line_error(["summary", "--results", str(smoke_run), "--out", str(tmp_path / "out")], capsys,
-                    "--out", str(tmp_path / "out"))
+                    "--out", str(tmp_path / "out"), "not a directory")
     assert (tmp_path / "out").read_text() == "mine"
 
 
@@ -612,6 +612,9 @@ def _options():
 @example(choice=("explore", "--minutes"), value="nan")
 @example(choice=("explore", "--seed"), value="-1")
 @example(choice=("summary", "--out"), value="/nonexistent")
+@example(choice=("check", "--results"), value="\x1e")    # found by a run: str.splitlines() breaks at \x1e
+@example(choice=("summary", "--out"), value="")          # found by a run: os.makedirs('')
+@example(choice=("check", "--results"), value="a\x00")   # a NUL: open() raises ValueError
 def test_any_option_with_any_value_is_done_or_one_line(tmp_path, monkeypatch, capsys, choice, value):
     """Every command's every option with a hostile value: exit 0/1, or exit 2 with one line; never a traceback."""
     import tempfile
