@@ -112,21 +112,24 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _dies_with(parent_pid):
-    # type: (int) -> Callable[[], None]
+    # type: (int) -> Optional[Callable[[], None]]
     """What a worker runs before it starts (Linux): the kernel kills it when its parent dies, so a parent killed
-    with -9 leaves no worker measuring into the directory without the lock. Elsewhere a worker outlives it."""
-    def in_the_child():
-        # type: () -> None
-        if not sys.platform.startswith("linux"):
-            return
+    with -9 leaves no worker measuring into the directory without the lock. Elsewhere a worker outlives it (None).
+    prctl is looked up here, in the parent: the child between fork and exec must not import (a lock another
+    thread of the parent held at the fork, tqdm's monitor, would never be released)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
         import ctypes
         import signal
 
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        except (OSError, AttributeError):
-            return
+        prctl, kill = ctypes.CDLL(None, use_errno=True).prctl, int(signal.SIGKILL)
+    except (OSError, AttributeError):
+        return None
+
+    def in_the_child():
+        # type: () -> None
+        prctl(PR_SET_PDEATHSIG, kill, 0, 0, 0)
         if os.getppid() != parent_pid:  # the parent died before the line above: nothing would kill this one
             os._exit(1)
 
