@@ -4,6 +4,7 @@ The only place that catches `ArtifactError`, prints it as one line and picks exi
 0 success, 1 a claim FAILed (`check`), 2 a user error, 3 a measurement worker failed.
 """
 import argparse
+import math
 import os
 import sys
 import textwrap
@@ -110,7 +111,7 @@ def cmd_run(args):
     results = results_for(args)
     selected = _selected(profile, args)
     with results.writer("artifact run --profile {}".format(args.profile)):
-        todo = pending_cells(profile, results, set_aside=True)
+        todo = pending_cells(profile, results, set_aside=True, packages=getattr(args, "retrained", None))
         if selected is not None:
             todo = [c for c in todo if c.key in {s.key for s in selected}]
         print("profile {}: {} cells, {} already measured in {}".format(
@@ -340,16 +341,24 @@ def _profile_models(profile_name):
 def cmd_summary(args):
     # type: (argparse.Namespace) -> int
     """One answer per claim over every profile that ran, and what each section of the paper reproduced."""
+    from artifact.core.errors import ConfigError
     from artifact.host.judge.combine import combine, evidence_line
     from artifact.host.report.render import verdict_line
     from artifact.host.report.summary_page import render_summary
 
+    if not args.out or (os.path.exists(args.out) and not os.path.isdir(args.out)):
+        raise ConfigError(f"--out {args.out!r}: not a directory; give a directory for the summary page")
     dirs = [d.strip() for d in (args.results or "results/embedded,results/paper").split(",") if d.strip()]
-    dirs = [d for d in dirs if os.path.exists(ResultsDir(d).verdicts_json)] or dirs
+    if not args.results:  # the default pair: the profiles that ran; directories given are each required
+        dirs = [d for d in dirs if os.path.exists(ResultsDir(d).verdicts_json)] or dirs
     data = combine(dirs)
     line = verdict_line(data["counts"])
     evidence = evidence_line(data)
-    render_summary(data, args.out, line, evidence)
+    try:
+        render_summary(data, args.out, line, evidence)
+    except OSError as exc:
+        raise ConfigError(f"--out {args.out}: cannot write the summary there ({exc.strerror or exc}); give a "
+                          "writable directory") from None
     print("verdicts (one per claim, {}): {}".format(" + ".join(data["runs"]), line))
     print("evidence: {}".format(evidence))
     from artifact.host.report.first_screen import paper_order
@@ -420,15 +429,75 @@ def ready_line(environment, load, sensor, reading):
     return "ready to measure" + ("" if sensor is not None else " (power and energy will be SKIPPED: no power sensor)")
 
 
+class _FromEnvironment(str):
+    """An option's default read from an environment variable: a bad value blames the variable, not the option."""
+
+    def __new__(cls, variable):
+        value = os.environ.get(variable)
+        if value is None:
+            return None
+        text = super().__new__(cls, value)
+        text.variable = variable
+        return text
+
+
+def _refuse(text, why):
+    # type: (str, str) -> None
+    variable = getattr(text, "variable", None)
+    if variable:  # argparse would name the option; the value came from the environment
+        from artifact.core.errors import ConfigError
+
+        raise ConfigError(f"{variable}={text!r}: {why}; fix or unset the environment variable")
+    raise argparse.ArgumentTypeError(why)
+
+
 def _count(text):
     # type: (str) -> int
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of samples, got {text!r}") from None
+        _refuse(text, f"expected a whole number of samples, got {text!r}")
     if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 (all) or more samples, got {value}")
+        _refuse(text, f"expected 0 (all) or more samples, got {value}")
     return value
+
+
+def _whole(low, high, what):
+    """An option's type: a whole number in [low, high]."""
+    def whole(text):
+        # type: (str) -> int
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number of {what}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {what} from {low} to {high}, got {value}")
+        return value
+    return whole
+
+
+def _bound(low, above=False):
+    """An option's type: a finite number >= low (> low when `above`)."""
+    def bound(text):
+        # type: (str) -> float
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < low or (above and value == low):
+            raise argparse.ArgumentTypeError("expected a finite number {} {:g}, got {!r}".format(
+                "above" if above else "of at least", low, text))
+        return value
+    return bound
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is one line, as every other user error (exit 2; `--help` still shows the usage)."""
+
+    def error(self, message):
+        from artifact.core.errors import ConfigError
+
+        raise ConfigError(f"{self.prog}: {message}; see `{self.prog} --help`")
 
 
 def _steps(text):
@@ -452,7 +521,7 @@ BUSY_COMMANDS = ("run", "reproduce", "explore", "fleet")  # --allow-busy
 
 def build_parser():
     # type: () -> argparse.ArgumentParser
-    parser = argparse.ArgumentParser(prog="artifact", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="artifact", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command")
     sub.required = True  # add_subparsers(required=...) is Python 3.7+; the TX2 image runs 3.6
     commands = {"retrain": (cmd_retrain, "fine-tune the profile's pruned cells and write their model packages"),
@@ -484,7 +553,8 @@ def build_parser():
                                  ("--max-energy-mj", "mJ per inference"),
                                  ("--max-top1-drop", "top-1 points lost against fp32"),
                                  ("--max-bleu-drop", "BLEU points lost against fp32")):
-                p.add_argument(option, type=float, default=None, help="constraint: " + what)
+                p.add_argument(option, type=_bound(0.0) if "drop" not in option else _bound(-100.0), default=None,
+                               help="constraint: " + what)
             p.add_argument("--json", action="store_true", help="machine-readable output")
         if name == "fleet":
             p.add_argument("fleet_file", metavar="FILE", help="the fleet file (TOML; docs/fleet.md)")
@@ -496,9 +566,12 @@ def build_parser():
             p.add_argument("--model", default=None, help="one model of the profile (default: each in turn)")
             p.add_argument("--trials", type=_count, default=0,
                            help="completed trials per model, earlier runs included (default: the paper's grid size)")
-            p.add_argument("--minutes", type=float, default=30.0, help="stop asking new trials after this long")
-            p.add_argument("--seed", type=int, default=0, help="the sampler's seed (default 0)")
-            p.add_argument("--batch", type=int, default=3, help="trials measured per run (default 3)")
+            p.add_argument("--minutes", type=_bound(0.0, above=True), default=30.0,
+                           help="stop asking new trials after this long")
+            p.add_argument("--seed", type=_whole(0, 2 ** 32 - 1, "seed"), default=0,
+                           help="the sampler's seed (default 0)")
+            p.add_argument("--batch", type=_whole(1, 1000, "trials per run"), default=3,
+                           help="trials measured per run (default 3)")
             p.add_argument("--techniques", default=None,
                            help="comma-separated (default: " + ", ".join(explored_on(CNN)) + "; translators: "
                                 + ", ".join(explored_on(TRANSLATOR)) + ")")
@@ -531,7 +604,7 @@ def build_parser():
             p.add_argument("--checkpoints", default=os.environ.get("ARTIFACT_CHECKPOINTS"),
                            help="TF-Slim checkpoints dir")
             p.add_argument("--nmt", default=os.environ.get("ARTIFACT_NMT"), help="NMT data and checkpoint dir")
-            p.add_argument("--eval-samples", type=_count, default=os.environ.get("ARTIFACT_EVAL_SAMPLES"),
+            p.add_argument("--eval-samples", type=_count, default=_FromEnvironment("ARTIFACT_EVAL_SAMPLES"),
                            metavar="N", help="score on the first N evaluation images/sentences (quick run)")
         if name in BUSY_COMMANDS:
             p.add_argument("--allow-busy", action="store_true", default=os.environ.get("ARTIFACT_ALLOW_BUSY") == "1",
@@ -559,12 +632,17 @@ def refuse_below_the_checkout_root(args, cwd=None):
 
 def main(argv=None):
     # type: (Optional[List[str]]) -> int
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
+        for name, value in sorted(vars(args).items()):  # no path or name holds one: open() would raise ValueError
+            if isinstance(value, str) and "\x00" in value:
+                from artifact.core.errors import ConfigError
+
+                raise ConfigError(f"--{name.replace('_', '-')}: contains a NUL character; give it without one")
         refuse_below_the_checkout_root(args)
         return args.func(args)
-    except ArtifactError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except ArtifactError as exc:  # one line even when it quotes a name with a line break or a control character
+        print("error: " + "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(exc)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         import signal

@@ -455,3 +455,233 @@ def test_any_mutation_of_a_profile_loads_or_is_a_config_error(path, value):
         assert "\n" not in str(exc) and str(exc).startswith("p.toml")
     else:
         assert profile.cells
+
+
+# --------------------------------------------------------------------------- the newer commands, as strict
+
+MORE_RECORD_CASES = [
+    (lambda d: d["measurements"]["storage_bytes"].update(samples=[-409893]), "storage_bytes.samples[0]", "outside"),
+    (lambda d: d["measurements"].update(top1={"samples": [7.5]}), "top1.samples[0]", "outside"),
+    (lambda d: d["measurements"].update(power_peak_w={"samples": [1e6]}), "power_peak_w.samples[0]", "outside"),
+    (lambda d: d["measurements"].update(inference_time_s={"samples": [0.01], "notes": {"paired_ratio": 1e300}}),
+     "inference_time_s.notes.paired_ratio", "outside"),
+    (lambda d: d["measurements"].update(inference_time_s={"samples": [0.01], "notes": {"paired_ratio": "x"}}),
+     "inference_time_s.notes.paired_ratio", "must be a number"),
+]
+
+
+@pytest.mark.parametrize(("change", "field_path", "message"), MORE_RECORD_CASES)
+def test_an_edited_record_with_an_impossible_value_is_one_line(smoke_run, capsys, change, field_path, message):
+    path = smoke_run / "records" / (RECORD + ".json")
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+    before = _snapshot(str(smoke_run))
+    _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run)], capsys, RECORD + ".json",
+                    field_path, message)
+    assert _snapshot(str(smoke_run)) == before
+
+
+def _verdicts(smoke_run, change):
+    path = smoke_run / "verdicts.json"
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["verdicts"][0].update(outcome="MAYBE"), "verdicts[0].outcome"),
+    (lambda d: d["verdicts"][0].pop("source"), "verdicts[0]: missing field 'source'"),
+    (lambda d: d["verdicts"][0].update(models=[]), "verdicts[0].models"),
+    (lambda d: d.update(verdicts={"a": 1}), "verdicts: must be a list"),
+    (lambda d: d.update(verdicts=[3]), "verdicts[0]: must be a table"),
+])
+def test_summary_refuses_malformed_verdicts_in_one_line(smoke_run, tmp_path, capsys, change, message):
+    _verdicts(smoke_run, change)
+    _one_line_error(["summary", "--results", str(smoke_run), "--out", str(tmp_path / "out")], capsys,
+                    "verdicts.json", message)
+    assert not (tmp_path / "out").exists()
+
+
+def test_summary_refuses_a_results_directory_that_is_missing(smoke_run, tmp_path, capsys):
+    _one_line_error(["summary", "--results", "{},{}".format(smoke_run, tmp_path / "nope"), "--out",
+                     str(tmp_path / "out")], capsys, str(tmp_path / "nope"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_summary_refuses_an_out_that_is_a_file(smoke_run, tmp_path, capsys):
+    (tmp_path / "out").write_text("mine")
+    _one_line_error(["summary", "--results", str(smoke_run), "--out", str(tmp_path / "out")], capsys,
+                    "--out", str(tmp_path / "out"), "not a directory")
+    assert (tmp_path / "out").read_text() == "mine"
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "inf", "-inf"])
+@pytest.mark.parametrize("option", ["--max-size-mb", "--max-latency-ms", "--max-energy-mj"])
+def test_advise_refuses_a_constraint_that_is_not_a_finite_bound(smoke_run, capsys, option, value):
+    _one_line_error(["advise", "--profile", "smoke", "--results", str(smoke_run), option + "=" + value], capsys,
+                    option, value)
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--minutes", "nan"), ("--minutes", "-5"), ("--minutes", "inf"), ("--minutes", "0"), ("--batch", "0"),
+    ("--batch", "-3"), ("--batch", "x"), ("--seed", "-1"), ("--seed", str(2 ** 32)), ("--trials", "-1"),
+    ("--techniques", "zip"), ("--model", "vgg16"),
+])
+def test_explore_refuses_a_bad_option_and_writes_nothing(smoke_run, capsys, option, value):
+    before = _snapshot(str(smoke_run))
+    _one_line_error(["explore", "--profile", "smoke", "--results", str(smoke_run), option + "=" + value], capsys,
+                    option, value)
+    assert _snapshot(str(smoke_run)) == before
+    assert not (smoke_run / "explore").exists() and not (smoke_run / "explore.db").exists()
+
+
+def test_explore_refuses_a_corrupt_or_directory_database(smoke_run, capsys):
+    (smoke_run / "explore.db").write_bytes(b"this is not a database, it is a note\n" * 40)
+    before = _snapshot(str(smoke_run))
+    _one_line_error(["explore", "--profile", "smoke", "--results", str(smoke_run)], capsys, "explore.db",
+                    "not an SQLite database")
+    assert _snapshot(str(smoke_run)) == before
+    os.remove(smoke_run / "explore.db")
+    (smoke_run / "explore.db").mkdir()
+    _one_line_error(["explore", "--profile", "smoke", "--results", str(smoke_run)], capsys, "explore.db",
+                    "is a directory")
+
+
+def test_explore_refuses_a_foreign_study_under_the_models_name(smoke_run, capsys):
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = "sqlite:///" + str(smoke_run / "explore.db")
+    study = optuna.create_study(study_name="mini_vgg", storage=storage, direction="maximize")
+    study.optimize(lambda trial: trial.suggest_float("lr", 0.0, 1.0), n_trials=3)
+    _one_line_error(["explore", "--profile", "smoke", "--results", str(smoke_run), "--trials", "1"], capsys,
+                    "explore.db", "mini_vgg", "not an explore study")
+
+
+def test_the_lock_file_is_never_followed_through_a_symlink(smoke_run, tmp_path, capsys):
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep me")
+    (smoke_run / ".lock").symlink_to(outside)
+    _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run)], capsys, ".lock",
+                    "symbolic link")
+    assert outside.read_text() == "keep me"
+
+
+def test_a_synset_mapping_in_latin1_is_one_line(tmp_path):
+    from artifact.device.models.data.imagenet import _read_synset_mapping
+
+    path = tmp_path / "LOC_synset_mapping.txt"
+    path.write_bytes("n01440764 tench, caf\xe9\n".encode("latin-1"))
+    with pytest.raises(FormatError) as info:
+        _read_synset_mapping(str(path))
+    assert "\n" not in str(info.value) and str(path) in str(info.value) and "not UTF-8" in str(info.value)
+
+
+def test_a_bad_eval_samples_variable_blames_the_variable(smoke_run, capsys, monkeypatch):
+    monkeypatch.setenv("ARTIFACT_EVAL_SAMPLES", "abc")
+    line = _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run)], capsys,
+                           "ARTIFACT_EVAL_SAMPLES", "abc")
+    assert "--eval-samples" not in line.split(":")[0]
+    monkeypatch.delenv("ARTIFACT_EVAL_SAMPLES")
+    _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run), "--eval-samples", "abc"], capsys,
+                    "--eval-samples", "abc")
+
+
+# --------------------------------------------------------------------------- property: any option, any value
+
+HOSTILE = st.sampled_from(["nan", "inf", "-inf", "-1", "0", "-0", "1e309", "1e300", "2.5", "abc", "", " ", "..",
+                           "/nonexistent", "a,b", ",", "mini_vgg", "smoke", "size", "4294967296", "-99999999999"]) \
+    | st.text(max_size=6)
+RUNS_HERE = ("check", "summary", "advise", "explore", "list")  # measuring ones are parsed, their work stubbed
+
+
+def _options():
+    from artifact.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    return sorted((name, option) for name, sub in subparsers.choices.items() for action in sub._actions
+                  if action.option_strings and action.nargs != 0 and action.dest != "help"
+                  for option in action.option_strings[:1])
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(choice=st.sampled_from(_options()), value=HOSTILE)
+@example(choice=("advise", "--max-size-mb"), value="nan")
+@example(choice=("explore", "--minutes"), value="nan")
+@example(choice=("explore", "--seed"), value="-1")
+@example(choice=("summary", "--out"), value="/nonexistent")
+@example(choice=("check", "--results"), value="\x1e")    # found by a run: str.splitlines() breaks at \x1e
+@example(choice=("summary", "--out"), value="")          # found by a run: os.makedirs('')
+@example(choice=("check", "--results"), value="a\x00")   # a NUL: open() raises ValueError
+def test_any_option_with_any_value_is_done_or_one_line(tmp_path, monkeypatch, capsys, choice, value):
+    """Every command's every option with a hostile value: exit 0/1, or exit 2 with one line; never a traceback."""
+    import tempfile
+
+    from artifact import cli
+    from artifact.host.explore import search
+
+    command, option = choice
+    work = tempfile.mkdtemp(dir=str(tmp_path))
+    shutil.copytree(SMOKE, os.path.join(work, "smoke"))
+    monkeypatch.chdir(work)
+
+    class _NoRecords:
+        returncode, stdout, stderr = 0, "", ""
+
+    monkeypatch.setattr(search.subprocess, "run", lambda *a, **k: _NoRecords())  # explore measures nothing
+    for name in ("run", "retrain", "reproduce", "report", "doctor"):
+        monkeypatch.setattr(cli, "cmd_" + name, lambda args: 0)
+    argv = [command] + (["--profile", "smoke", "--results", "smoke"] if command != "summary" else
+                        ["--results", "smoke", "--out", "out"])
+    argv += ["--trials", "1", "--minutes", "0.01"] if command == "explore" else []
+    argv += [option + "=" + value]
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert code in (0, 1, 2), (argv, code, err[-2000:])
+    if code == 2:
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), (argv, err[-2000:])
+
+
+def test_taking_the_lock_sweeps_every_leftover_and_keeps_live_checkpoints(smoke_run):
+    """One cleaner, run when the lock is taken: every `.tmp-*` anywhere in the results directory (files and the
+    package directories being written), the checkpoints of a cell whose package is already whole, a package renamed
+    aside mid-replacement (removed when the new one is in, put back when not); never a live resume checkpoint."""
+    def make(relative, text="x"):
+        path = smoke_run / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+    leftovers = [make(".tmp-run.json"), make("records/.tmp-abc.json"), make("models/.tmp-123.model.zip"),
+                 make("retrained/.tmp-mini_vgg__prune__threshold-0.5-99/model.model.zip"),
+                 make("report/.tmp-index.html"), make("report/figures/.tmp-fig.png"),
+                 make("retrained/.work/mini_vgg__prune__threshold-0.5/ckpt-45.index"),
+                 make("retrained/mini_vgg__prune__threshold-0.5.old-77/manifest.json")]
+    whole = make("retrained/mini_vgg__prune__threshold-0.5/manifest.json", "{}")
+    live = make("retrained/.work/mini_vgg__quantize_prune__bits-8_threshold-0.5/ckpt-20.index")
+    aside = make("retrained/mini_vgg__prune__threshold-0.7.old-78/manifest.json", "old")
+    kept = [make("report/index.html"), make("models/mini_vgg__baseline__fp32.model.zip")]
+    assert main(["check", "--profile", "smoke", "--results", str(smoke_run)]) in (0, 1)
+    assert [str(p) for p in leftovers if os.path.exists(p)] == []
+    assert not (smoke_run / "retrained" / ".tmp-mini_vgg__prune__threshold-0.5-99").exists()
+    assert not (smoke_run / "retrained" / ".work" / "mini_vgg__prune__threshold-0.5").exists()
+    assert whole.exists() and live.exists() and all(p.exists() for p in kept)
+    assert not aside.exists() and (smoke_run / "retrained" / "mini_vgg__prune__threshold-0.7" / "manifest.json"
+                                   ).read_text() == "old"
+
+
+def test_a_localization_solution_in_latin1_is_one_line(tmp_path):
+    from artifact.device.models.data.imagenet import _read_loc
+
+    path = tmp_path / "LOC_val_solution.csv"
+    path.write_bytes("ImageId,PredictionString\nILSVRC2012_val_00000001,n01751748 1 2 3 4 caf\xe9\n".encode("latin-1"))
+    with pytest.raises(FormatError) as info:
+        _read_loc(str(path), str(tmp_path))
+    assert "\n" not in str(info.value) and str(path) in str(info.value) and "not UTF-8" in str(info.value)

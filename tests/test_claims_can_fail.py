@@ -63,6 +63,13 @@ def passing(claim):
 
 
 def failing(claim):
+    far = _far(claim)
+    while METRICS[claim.metric].group == "power" and _variant_value(claim, far) <= 0.0:
+        far = claim.paper_value + (far - claim.paper_value) / 2.0  # a power at or below zero is not judged: nearer
+    return far
+
+
+def _far(claim):
     rule, paper = claim.rule, claim.paper_value
     band = rule.outer_band() or rule.tolerance
     if rule.kind == "ordering":

@@ -230,7 +230,8 @@ def test_throttling_seen_during_the_run_flags_time_and_power(tmp_path):
     timing = record.measurements["inference_time_s"]
     assert any("GPU frequency fell to 114750000 Hz" in f for f in timing.flags)
     assert any("GPU-therm reached 97.5 C" in f for f in timing.flags)
-    assert any("GPU frequency fell" in f for f in record.measurements["energy_j"].flags)
+    # the power measurements carry it (energy here is within the noise of idle, so it is skipped as not physical)
+    assert any("GPU frequency fell" in f for f in record.measurements["power_mean_w"].flags)
     assert timing.notes["board"]["samples"] >= 2
 
 
@@ -329,5 +330,5 @@ def test_a_jetson_whose_clocks_float_flags_time_and_power(tmp_path):
     record = _record()
     with emu.WaveformWriter(tree, lambda t: 5.0 + 0.2 * math.sin(20.0 * t), update_hz=200.0):
         _time_and_power(measurer, record, lambda _: time.sleep(0.001))
-    for metric in ("inference_time_s", "energy_j"):
+    for metric in ("inference_time_s", "power_mean_w"):  # (energy: within idle's noise here, skipped as not physical)
         assert any(f.startswith("Jetson clocks not pinned") for f in record.measurements[metric].flags)

@@ -238,3 +238,131 @@ def test_the_paper_profile_states_the_retraining_schedule_its_tasks_would_use():
     for model, stated in profile.retraining.items():
         defaults = task_for(model, {}).retraining_defaults()
         assert {k: defaults[k] for k in stated} == stated, model
+
+
+@pytest.mark.parametrize("losses_kept", [True, False])
+def test_a_retrain_killed_after_its_last_checkpoint_never_writes_missing_losses(tmp_path, monkeypatch, capsys,
+                                                                                losses_kept):
+    """Killed between the last checkpoint and the package: the re-run resumes with the losses it had (kept beside
+    the checkpoint) or, when they are gone (a checkpoint without them), starts over; never a package with null losses
+    (it used to crash in retrain's summary line, `NoneType.__format__`)."""
+    from artifact.cli import main
+    from artifact.device.train import retrain
+
+    extra = "[retraining.mini_vgg]\nsteps = 20\ncheckpoint_every = 10\n"
+    profile, results = _profile(tmp_path, extra), tmp_path / "results"
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # as a kill after the last checkpoint, before the package is renamed in
+
+    monkeypatch.setenv("ARTIFACT_ALLOW_BUSY", "1")
+    with monkeypatch.context() as patch:
+        patch.setattr(retrain, "write_package", killed)
+        assert main(["retrain", "--profile", profile, "--results", str(results), "--models", "mini_vgg"]) == 130
+    work = results / "retrained" / ".work" / PRUNE
+    assert (work / "checkpoint").exists() and not (results / "retrained" / PRUNE).exists()
+    if not losses_kept:
+        for name in os.listdir(work):
+            if name.startswith("losses"):
+                os.remove(work / name)
+    capsys.readouterr()
+    assert main(["retrain", "--profile", profile, "--results", str(results), "--models", "mini_vgg"]) == 0
+    training = json.loads((results / "retrained" / PRUNE / "manifest.json").read_text())["training"]
+    assert training["steps"] == 20 and training["first_loss"] is not None and training["final_loss"] is not None
+    assert training["resumed_from_step"] == (20 if losses_kept else 0)
+    assert "2 written" in capsys.readouterr().out
+
+
+def test_a_model_file_without_its_record_is_never_measured_as_the_cell(server, tmp_path):
+    """Killed after a pruned cell's model file was saved, before its record: the re-run must not measure that file
+    (nothing says how it was made); it makes the cell again, from its package, and says retrained."""
+    profile, server_results, _ = server
+    board = tmp_path / "board"
+    (board / "models").mkdir(parents=True)
+    baseline = server_results / "models" / "mini_vgg__baseline__fp32.model.zip"
+    shutil.copy(str(baseline), str(board / "models"))
+    shutil.copy(str(baseline), str(board / "models" / (PRUNE + ".model.zip")))   # an orphan: no record says what
+    _artifact("run", "--profile", profile, "--results", str(board), "--retrained", str(server_results / "retrained"))
+    record = _record(board, PRUNE)
+    assert record["provenance"]["retrained"] is True
+    assert record["provenance"]["package"]["path"] == str(server_results / "retrained" / PRUNE)
+    assert record["measurements"]["storage_bytes"]["samples"][0] != os.path.getsize(str(baseline))
+
+
+def test_a_package_replaced_after_its_record_makes_the_record_stale(server, tmp_path):
+    """`check` refuses a record whose package was replaced since it was measured; `run` measures it again, saying so."""
+    profile, server_results, _ = server
+    board = tmp_path / "board"
+    (board / "models").mkdir(parents=True)
+    shutil.copy(str(server_results / "models" / "mini_vgg__baseline__fp32.model.zip"), str(board / "models"))
+    handed = tmp_path / "handed-over"
+    shutil.copytree(str(server_results / "retrained"), str(handed))
+    _artifact("run", "--profile", profile, "--results", str(board), "--retrained", str(handed))
+    path = board / "records" / (PRUNE + ".json")
+    data = json.loads(path.read_text())
+    data["provenance"]["package"]["model_sha256"] = "0" * 64   # as if measured on the package before this one
+    path.write_text(json.dumps(data))
+    proc = _artifact("check", "--profile", profile, "--results", str(board), check=False)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr[-2000:]
+    assert str(path) in lines[0] and "stale" in lines[0] and "run" in lines[0]
+    proc = _artifact("run", "--profile", profile, "--results", str(board), "--retrained", str(handed))
+    assert PRUNE in proc.stderr and "measured again" in proc.stderr
+    now = json.loads((handed / PRUNE / "manifest.json").read_text())["model_sha256"]
+    assert _record(board, PRUNE)["provenance"]["package"]["model_sha256"] == now
+    assert _artifact("check", "--profile", profile, "--results", str(board), check=False).returncode in (0, 1)
+
+
+def _temporaries(results):
+    return [os.path.join(base, name) for base, folders, files in os.walk(str(results))
+            for name in folders + files if name.startswith(".tmp-")]
+
+
+def _kill_at(args, seconds):
+    """`python -m artifact ARGS`, its process alone SIGKILLed after `seconds` (its worker must die with it)."""
+    proc = subprocess.Popen([sys.executable, "-m", "artifact"] + list(args), cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=dict(os.environ, ARTIFACT_ALLOW_BUSY="1"))
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_run_killed_at_a_seeded_moment_then_rerun_loses_duplicates_and_misstates_nothing(server, tmp_path, seed):
+    import random
+
+    profile, server_results, _ = server
+    board = tmp_path / "board"
+    (board / "models").mkdir(parents=True)
+    shutil.copy(str(server_results / "models" / "mini_vgg__baseline__fp32.model.zip"), str(board / "models"))
+    handed = str(server_results / "retrained")
+    args = ["run", "--profile", profile, "--results", str(board), "--retrained", handed]
+    _kill_at(args, random.Random(seed).uniform(2.0, 25.0))
+    _artifact(*args)
+    assert sorted(os.listdir(board / "records")) == sorted(
+        k + ".json" for k in ("mini_vgg__baseline__fp32", PRUNE, QPRUNE))   # none lost, none twice
+    for key in (PRUNE, QPRUNE):
+        package = _record(board, key)["provenance"]["package"]
+        manifest = json.loads((server_results / "retrained" / key / "manifest.json").read_text())
+        assert _record(board, key)["provenance"]["retrained"] is True
+        assert package["model_sha256"] == manifest["model_sha256"]
+    assert _temporaries(board) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_retrain_killed_at_a_seeded_moment_then_rerun_writes_whole_packages(tmp_path, seed):
+    import random
+
+    extra = "[retraining.mini_vgg]\nsteps = 60\ncheckpoint_every = 10\n"
+    profile, results = _profile(tmp_path, extra), tmp_path / "results"
+    args = ["retrain", "--profile", profile, "--results", str(results)]
+    _kill_at(args, random.Random(seed).uniform(3.0, 30.0))
+    _artifact(*args)
+    for key in (PRUNE, QPRUNE):
+        training = json.loads((results / "retrained" / key / "manifest.json").read_text())["training"]
+        assert training["steps"] == 60 and None not in (training["first_loss"], training["final_loss"])
+    assert _temporaries(results) == [] and not (results / "retrained" / ".work").exists()

@@ -54,3 +54,45 @@ def test_the_parent_reports_each_failed_cell_in_one_line(tmp_path, monkeypatch):
     assert todo == 3
     assert failures == ["mini_vgg__quantize__bits-8 ValueError: x (see {})".format(
         os.path.join(str(tmp_path), "logs", "mini_vgg.log"))]
+
+
+def _workers_of(results):
+    """Pids of measurement workers writing into `results` (from /proc)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        try:
+            with open(os.path.join("/proc", name, "cmdline"), "rb") as handle:
+                argv = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if b"artifact.device.run.worker" in argv and str(results).encode() in argv:
+            pids.append(int(name))
+    return pids
+
+
+def test_a_worker_dies_with_its_parent(tmp_path):
+    """kill -9 of `run` alone: its worker must not go on measuring into the directory without the lock."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    results = tmp_path / "results"
+    proc = subprocess.Popen([sys.executable, "-m", "artifact", "run", "--profile", "smoke", "--results", str(results)],
+                            cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, ARTIFACT_ALLOW_BUSY="1"))
+    deadline = time.time() + 120
+    while not _workers_of(results):
+        assert proc.poll() is None and time.time() < deadline, "no worker started"
+        time.sleep(0.05)
+    workers = _workers_of(results)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 10
+    while _workers_of(results) and time.time() < deadline:
+        time.sleep(0.05)
+    left = _workers_of(results)
+    for pid in left:  # pragma: no cover - only when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert workers and not left

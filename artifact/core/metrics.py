@@ -52,6 +52,43 @@ METRICS = collections.OrderedDict((m.name, m) for m in [
     Metric("dequantize_share", "share", "ops", "mean", False, (),
            "share of time in dequantization (Fig 28)", "dequantization share"),
 ])
+# What a finite sample of each metric can physically be (inclusive bounds): a record whose sample or note falls
+# outside was edited or corrupted, and is refused rather than judged (artifact.core.records). A non-finite
+# sample is kept and judged "undefined". Power bounds are a board's rail range with room: a Jetson module
+# draws at most tens of watts, so a kilowatt is no reading of one. Energy is above idle: a small negative
+# sample is noise the judge must not use, not a corrupt file.
+_FRACTION = (0.0, 1.0)
+PLAUSIBLE = {"params": (0.0, 1e13), "depth": (0.0, 1e6), "storage_bytes": (0.0, 1e13),
+             "storage_gzip_bytes": (0.0, 1e13), "memory_peak_bytes": (0.0, 1e13), "inference_time_s": (0.0, 1e5),
+             "power_mean_w": (0.0, 1000.0), "power_peak_w": (0.0, 1000.0), "energy_j": (-1e5, 1e5),
+             "top1": _FRACTION, "top5": _FRACTION, "precision": _FRACTION, "recall": _FRACTION, "f1": _FRACTION,
+             "bleu": (0.0, 100.0), "op_shares": _FRACTION, "dequantize_share": _FRACTION}
+PLAUSIBLE_NOTES = {PAIRED_RATIO: (1e-6, 1e6), PAIRED_RATIO_CI: (0.0, 1e6), CI95_RELATIVE: (0.0, 1e6),
+                   SCORED: (0.0, 1e12)}
+
+
+def above_zero(samples):
+    # type: (Sequence[float]) -> bool
+    """Do the samples show a positive quantity beyond their own noise (mean above twice its standard error)?
+    Energy per inference above idle that is not is within the sensor's noise of idle: no number to judge."""
+    finite = [x for x in samples if x == x and abs(x) != float("inf")]
+    if not finite:
+        return False
+    mean = sum(finite) / len(finite)
+    if len(finite) < 2:
+        return mean > 0.0
+    variance = sum((x - mean) ** 2 for x in finite) / (len(finite) - 1)
+    return mean > 2.0 * (variance / len(finite)) ** 0.5
+
+
+def implausible(bounds, value):
+    # type: (Tuple[float, float], float) -> bool
+    """A finite value outside `bounds` (a row of PLAUSIBLE or PLAUSIBLE_NOTES); non-finite ones are judged."""
+    low, high = bounds  # with room for rounding (a BLEU of 100.00000000000004 is 100)
+    return value == value and abs(value) != float("inf") and not (
+        low - 1e-9 * (1.0 + abs(low)) <= value <= high + 1e-9 * (1.0 + abs(high)))
+
+
 SUMMARIES = ("mean", "median")
 GROUPS = ("size", "memory", "time", "power", "accuracy", "ops")
 

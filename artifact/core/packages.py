@@ -135,6 +135,28 @@ def check_package(directory, manifest, cell, architecture_revision, baseline):
                 os.path.join(directory, MANIFEST), name, made_from, baseline.get(name), FIX))
 
 
+def stale_package(provenance, *packages):
+    # type: (Any, Optional[str]) -> Optional[str]
+    """Why a record's measured package is no longer the package its cell would be measured from now (replaced
+    since: another model_sha256), or None. Looked up at the record's own package path, then under `packages`
+    (the first that holds the cell's package); a package found nowhere leaves the record as it is."""
+    package = provenance.get("package") if isinstance(provenance, dict) else None
+    if not isinstance(package, dict) or not isinstance(package.get("path"), str):
+        return None
+    key = os.path.basename(package["path"])
+    for directory in [package["path"]] + [find_package(p, key) for p in packages]:
+        if directory and os.path.isfile(os.path.join(directory, MANIFEST)):
+            try:
+                now = read_manifest(directory)["model_sha256"]
+            except FormatError as exc:
+                return "its package is unreadable now ({})".format(exc)
+            if now != package.get("model_sha256"):
+                return "measured package {} (model_sha256 {}...), replaced since (now {}...)".format(
+                    directory, str(package.get("model_sha256"))[:12], now[:12])
+            return None
+    return None
+
+
 def find_package(packages, cell_key):
     # type: (Optional[str], str) -> Optional[str]
     """The package directory of a cell under `packages`, or None when there is none."""

@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional  # noqa: F401 (names of the type co
 
 from artifact.core.errors import ArtifactError, FormatError
 from artifact.core.jsonfile import FORMAT_VERSION, check_format, read_json, write_json_atomic
-from artifact.core.metrics import METRICS, metric, summarize
+from artifact.core.metrics import METRICS, NOTE_KEYS, PLAUSIBLE, PLAUSIBLE_NOTES, implausible, metric, summarize
 from artifact.core.profiles import cell_key
 from artifact.core.schema import check, encode_number, field, known_keys, numbers_list, shown_key
 from artifact.core.techniques import check_setting
@@ -90,7 +90,21 @@ class Measurement(object):
         flags = check(_or(data.get("flags"), []), "a list", where + ".flags", fix)
         for i, flag in enumerate(flags):
             check(flag, "a string", "{}.flags[{}]".format(where, i), fix)
+        _plausible(samples, PLAUSIBLE[name], where + ".samples", fix)
+        for note in NOTE_KEYS:
+            if note in notes and notes[note] is not None:
+                value = check(notes[note], "a number", "{}.notes.{}".format(where, note), fix)
+                _plausible([value], PLAUSIBLE_NOTES[note], "{}.notes.{}".format(where, note), fix, indexed=False)
         return cls(name, samples, unit, warmup, converged, notes, flags)
+
+
+def _plausible(values, bounds, where, fix, indexed=True):
+    # type: (List[float], Any, str, str, bool) -> None
+    """Refuse a finite value no measurement can give (an edited or corrupted file), naming it and the range."""
+    for i, value in enumerate(values):
+        if implausible(bounds, value):
+            raise FormatError("{}{}: {!r} is outside what can be measured ({:g} to {:g}); {}".format(
+                where, "[{}]".format(i) if indexed else "", value, bounds[0], bounds[1], fix))
 
 
 class Record(object):
@@ -133,6 +147,15 @@ class Record(object):
         if m is None or not m.samples:
             return None
         return summarize(metric, m.samples)
+
+    def power_rails(self):
+        # type: () -> Optional[str]
+        """The power sensor and rails its power measurements were read from (`rail_set`), or None."""
+        for name, measurement in sorted(self.measurements.items()):
+            sensor = measurement.notes.get("sensor") if METRICS[name].group == "power" else None
+            if isinstance(sensor, dict) and sensor.get("backend"):
+                return rail_set(sensor)
+        return None
 
     def to_dict(self):
         # type: () -> Dict[str, Any]
@@ -198,6 +221,13 @@ def check_cell(cell, where):
         raise FormatError("{}.key: {!r}, but its model, technique and setting make {!r}; {}".format(
             where, key, expected, REMEASURE))
     return cell
+
+
+def rail_set(sensor_info):
+    # type: (Dict[str, Any]) -> str
+    """One name for what a power number sums: the backend and its rails (a sensor's `describe()`), e.g.
+    'jetson-ina3221-r32:VDD_IN'. A run keeps one (run.json `power_rails`): 'VDD_IN' and a sum of sub-rails differ."""
+    return "{}:{}".format(sensor_info.get("backend"), sensor_info.get("rails"))
 
 
 def record_path(records_dir, cell_key):

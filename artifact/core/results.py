@@ -20,6 +20,7 @@ artifact.core.atomic.write_atomic.
 import contextlib
 import fcntl
 import os
+import shutil
 import time
 from typing import Any, Dict, Iterator, List, Mapping, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
@@ -27,12 +28,15 @@ from artifact.core.atomic import write_atomic
 from artifact.core.errors import ConfigError, FormatError
 from artifact.core.inputs import pinned
 from artifact.core.jsonfile import FORMAT_VERSION, check_format, read_json, write_json_atomic
+from artifact.core.packages import MANIFEST as PACKAGE_MANIFEST
 from artifact.core.records import load_records, record_path, save_record
 from artifact.core.schema import check, field
 from artifact.core.techniques import suffix_for
 
 DEFAULT_ROOT = "results"
 LOCK_FILE = ".lock"  # who writes into the directory now (ResultsDir.writer)
+TMP_PREFIX = ".tmp-"  # every atomic write's temporary file or directory, beside its target (swept at lock time)
+RETRAIN_WORK = ".work"  # retrained/.work/<key>/: a fine-tuning's checkpoints until its package is written
 RUN_KIND = "artifact-run"
 INPUTS_KIND = "artifact-inputs"
 VERDICTS_KIND = "artifact-verdicts"
@@ -185,9 +189,13 @@ class ResultsDir(object):
         half-written temporary files are removed here."""
         self.make()
         path = os.path.join(self.path, LOCK_FILE)
-        try:
-            handle = open(path, "a+")  # noqa: SIM115 (closed by the with below, after the except)
+        try:  # never through a symbolic link: the lock's text would overwrite whatever it points at
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            handle = os.fdopen(fd, "r+")  # noqa: SIM115 (closed by the with below, after the except)
         except OSError as exc:
+            if os.path.islink(path):
+                raise ConfigError("{}: is a symbolic link; remove it (the lock file is the results directory's "
+                                  "own)".format(path))
             raise ConfigError("{}: cannot create the lock file ({}); give a results directory you can write "
                               "to".format(path, exc.strerror))
         with handle:
@@ -212,14 +220,34 @@ class ResultsDir(object):
 
     def remove_leftovers(self):
         # type: () -> List[str]
-        """Temporary files of writes a kill interrupted (`.tmp-*`): only ever removed under the lock."""
-        removed = []
-        for folder in (self.path, self.records):
-            if os.path.isdir(folder):
-                for name in os.listdir(folder):
-                    if name.startswith(".tmp-"):
-                        os.unlink(os.path.join(folder, name))
-                        removed.append(name)
+        """What writes a kill interrupted left behind, swept only under the lock (the one cleaner): every `.tmp-*`
+        file or directory anywhere in the directory (the agreed prefix of every atomic write: records, run.json,
+        model files, packages being written, the report), the checkpoints of a cell whose package is already whole
+        (retrained/.work/<key>), and a package renamed aside while being replaced (<key>.old-<pid>: removed when
+        the new one is in, put back when it is not). A live resume checkpoint (no package yet) is kept. Returns
+        the paths removed or restored, relative to the directory."""
+        removed = []  # type: List[str]
+        for base, folders, files in os.walk(self.path):
+            for name in [n for n in files + folders if n.startswith(TMP_PREFIX)]:
+                _remove(os.path.join(base, name))
+                removed.append(self.relative(os.path.join(base, name)))
+            folders[:] = [n for n in folders if not n.startswith(TMP_PREFIX)]
+        if os.path.isdir(self.retrained):
+            for name in sorted(os.listdir(self.retrained)):
+                key, dot, pid = name.rpartition(".old-")
+                if dot and key and pid.isdigit():
+                    aside, package = os.path.join(self.retrained, name), os.path.join(self.retrained, key)
+                    if os.path.isfile(os.path.join(package, PACKAGE_MANIFEST)):
+                        _remove(aside)
+                    else:
+                        _remove(package)
+                        os.rename(aside, package)
+                    removed.append(self.relative(aside))
+            work = os.path.join(self.retrained, RETRAIN_WORK)
+            for key in sorted(os.listdir(work)) if os.path.isdir(work) else []:
+                if os.path.isfile(os.path.join(self.retrained, key, PACKAGE_MANIFEST)):
+                    _remove(os.path.join(work, key))
+                    removed.append(self.relative(os.path.join(work, key)))
         return removed
 
     # ---- records
@@ -271,11 +299,28 @@ class ResultsDir(object):
         fix = "remove it and run `invoke run` again (finished cells are kept)"
         check_format(data, RUN_KIND, self.run_json, fix)
         for name, kind in (("profile", "a string"), ("stands_for", "a table"), ("steps", "a table"),
-                           ("environment", "a table")):
+                           ("environment", "a table"), ("power_rails", "a string")):
             field(data, name, kind, self.run_json, fix, required=False)
         for model, paper_models in (data.get("stands_for") or {}).items():
             check(paper_models, "a list", "{}: stands_for.{}".format(self.run_json, model), fix)
         return data
+
+    def pin_power_rails(self, rails):
+        # type: (str) -> None
+        """Refuse to mix power read from other rails into one run (a VDD_IN that appeared, a sensor replaced);
+        pin them in run.json the first time (`power_rails`, artifact.core.records.rail_set)."""
+        info = {"format_version": FORMAT_VERSION, "kind": RUN_KIND}  # type: Dict[str, Any]
+        if os.path.exists(self.run_json):
+            info = self.read_run_info()
+            before = info.get("power_rails")
+            if before is not None and before != rails:
+                raise ConfigError("{}: power was measured on {} and the sensor now reads {}; one run keeps one "
+                                  "rail set: give --results NEWDIR (or restore the sensor)".format(
+                                      self.run_json, before, rails))
+            if before == rails:
+                return
+        info["power_rails"] = rails
+        write_json_atomic(self.run_json, info)
 
     def update_run_info(self, profile=None, steps=None):
         # type: (Any, Optional[Mapping[str, float]]) -> Dict[str, Any]
@@ -393,6 +438,14 @@ class FleetDir(object):
     def attempt_log(attempt_dir):
         # type: (str) -> str
         return os.path.join(attempt_dir, "fleet.log")
+
+
+def _remove(path):
+    # type: (str) -> None
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.lexists(path):
+        os.unlink(path)
 
 
 def as_results(results):

@@ -63,6 +63,15 @@ def write_value(path: str, value: object) -> None:
         os.close(fd)
 
 
+def replace_value(path: str, value: object) -> None:
+    """Write a value file as some user-space writers do: a new file renamed over the old one (a new inode). A
+    reader holding the old file open sees the old value for ever; the sampler must notice (inode) and reopen."""
+    tmp = os.path.join(os.path.dirname(path), ".tmp-" + os.path.basename(path))
+    with open(tmp, "w") as handle:
+        handle.write(f"{value}\n")
+    os.replace(tmp, path)
+
+
 def _mkdir(*parts: str) -> str:
     path = os.path.join(*parts)
     os.makedirs(path, exist_ok=True)
@@ -149,16 +158,17 @@ def make_rapl_tree(root: str, max_energy_range_uj: int = 262143328850,
     return EmulatedTree(root, "rapl", rails, max_energy_range_uj=max_energy_range_uj)
 
 
-def _write_rails(tree: EmulatedTree, watts: float, labels: Optional[Sequence[str]] = None) -> None:
+def _write_rails(tree: EmulatedTree, watts: float, labels: Optional[Sequence[str]] = None,
+                 write: Callable[[str, object], None] = write_value) -> None:
     """Write every (or the given) INA3221 rail of ``tree`` for a total of ``watts``."""
     for label in labels if labels is not None else list(tree.rails):
         frac, files = tree.rails[label]
         milliwatts = watts * frac * 1000.0
         if "mW" in files:
-            write_value(files["mW"], round(milliwatts))
+            write(files["mW"], round(milliwatts))
         else:
-            write_value(files["mV"], round(tree.volts * 1000))
-        write_value(files["mA"], round(milliwatts / tree.volts))
+            write(files["mV"], round(tree.volts * 1000))
+        write(files["mA"], round(milliwatts / tree.volts))
 
 
 class WaveformWriter:
@@ -172,8 +182,9 @@ class WaveformWriter:
     """
 
     def __init__(self, tree: EmulatedTree, waveform: Callable[[float], float], update_hz: float = 1000.0,
-                 subrail_every: int = 10) -> None:
+                 subrail_every: int = 10, by_rename: bool = False) -> None:
         self.tree, self.waveform = tree, waveform
+        self.write = replace_value if by_rename else write_value  # INA3221 trees: in place, or renamed over
         self.period = 1.0 / update_hz
         self.subrail_every = subrail_every
         self.t_start = 0.0
@@ -203,7 +214,7 @@ class WaveformWriter:
         else:
             every = self.updates % self.subrail_every == 0
             watts = float(self.waveform(now - self.t_start))
-            _write_rails(tree, watts, None if every else self._total)
+            _write_rails(tree, watts, None if every else self._total, self.write)
             self.log.append((time.perf_counter(), watts))
         self._last = now
         self.updates += 1

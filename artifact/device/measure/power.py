@@ -84,6 +84,17 @@ class _SysfsValue:
     def read(self) -> float:
         return self.decode(self.raw())
 
+    def replaced(self) -> bool:
+        """Is the file open here no longer the one at its path (a writer renamed a new file over it, or removed
+        it)? A descriptor kept on the old inode would read its last value for ever."""
+        if self._fd is None:
+            return False
+        try:
+            held, now = os.fstat(self._fd), os.stat(self.path)
+        except OSError:
+            return True
+        return (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino)
+
     def close(self) -> None:
         if self._fd is not None:
             fd, self._fd = self._fd, None
@@ -197,6 +208,18 @@ class PowerSensor:
 
     def reset(self) -> None:
         """Forget state kept between reads (called by PowerSampler.start)."""
+
+    def replaced_files(self) -> List[str]:
+        """The value files replaced under the open descriptors (see _SysfsValue.replaced)."""
+        return [f.path for f in self._files if f.replaced()]
+
+    def reopen_replaced(self) -> List[str]:
+        """Close the descriptors of replaced files (the next read opens the file now at the path); their paths."""
+        replaced = self.replaced_files()
+        for handle in self._files:
+            if handle.path in replaced:
+                handle.close()
+        return replaced
 
     def close(self) -> None:
         for handle in self._files:
@@ -434,6 +457,7 @@ class PowerTrace:
         self.effective_update_hz = self.distinct_readings / span if span > 0 else 0.0
         self.max_gap_s = max((b - a for a, b in zip(self.timestamps, self.timestamps[1:])), default=0.0)
         self.sampler_cpu_fraction = sampler_cpu_s / span if sampler_cpu_s is not None and span > 0 else None
+        self.replaced: List[str] = []  # value files renamed over while sampling: the trace read stale values
 
     def to_dict(self) -> Dict:
         """JSON-safe summary including the raw samples."""
@@ -485,6 +509,7 @@ class PowerSampler:
         self._times, self._raws = [], []
         self._stopping.clear()
         self.sensor.reset()
+        self.sensor.reopen_replaced()  # a file renamed over since the last run: read the new one
         self._thread = threading.Thread(target=self._run, name="power-sampler", daemon=True)
         self._thread.start()
 
@@ -562,6 +587,7 @@ class PowerSampler:
         self._stopping.set()
         self._thread.join()
         self._thread = None
+        replaced = self.sensor.replaced_files()  # renamed over while sampling: what followed was a stale value
         self.sensor.reset()   # decoding replays the reads from the sensor's first state
         ts, watts, errors, count, unchanged = self._decode()
         if count > len(errors):
@@ -569,6 +595,7 @@ class PowerSampler:
         info = dict(self.sensor.describe(), sampler_thread=self._placement)
         self.trace = PowerTrace(ts, watts, self.rate_hz, errors, count, info, len(self._raws), unchanged,
                                 self.sensor.interval_average, self._cpu_s)
+        self.trace.replaced = replaced
         return self.trace
 
     def __enter__(self):
@@ -651,6 +678,50 @@ def stuck_reading(trace: PowerTrace, t0: float, t1: float, min_s: float = STUCK_
         if length >= min_s and (best is None or length > best[1]):
             best = (w, length)
     return best
+
+
+def update_period_s(trace: PowerTrace) -> float:
+    """How long the sensor may hold one value while the power moves: its declared update interval (hwmon
+    ``update_interval``, ms) where it says one, never less than STUCK_S (an INA3221 averaging many samples)."""
+    declared = []
+    for key, value in trace.sensor.items():
+        if key.endswith(":update_interval"):
+            try:
+                declared.append(float(value) / 1e3)
+            except ValueError:
+                continue
+    return max([STUCK_S] + [d for d in declared if math.isfinite(d) and d > 0])
+
+
+def unjudgeable(trace: PowerTrace, t0: float, t1: float) -> Optional[str]:
+    """Why the trace cannot give this cell's power, whatever the cell's length, or None.
+
+    A value file renamed over while sampling was read stale. Over [t0, t1] (the cell's timing windows) a
+    reading that never changes is no measurement: when [t0, t1] is shorter than the sensor's update period
+    it is not resolvable (the sensor had no time to show the model), when longer the sensor is stuck; and
+    within a longer cell one value held for the update period or more is stuck too (`stuck_reading`).
+    Energy counters (``interval_average``) report changes only, so they are judged by the other checks."""
+    if trace.replaced:
+        return ("power sensor file replaced while sampling ({}): the readings after it were the old file's stale "
+                "value".format(", ".join(trace.replaced[:2])))
+    if trace.interval_average or t1 <= t0:
+        return None
+    period = update_period_s(trace)
+    ts, ws = trace.timestamps, trace.watts
+    i, j = max(0, bisect.bisect_left(ts, t0) - 1), min(len(ts), bisect.bisect_right(ts, t1) + 1)
+    inside = ws[i:j]
+    if inside and len(set(inside)) == 1:
+        if t1 - t0 < period:
+            return ("power not resolvable: the reading held at {:.3f} W over the cell's {:.0f} ms, shorter than "
+                    "the sensor's update period ({:.1f} s): one constant reading is not a measurement of this "
+                    "model".format(inside[0], (t1 - t0) * 1e3, period))
+        return ("power sensor stuck: the same reading ({:.3f} W) for the cell's {:.1f} s while the model ran (a "
+                "frozen driver, or a rail that does not carry the load)".format(inside[0], t1 - t0))
+    stuck = stuck_reading(trace, t0, t1, period)
+    if stuck is not None:
+        return ("power sensor stuck: the same reading ({:.3f} W) for {:.1f} s while the model ran (a frozen "
+                "driver, or a rail that does not carry the load)".format(*stuck))
+    return None
 
 
 def trace_flags(trace: PowerTrace, windows: List[Tuple[float, float]]) -> List[str]:

@@ -10,7 +10,7 @@ import os
 import time
 from typing import Any, Callable, List, Mapping, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
-from artifact.core.metrics import in_group
+from artifact.core.metrics import METRICS, above_zero, in_group, summarize
 from artifact.core.records import Measurement
 
 # the deployed variant of one cell, as the meters see it
@@ -118,14 +118,13 @@ def unpinned_clocks_flags(environment):
 
 
 def _power_from_trace(measurer, record, trace, timing, idle, wanted, disturbed):
-    from artifact.device.measure.power import energy_joules, mean_power, peak_power, stuck_reading, trace_flags
+    from artifact.device.measure.power import energy_joules, mean_power, peak_power, trace_flags, unjudgeable
 
-    stuck = stuck_reading(trace, timing.windows[0][0], timing.windows[-1][1]) if timing.windows else None
-    if stuck is not None:  # a number from a frozen sensor must never reach a verdict
+    why = unjudgeable(trace, timing.windows[0][0], timing.windows[-1][1]) if timing.windows else None
+    if why is not None:  # a number from a stuck, stale or unresolvable sensor must never reach a verdict
         for metric in POWER_METRICS:
             if metric in wanted:
-                record.skip(metric, "power sensor stuck: the same reading ({:.3f} W) for {:.1f} s while the model "
-                                    "ran (a frozen driver, or a rail that does not carry the load)".format(*stuck))
+                record.skip(metric, why)
         return
 
     notes = {"idle_w": idle, "sensor": measurer.sensor.describe(), "achieved_rate_hz": trace.achieved_rate_hz,
@@ -160,8 +159,13 @@ def _power_from_trace(measurer, record, trace, timing, idle, wanted, disturbed):
     energy_flags = flags + ([noise] if negative else [])
     for metric, values, extra in (("energy_j", energy, energy_flags), ("power_mean_w", means, flags),
                                   ("power_peak_w", peaks, flags)):
-        if metric in wanted:
-            record.add(Measurement(metric, values, notes=notes, flags=extra))
+        if metric not in wanted:
+            continue
+        if not above_zero(values):  # no energy above idle beyond the noise (or no power): never judged
+            record.skip(metric, "not physical: {} {:.3g} {} is not above zero beyond its noise ({})".format(
+                metric, summarize(metric, values), METRICS[metric].unit, noise))
+            continue
+        record.add(Measurement(metric, values, notes=notes, flags=extra))
 
 
 def measure_memory(measurer, deployed, record, wanted, inferences=3):

@@ -13,26 +13,41 @@ from typing import Any, Callable, List, Mapping, Optional, Tuple  # noqa: F401 (
 
 from artifact.core.errors import ConfigError
 from artifact.core.inputs import environment_for_worker
+from artifact.core.metrics import in_group
 from artifact.core.packages import (
     PACKAGED_TECHNIQUES,
     architecture_revision,
     check_package_file,
     find_package,
     read_manifest,
+    stale_package,
 )
 from artifact.core.profiles import load_profile
+from artifact.core.records import rail_set
 from artifact.core.results import ResultsDir, as_results  # noqa: F401 (ResultsDir: a name of the type comments)
 from artifact.device.run.inputs import check_required, open_inputs
 
+POWER_METRICS = in_group("power")
 
-def pending_cells(profile, results, set_aside=False):
-    # type: (Any, ResultsDir, bool) -> List[Any]
-    """Cells without a record, and cells whose technique could not be applied when they ran
-    (a newer version of the artifact may support it now). With `set_aside` (the parent, under the
-    directory's lock), a malformed record is renamed `.broken` and its cell is pending again."""
-    done = as_results(results).load_records(set_aside)
-    return [c for c in profile.cells
-            if c.key not in done or done[c.key].provenance.get("technique_unsupported")]
+
+def pending_cells(profile, results, set_aside=False, packages=None):
+    # type: (Any, ResultsDir, bool, Optional[str]) -> List[Any]
+    """Cells without a record, cells whose technique could not be applied when they ran (a newer version of
+    the artifact may support it now), and cells whose model package was replaced after their record was made
+    (stale: measured again, said on stderr by the parent). `packages`: --retrained DIR. With `set_aside` (the
+    parent, under the directory's lock), a malformed record is renamed `.broken` and its cell is pending again."""
+    results = as_results(results)
+    done = results.load_records(set_aside)
+    todo = []
+    for cell in profile.cells:
+        record = done.get(cell.key)
+        stale = stale_package(record.provenance, packages, results.retrained) if record is not None else None
+        if stale and set_aside:
+            sys.stderr.write("warning: {}: stale, {}; the cell is measured again\n".format(
+                results.record_file(cell.key), stale))
+        if record is None or record.provenance.get("technique_unsupported") or stale:
+            todo.append(cell)
+    return todo
 
 
 def run_profile(profile, results, inputs=None, progress=None, python=sys.executable, before_workers=None, todo=None):
@@ -48,10 +63,11 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
     results = as_results(results)
     inputs = dict(inputs or {})
     check_required(profile, inputs)
-    todo = pending_cells(profile, results, set_aside=True) if todo is None else todo
+    todo = pending_cells(profile, results, True, inputs.get("retrained")) if todo is None else todo
     open_inputs([c.model for c in todo], inputs)
     check_packages(todo, inputs.get("retrained"), results.retrained)
     results.pin_inputs(inputs)
+    _pin_power_rails(todo, results)
     if todo and before_workers is not None:
         before_workers()
     env = environment_for_worker(inputs)
@@ -61,7 +77,8 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
         log_path = results.log_file(model)
         cmd = [python, "-m", "artifact.device.run.worker", profile.source, model, results.path]
         with open(log_path, "a") as log:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True, env=env)
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True, env=env,
+                                    preexec_fn=_dies_with(os.getpid()))
             failed_cells = []
             try:
                 for line in proc.stdout or ():  # stdout=PIPE: always a pipe
@@ -82,6 +99,48 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
             why = _last_error(log_path)
             failures.append("{} (exit {}{}; see {})".format(model, code, ": " + why if why else "", log_path))
     return len(todo), failures
+
+
+def _pin_power_rails(cells, results):
+    # type: (List[Any], Any) -> None
+    """The power sensor's rails, the same for every record of the directory (run.json `power_rails`)."""
+    if not any(m in POWER_METRICS for c in cells for m in c.metrics):
+        return
+    from artifact.device.measure.environment import sysfs_root
+    from artifact.device.measure.power import discover_power_sensor
+
+    sensor, _ = discover_power_sensor(sysfs_root())
+    if sensor is not None:  # none: the cells skip power, saying why
+        results.pin_power_rails(rail_set(sensor.describe()))
+        sensor.close()
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _dies_with(parent_pid):
+    # type: (int) -> Optional[Callable[[], None]]
+    """What a worker runs before it starts (Linux): the kernel kills it when its parent dies, so a parent killed
+    with -9 leaves no worker measuring into the directory without the lock. Elsewhere a worker outlives it (None).
+    prctl is looked up here, in the parent: the child between fork and exec must not import (a lock another
+    thread of the parent held at the fork, tqdm's monitor, would never be released)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+        import signal
+
+        prctl, kill = ctypes.CDLL(None, use_errno=True).prctl, int(signal.SIGKILL)
+    except (OSError, AttributeError):
+        return None
+
+    def in_the_child():
+        # type: () -> None
+        prctl(PR_SET_PDEATHSIG, kill, 0, 0, 0)
+        if os.getppid() != parent_pid:  # the parent died before the line above: nothing would kill this one
+            os._exit(1)
+
+    return in_the_child
 
 
 def _last_error(log_path):

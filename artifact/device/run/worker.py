@@ -138,6 +138,10 @@ class CellMeasurer(object):
         t0 = time.perf_counter()
         record = Record(cell.to_dict(), self.environment, started_at=timestamp(), provenance=self._provenance(cell))
         path = self.model_path(cell.key, cell.technique)
+        if cell.technique != "baseline" and os.path.exists(path):
+            # a pending cell's file was saved by a run killed before its record: nothing says how it was made
+            # (from which package, retrained or not), so it is made again, never measured as this cell
+            os.remove(path)
         if not os.path.exists(path):
             say(cell.key + ": baseline")
             epochs = scaled_epochs(RETRAIN_EPOCHS, self.settings["train_epochs_scale"]) if self.task.can_retrain else 0
@@ -190,7 +194,7 @@ def worker_main(argv):
     profile = load_profile(profile_source)
     results = as_results(results_path)
     measurer = CellMeasurer(profile, model_name, results)
-    pending = {c.key for c in pending_cells(profile, results)}
+    pending = {c.key for c in pending_cells(profile, results, packages=os.environ.get(RETRAINED_ENV) or None)}
     failed = 0
     try:
         for cell in profile.cells_of(model_name):

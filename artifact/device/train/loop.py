@@ -9,13 +9,16 @@ its step. The data are reseeded with the step a run starts at, so a resumed run 
 batches of the first (a shuffle buffer of ImageNet images is too large to checkpoint).
 """
 import os
+import shutil
 import time
 from typing import Any, Callable, Dict, List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import ConfigError, FormatError
+from artifact.core.jsonfile import read_json, write_json_atomic
 from artifact.device.compat import error_line, keras, tf
 
 OPTIMIZERS = ("sgd", "adam")
+LOSSES = "losses.json"  # beside the checkpoints: every step's loss up to the last one (a resumed package keeps them)
 
 
 def make_optimizer(settings):
@@ -41,14 +44,14 @@ class FineTuneResult(object):
         # type: (int, int, List[float], float, int) -> None
         self.steps = steps                      # the step count reached (all runs together)
         self.started_at_step = started_at_step  # > 0: this run resumed from a checkpoint
-        self.losses = losses                    # this run's per-step losses
+        self.losses = losses                    # every step's loss (a resumed run's earlier ones from its work dir)
         self.seconds = seconds                  # this run's training time
         self.examples = examples                # examples this run trained on
 
     @property
     def final_loss(self):
         # type: () -> Optional[float]
-        """Mean loss of the last tenth of this run's steps (one step's loss is noise)."""
+        """Mean loss of the last tenth of the steps (one step's loss is noise)."""
         if not self.losses:
             return None
         tail = self.losses[-max(1, len(self.losses) // 10):]
@@ -77,6 +80,10 @@ def fine_tune(model, source, settings, work_dir, progress=None, stop_after=None)
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step_var)
     manager = tf.train.CheckpointManager(checkpoint, work_dir, max_to_keep=1)
     variables = model.trainable_variables
+    earlier = _earlier_losses(work_dir, checkpoint_step(work_dir))
+    if earlier is None:  # a checkpoint without the losses that led to it: start over, never a package without them
+        shutil.rmtree(work_dir, ignore_errors=True)
+        manager = tf.train.CheckpointManager(checkpoint, work_dir, max_to_keep=1)
     if manager.latest_checkpoint:
         _build_slots(optimizer, variables)
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
@@ -109,10 +116,26 @@ def fine_tune(model, source, settings, work_dir, progress=None, stop_after=None)
         examples += int(tf.shape(y)[0])
         step_var.assign(step + 1)
         if (step + 1) % every == 0 or step + 1 == last:
+            write_json_atomic(os.path.join(work_dir, LOSSES), list(earlier or []) + losses)  # before its checkpoint
             manager.save(checkpoint_number=step + 1)
         if progress is not None:
             progress(step + 1, steps, loss, examples / max(time.perf_counter() - began, 1e-9))
-    return FineTuneResult(int(step_var.numpy()), start, losses, time.perf_counter() - began, examples)
+    return FineTuneResult(int(step_var.numpy()), start, list(earlier or []) + losses, time.perf_counter() - began,
+                          examples)
+
+
+def _earlier_losses(work_dir, step):
+    # type: (str, int) -> Optional[List[float]]
+    """The per-step losses up to checkpoint `step` (written beside it, before it); None when they are missing."""
+    if step == 0:
+        return []
+    try:
+        losses = read_json(os.path.join(work_dir, LOSSES), "losses")
+    except FormatError:
+        return None
+    if not isinstance(losses, list) or len(losses) < step or not all(isinstance(x, (int, float)) for x in losses):
+        return None
+    return [float(x) for x in losses[:step]]
 
 
 def _next_batch(batches, source, step):

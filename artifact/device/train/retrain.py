@@ -17,10 +17,11 @@ from typing import Any, Callable, Dict, List, Optional  # noqa: F401 (names of t
 from artifact.core.errors import ArtifactError, ConfigError
 from artifact.core.packages import PACKAGED_TECHNIQUES, find_package, read_manifest
 from artifact.core.profiles import RETRAINING_SETTINGS, Cell
+from artifact.core.results import RETRAIN_WORK
 from artifact.device.train.loop import fine_tune
 from artifact.device.train.package import baseline_identity, checked_manifest, write_package
 
-WORK = ".work"  # <packages>/.work/<cell key>/: checkpoints of a fine-tuning not finished yet
+WORK = RETRAIN_WORK  # <packages>/.work/<cell key>/: checkpoints of a fine-tuning not finished yet
 
 
 def baseline_model(task, results, model_name, epochs_scale, say=None):

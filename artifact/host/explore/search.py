@@ -32,6 +32,7 @@ from artifact.host.advise.pareto import Config, front, hypervolume_2d
 CNN_TECHNIQUES = explored_on(CNN)
 TRANSLATOR_TECHNIQUES = explored_on(TRANSLATOR)  # the paper quantizes CNNs only; LiteRT does not convert them
 GRID_TECHNIQUES = grid_techniques()  # the paper's own grid
+STUDY_KIND = "artifact-explore"  # the user attribute that marks a study as this artifact's
 CNN_METRICS = ("params", "storage_bytes", "inference_time_s", "top1", "top5")
 TRANSLATOR_METRICS = ("params", "storage_bytes", "inference_time_s", "bleu")
 
@@ -88,15 +89,62 @@ class Explorer:
             raise ConfigError(f"--model {model}: not in profile {self.profile.name}; its models: "
                               f"{', '.join(self.profile.models)}")
         self.results, self.model, self.seed, self.batch = results, model, seed, batch
-        self.techniques = techniques or (TRANSLATOR_TECHNIQUES if is_translator(model) else CNN_TECHNIQUES)
+        allowed = TRANSLATOR_TECHNIQUES if is_translator(model) else CNN_TECHNIQUES
+        self.techniques = techniques or allowed
+        for technique in self.techniques:
+            if technique not in allowed:
+                raise ConfigError(f"--techniques {technique}: cannot be explored for {model}; choose from "
+                                  f"{', '.join(allowed)}")
+        if not 0 <= seed < 2 ** 32 or batch < 1:
+            raise ConfigError(f"--seed {seed} --batch {batch}: the seed must be 0 to 2**32-1, the batch 1 or more")
         self.objectives = objectives_for(model)
         self.allow_busy, self.python = allow_busy, python
-        os.makedirs(self.folder, exist_ok=True)
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        self.study = optuna.create_study(
-            study_name=model, storage=f"sqlite:///{results.explore_db}", load_if_exists=True,
-            directions=["minimize"] * len(self.objectives),
-            sampler=optuna.samplers.NSGAIISampler(seed=seed, population_size=max(4, batch * 2)))
+        self.study = self._open_study(optuna, max(4, batch * 2))  # every check passed before anything is written
+        os.makedirs(self.folder, exist_ok=True)
+
+    @property
+    def database(self) -> str:
+        return self.results.explore_db
+
+    def _open_study(self, optuna, population: int):
+        """This model's study in explore.db, created if absent; a corrupt file or a study that is not ours is refused
+        (one line), never counted as trials."""
+        path, fix = self.database, "remove it (or move it away) or give --results ANOTHER_DIR"
+        if os.path.isdir(path):
+            raise ConfigError(f"{path}: is a directory, not explore's database; {fix}")
+        if os.path.exists(path):
+            with open(path, "rb") as handle:
+                head = handle.read(16)
+            if head and head != b"SQLite format 3\x00":
+                raise ConfigError(f"{path}: not an SQLite database (explore's Optuna storage); {fix}")
+        storage = f"sqlite:///{path}"
+        try:
+            names = {s.study_name: s for s in optuna.get_all_study_summaries(storage)} if os.path.exists(path) else {}
+            existing = names.get(self.model)
+            if existing is not None:
+                directions = [d.name for d in existing.directions]
+                ours = existing.user_attrs.get("kind") == STUDY_KIND or not existing.user_attrs  # older runs: unmarked
+                if directions != ["MINIMIZE"] * len(self.objectives) or not ours:
+                    raise ConfigError(f"{path}: study {self.model!r} is not an explore study of this artifact "
+                                      f"(directions {', '.join(directions).lower()}); {fix}")
+            study = optuna.create_study(
+                study_name=self.model, storage=storage, load_if_exists=True,
+                directions=["minimize"] * len(self.objectives),
+                sampler=optuna.samplers.NSGAIISampler(seed=self.seed, population_size=population))
+        except ConfigError:
+            raise
+        except Exception as exc:  # SQLAlchemy's and Optuna's own errors for a file they cannot use
+            raise ConfigError(f"{path}: cannot be opened as explore's database ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''}); {fix}") from None
+        from optuna.trial import TrialState
+
+        strangers = [t.number for t in study.trials if "cell" not in t.user_attrs and t.state != TrialState.RUNNING]
+        if strangers:  # an unmarked study (older runs) is ours only if each of its trials names its cell
+            raise ConfigError(f"{path}: study {self.model!r} is not an explore study of this artifact (trial "
+                              f"{strangers[0]} names no cell); {fix}")
+        study.set_user_attr("kind", STUDY_KIND)
+        return study
 
     @property
     def folder(self) -> str:

@@ -3,6 +3,7 @@ import os
 
 from artifact.core.errors import FormatError
 from artifact.core.metrics import BUSY_MACHINE
+from artifact.core.packages import stale_package
 from artifact.core.records import record_path
 from artifact.core.results import as_results, timestamp
 from artifact.host.judge.claims import CLAIMS_DIR, load_claims
@@ -21,8 +22,19 @@ def check(results_dir: str, claims_dir: str = CLAIMS_DIR) -> dict:
     results = as_results(results_dir)
     info = results.read_run_info()
     records = results.load_records()
-    for key, record in records.items():  # every summary the judge uses is re-derived from the samples
-        check_summaries(record, record_path(results.records, key))
+    rails = info.get("power_rails")
+    for key, record in sorted(records.items()):
+        measured_on = record.power_rails()
+        rails = rails or measured_on  # a run from before run.json kept them: its records must agree
+        if measured_on is not None and measured_on != rails:
+            raise FormatError(f"{results.record_file(key)}: power measured on {measured_on}, but this run's power "
+                              f"is {rails} (run.json power_rails); delete the record and `invoke run` again, or "
+                              "give --results NEWDIR")
+        stale = stale_package(record.provenance, results.retrained)
+        if stale:
+            raise FormatError(f"{results.record_file(key)}: stale, {stale}; run `invoke run` (it measures the cell "
+                              "again)")
+        check_summaries(record, record_path(results.records, key))  # every summary the judge uses is re-derived
     claims = load_claims(claims_dir)  # every input checked before anything is written
     view = RunView(records, info.get("stands_for", {}))
     verdicts = [judge(claim, view) for claim in claims]

@@ -14,10 +14,13 @@ Each section of the paper is then judged on the verdicts of adequate grade only 
 or "on another board" where a platform-dependent number was not measured on the paper's board; "stand-ins
 only" when only stand-in models were judged; or not testable here (nothing judged: why, from the verdicts).
 """
+import os
 import re
 
+from artifact.core.errors import ConfigError, FormatError
 from artifact.core.evidence import OTHER_BOARD, X86_CPU
 from artifact.core.results import ResultsDir
+from artifact.core.schema import check, field
 from artifact.host.judge.grade import ADEQUATE, EMULATED, LEVELS, OTHER_PLATFORM, STAND_IN, describe, grade, rank
 from artifact.host.judge.verdicts import DEVIATION, FAIL, NOT_RUN, OUTCOMES, PASS, SKIPPED
 
@@ -92,13 +95,36 @@ def _section(verdicts: list) -> dict:
             "not judged here": len(verdicts) - len(counted), "why": why}
 
 
+# The fields of a verdict the summary reads, and their types (artifact.host.judge.verdicts.Verdict writes them).
+VERDICT_FIELDS = (("claim_id", "a string"), ("outcome", "a string"), ("source", "a string"),
+                  ("explanation", "a string"), ("models", "a table"))
+
+
+def read_verdicts(results: ResultsDir) -> list[dict]:
+    """A run's verdicts, each field the summary reads checked: one line naming the file and the field."""
+    data, fix = results.read_verdicts(), "re-run `invoke check` on that run"
+    where = results.verdicts_json
+    verdicts = field(data, "verdicts", "a list", where, fix)
+    for i, verdict in enumerate(verdicts):
+        at = f"{where}: verdicts[{i}]"
+        check(verdict, "a table", at, fix)
+        for name, kind in VERDICT_FIELDS:
+            field(verdict, name, kind, at, fix)
+        if verdict["outcome"] not in OUTCOMES:
+            raise FormatError(f"{at}.outcome: {verdict['outcome']!r} is not an outcome ({', '.join(OUTCOMES)}); {fix}")
+    return verdicts
+
+
 def combine(results_dirs: list[str]) -> dict:
     runs = []
     for path in results_dirs:
+        if not os.path.isdir(path):
+            raise ConfigError(f"--results {path}: no such results directory; give the directories of runs that were "
+                              "checked (comma-separated)")
         results = ResultsDir(path)
-        info, data, records = results.read_run_info(), results.read_verdicts(), results.load_records()
+        info, verdicts, records = results.read_run_info(), read_verdicts(results), results.load_records()
         # graded again from the records (runs judged before grades existed); what check stored where they are gone
-        graded = {v["claim_id"]: dict(v, grade=grade(v, records) or v.get("grade") or {}) for v in data["verdicts"]}
+        graded = {v["claim_id"]: dict(v, grade=grade(v, records) or v.get("grade") or {}) for v in verdicts}
         runs.append((info.get("profile") or path, graded))
     chosen = []
     for claim_id in sorted({cid for _, verdicts in runs for cid in verdicts}):

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from artifact.core.metrics import CI95_RELATIVE as CI95
-from artifact.core.metrics import METRICS, PAIRED_RATIO, PAIRED_RATIO_CI, SCORED, declared_note
+from artifact.core.metrics import METRICS, PAIRED_RATIO, PAIRED_RATIO_CI, SCORED, above_zero, declared_note, in_group
 from artifact.core.profiles import cell_key
 from artifact.host.judge.claims import Claim, Config
 from artifact.host.judge.rederive import DERIVED, derived
@@ -72,6 +72,10 @@ def _value(view: RunView, model: str, config: Config, metric: str, evidence: lis
     value = record.value(metric)
     if value is None:
         raise _Missing(NOT_RUN, f"{record.key} has no {metric} measurement")
+    if metric in in_group("power") and not above_zero(record.measurements[metric].samples):
+        # a record from before the meter refused them: energy within the noise of idle is never judged
+        raise _Missing(SKIPPED, f"{record.key}: {metric} {value:.3g} is not physical (not above zero beyond its "
+                                "noise: the model drew no more than idle)")
     evidence.append(record.key)
     return value
 

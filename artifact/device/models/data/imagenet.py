@@ -34,6 +34,7 @@ grayscale JPEGs and the one PNG stored as .JPEG in the validation set decode to 
 build_imagenet_data.py conversion made them.
 """
 import csv
+import io
 import os
 import re
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
@@ -174,21 +175,32 @@ def _find_file(root, relative):
     return None
 
 
+def _utf8(path, fix, encoding="utf-8"):
+    # type: (str, str, str) -> str
+    """A text file's contents; one that is not UTF-8 is one line naming it (not a UnicodeDecodeError)."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise FormatError("{}: not UTF-8 ({}); {}".format(path, exc, fix))
+
+
 def _read_synset_mapping(path):
     # type: (str) -> Tuple[List[str], List[str]]
     names = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            parts = line.strip().split(None, 1)
-            if not parts:
-                continue
-            if not _WNID.match(parts[0]):
-                raise FormatError("{} line {}: expected 'nXXXXXXXX name', found {!r}; use the LOC_synset_mapping.txt "
-                                  "of the Kaggle ImageNet download".format(path, number, line.strip()[:60]))
-            if parts[0] in names:
-                raise FormatError("{} line {}: WNID {} appears twice; use the LOC_synset_mapping.txt of the Kaggle "
-                                  "ImageNet download".format(path, number, parts[0]))
-            names[parts[0]] = parts[1] if len(parts) > 1 else ""
+    text = _utf8(path, "use the LOC_synset_mapping.txt of the Kaggle ImageNet download")
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = line.strip().split(None, 1)
+        if not parts:
+            continue
+        if not _WNID.match(parts[0]):
+            raise FormatError("{} line {}: expected 'nXXXXXXXX name', found {!r}; use the LOC_synset_mapping.txt "
+                              "of the Kaggle ImageNet download".format(path, number, line.strip()[:60]))
+        if parts[0] in names:
+            raise FormatError("{} line {}: WNID {} appears twice; use the LOC_synset_mapping.txt of the Kaggle "
+                              "ImageNet download".format(path, number, parts[0]))
+        names[parts[0]] = parts[1] if len(parts) > 1 else ""
     if len(names) != NUM_CLASSES:
         raise FormatError("{}: {} synsets, expected {} lines 'nXXXXXXXX name'; use the LOC_synset_mapping.txt of "
                           "the Kaggle ImageNet download".format(path, len(names), NUM_CLASSES))
@@ -200,7 +212,7 @@ def _read_loc(solution, root):
     # type: (str, str) -> _GroundTruth
     stems, labels, seen = [], [], set()
     fix = "use the LOC_val_solution.csv of the Kaggle ImageNet Object Localization download"
-    with open(solution, encoding="utf-8-sig", newline="") as handle:
+    with io.StringIO(_utf8(solution, fix, "utf-8-sig"), newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if [field.strip() for field in header or []] != ["ImageId", "PredictionString"]:
@@ -297,8 +309,7 @@ def _read_devkit(ground_truth):
         raise MissingInputError("{}: not found next to {}; extract the whole ILSVRC2012_devkit_t12.tar.gz".format(
             meta, os.path.basename(ground_truth)))
     id_to_wnid, words = _read_meta(meta)
-    with open(ground_truth, encoding="utf-8") as handle:
-        lines = handle.read().splitlines()
+    lines = _utf8(ground_truth, "use ILSVRC2012_validation_ground_truth.txt of the devkit").splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     stems, labels = [], []
