@@ -580,11 +580,12 @@ def test_a_synset_mapping_in_latin1_is_one_line(tmp_path):
 
 def test_a_bad_eval_samples_variable_blames_the_variable(smoke_run, capsys, monkeypatch):
     monkeypatch.setenv("ARTIFACT_EVAL_SAMPLES", "abc")
-    line = _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run)], capsys,
+    # `run` takes --eval-samples (and so reads the variable); the value is refused while parsing, before any work
+    line = _one_line_error(["run", "--profile", "smoke", "--results", str(smoke_run)], capsys,
                            "ARTIFACT_EVAL_SAMPLES", "abc")
     assert "--eval-samples" not in line.split(":")[0]
     monkeypatch.delenv("ARTIFACT_EVAL_SAMPLES")
-    _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run), "--eval-samples", "abc"], capsys,
+    _one_line_error(["run", "--profile", "smoke", "--results", str(smoke_run), "--eval-samples", "abc"], capsys,
                     "--eval-samples", "abc")
 
 

@@ -96,7 +96,8 @@ def test_check_says_what_its_judged_claims_stand_on(tmp_path, capsys):
     shutil.copytree(os.path.join(REFERENCE, "smoke"), results)
     assert main(["check", "--profile", "smoke", "--results", str(results)]) == 0
     out = capsys.readouterr().out
-    assert "check: 24 judged: 0 paper, 0 other platform, 17 stand-in, 7 emulated" in out
+    # 19: five of the smoke run's energy readings are not physical (idle noise) and are SKIPPED, not judged
+    assert "check: 19 judged: 0 paper, 0 other platform, 17 stand-in, 2 emulated" in out
 
 
 def test_time_and_power_on_a_real_tx2_are_paper_grade_and_on_its_emulated_tree_are_not():

@@ -18,7 +18,8 @@ import os
 import re
 
 from artifact.core.errors import ConfigError, FormatError
-from artifact.core.evidence import OTHER_BOARD, X86_CPU
+from artifact.core.evidence import OTHER_BOARD, X86_CPU, emulated
+from artifact.core.metrics import METRICS
 from artifact.core.results import ResultsDir
 from artifact.core.schema import check, field
 from artifact.host.judge.grade import ADEQUATE, EMULATED, LEVELS, OTHER_PLATFORM, STAND_IN, describe, grade, rank
@@ -53,7 +54,8 @@ def _emulated_only(verdict: dict, profiles: list) -> dict:
 
 
 def _answer(candidates: list) -> dict:
-    usable = [i for i, (_, v) in enumerate(candidates) if v["grade"].get("level") != EMULATED]
+    usable = [i for i, (_, v) in enumerate(candidates)
+              if v["grade"].get("level") != EMULATED and not v.get("emulated_sensor_run")]
     if usable:
         best = min(usable, key=lambda i: (_rank(candidates[i][1]), i))
         profile, verdict = candidates[best]
@@ -125,6 +127,13 @@ def combine(results_dirs: list[str]) -> dict:
         info, verdicts, records = results.read_run_info(), read_verdicts(results), results.load_records()
         # graded again from the records (runs judged before grades existed); what check stored where they are gone
         graded = {v["claim_id"]: dict(v, grade=grade(v, records) or v.get("grade") or {}) for v in verdicts}
+        # a power claim this run did not judge (SKIPPED: a non-physical reading, say) is still a word from an
+        # emulated sensor tree when the run had one: never the answer about the paper either
+        on_emulated_tree = emulated(info.get("environment") or {}) or any(emulated(r.environment)
+                                                                           for r in records.values())
+        for v in graded.values():
+            if on_emulated_tree and v.get("metric") in METRICS and METRICS[v["metric"]].group == "power":
+                v["emulated_sensor_run"] = True
         runs.append((info.get("profile") or path, graded))
     chosen = []
     for claim_id in sorted({cid for _, verdicts in runs for cid in verdicts}):
