@@ -321,3 +321,32 @@ def test_run_and_retrain_refuse_a_cell_the_profile_does_not_have(tmp_path):
         assert proc.stderr.strip().splitlines()[-1].startswith(
             "error: --cells mini_vgg__quantize__bits-7: not a cell of profile smoke; its cells: mini_vgg__baseline")
         assert not (tmp_path / "r").exists()
+
+
+def test_a_docker_engine_runs_the_images_named_in_invoke_yaml(tmp_path, monkeypatch):
+    """invoke.yaml's docker.images, not the defaults: read by the driver for the workers, or by the engine itself."""
+    from artifact.core.results import FleetDir
+    from artifact.host.containers.settings import DockerSettings
+    from artifact.host.fleet.engines import engine_for
+
+    (tmp_path / "invoke.yaml").write_text("docker:\n  images:\n    jetson: lab/jetson:r32-a\n"
+                                          "    server: lab/server:gpu-b\n")
+    monkeypatch.setattr("artifact.core.paths.PROJECT_ROOT", str(tmp_path))
+    ran = []
+
+    class Containers:
+        def run(self, image, command, **kwargs):
+            ran.append(image)
+            return b"SN-1\0"
+
+    class Client:
+        def __init__(self, **kwargs):
+            self.containers = Containers()
+
+    images = DockerSettings.from_project().images
+    fleet_dir = FleetDir(str(tmp_path / "results"))
+    for machine, image in ((Machine("tx2-a", "tx2", "ssh://nvidia@tx2-a"), "lab/jetson:r32-a"),
+                           (Machine("gpu-1", "server", "ssh://lab@gpu-1"), "lab/server:gpu-b")):
+        for given in (images, None):   # the driver's settings["images"], or invoke.yaml read here
+            engine = engine_for(machine, fleet_dir, 5, client_factory=Client, images=given)
+            assert engine.image == image and engine.serial() == "SN-1" and ran[-1] == image

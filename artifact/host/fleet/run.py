@@ -51,6 +51,7 @@ def run_fleet(fleet, profile_name: str, results: str, kinds=None, inputs=(), all
     """Measure the profile on the fleet's boards (each kind asked); returns a summary (counts, tasks, lost)."""
     profile = load_profile(profile_name)
     kinds = check_kinds(fleet, kinds)
+    images = _images(fleet)   # before anything is written
     main = ResultsDir(results)
     by_kind = results_by_kind(results, kinds)
     swept = sweep_attempts(main.path, {k: rd.records for k, rd in by_kind.items()})   # a lost worker's finished cells
@@ -72,7 +73,8 @@ def run_fleet(fleet, profile_name: str, results: str, kinds=None, inputs=(), all
     shutil.copyfile(profile.source, profile_file)
     settings = {"results": os.path.abspath(main.path), "profile_file": profile_file, "inputs": list(inputs),
                 "allow_busy": allow_busy, "artifact_cmd": artifact_cmd,
-                "records": {k: os.path.abspath(rd.records) for k, rd in by_kind.items()}}
+                "records": {k: os.path.abspath(rd.records) for k, rd in by_kind.items()},
+                "images": images}
     say(f"fleet: {profile.name} on {len(fleet.boards)} boards ({', '.join(kinds)}) and {len(fleet.servers)} servers: "
         f"{sum(t.step == 'measure' for t in plan)} measurements, {sum(t.step != 'measure' for t in plan)} server tasks")
     start = time.perf_counter()
@@ -85,6 +87,16 @@ def run_fleet(fleet, profile_name: str, results: str, kinds=None, inputs=(), all
         rd.update_run_info(profile, {"fleet": time.perf_counter() - start})
     summary["committed"] = sum(1 for t in summary["tasks"] if t.get("status") == "committed")
     return summary
+
+
+def _images(fleet) -> dict:
+    """invoke.yaml's docker.images (role -> image) for the fleet's Docker engines, read once here (a mistake in it
+    stops the run before any work); {} when every machine is local."""
+    if all(m.is_local for m in fleet.machines):
+        return {}
+    from artifact.host.containers.settings import DockerSettings
+
+    return DockerSettings.from_project().images
 
 
 def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task) -> None:

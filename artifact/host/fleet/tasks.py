@@ -42,7 +42,7 @@ def run_task(task: dict, fleet_data: dict, settings: dict) -> dict:
         raise _lost(f"{name}: lost earlier in this run ({_LOST[name]})", name)
     main = ResultsDir(settings["results"])
     engine = engine_for(machine, main.fleet, fleet.timeouts["call_s"],
-                        settings.get("artifact_cmd"))
+                        settings.get("artifact_cmd"), images=settings.get("images"))
     attempt = attempt_id(name)
     try:
         if name not in _FENCED:
