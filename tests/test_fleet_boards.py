@@ -61,6 +61,7 @@ def test_the_report_shows_the_spread_of_the_boards_of_one_kind(tmp_path):
     with open(results.report_md) as handle:
         md = handle.read()
     assert "## Boards of one kind: the reference cell on each board (fleet)" in md and "SN-tx2-b" in md
+    assert "; boards tx2-a, tx2-b)" in md   # the claim table's grade names the boards of its evidence
     with open(results.report_html) as handle:
         assert "SN-tx2-b" in handle.read()
 
