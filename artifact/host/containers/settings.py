@@ -54,7 +54,7 @@ class DockerSettings:
 
         from artifact.core.paths import PROJECT_ROOT
 
-        config = Config(project_location=project_dir or PROJECT_ROOT)
+        config = Config(project_location=project_dir or PROJECT_ROOT)  # type: ignore[arg-type]  # a str works
         config.load_project()
         return cls.from_config(config.get("docker"))
 

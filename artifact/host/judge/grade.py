@@ -89,8 +89,8 @@ def grade(verdict: dict, records: dict) -> dict:
         level = PAPER
     else:
         level = OTHER_PLATFORM
-    out = {"level": level, "model": model, "sensor": sensor, "platform": platform,
-           "quality": "clean" if not flags else f"{flags} flagged"}
+    out: dict = {"level": level, "model": model, "sensor": sensor, "platform": platform,
+                 "quality": "clean" if not flags else f"{flags} flagged"}
     boards = sorted({str(r.environment["fleet_board"]) for r in used if r.environment.get("fleet_board")})
     if boards:   # a fleet measured it: which board(s), each record's numbers paired within its own board
         out["boards"] = boards
