@@ -369,3 +369,15 @@ def test_a_named_reference_that_is_not_a_cell_of_the_profile_stops_before_anythi
                                          r"of profile smoke; name one of its cells"):
         run_fleet(load_fleet(path), "smoke", str(tmp_path / "results"), artifact_cmd=FAKE, say=lambda *_: None)
     assert not (tmp_path / "results").exists()
+
+
+def test_a_failed_reference_is_reported_and_the_cell_is_measured_on_its_own(tmp_path, monkeypatch):
+    log = fake_env(monkeypatch, tmp_path, sleep="0.2")
+    monkeypatch.setenv("FAKE_FAIL", "tx2-a:" + REFERENCE)
+    fleet = load_fleet(write_fleet(tmp_path, [("tx2-a", "tx2")]))
+    results = str(tmp_path / "results")
+    summary = run_fleet(fleet, "smoke", results, artifact_cmd=FAKE, say=lambda *_: None)
+    assert list(summary["failed"]) == [f"reference|{REFERENCE}|-|tx2-a"]   # said, not hidden
+    assert set(records(os.path.join(results, "records"))) == SMOKE_KEYS   # the cell's own measurement ran
+    assert not os.path.exists(FleetDir(results).reference_record("tx2-a", REFERENCE))
+    assert [e["key"] for e in events(log) if e["what"] == "start" and e["command"] == "run"].count(REFERENCE) == 2

@@ -140,7 +140,8 @@ def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task
         ready = [t for t in pending.values() if all(a in finished for a in t.after)]
         ready.sort(key=lambda t: (t.step == "measure", -t.expected_s, t.key))
         for task in ready:
-            if any(a in failed for a in task.after):
+            # a failed reference does not hold the cell back: its own measurement runs instead
+            if any(a in failed and not a.startswith("reference|") for a in task.after):
                 failed[task.key] = "waits for " + next(a for a in task.after if a in failed)
                 del pending[task.key]
                 continue
