@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from artifact.core.results import FleetDir
 from artifact.host.fleet import FleetError
 from artifact.host.fleet.attempts import commit_record, committed_keys
 from artifact.host.fleet.engines import ATTEMPT_ENV, LABEL_ATTEMPT, LABEL_BOARD, DockerEngine, LocalEngine
@@ -21,6 +22,7 @@ from artifact.host.fleet.run import run_fleet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAKE = [sys.executable, os.path.join(ROOT, "tests", "data", "fleet_fake_artifact.py")]
+REFERENCE = "mini_vgg__baseline__fp32"   # the smoke profile's first baseline cell: each board measures it first
 SMOKE_KEYS = {"mini_vgg__baseline__fp32", "mini_vgg__quantize__bits-8", "mini_vgg__prune__threshold-0.05"}
 
 
@@ -170,6 +172,15 @@ def test_three_boards_two_servers_measure_each_cell_once_per_kind_and_name_the_b
     pruned = [e for e in starts if e["command"] == "run" and "prune" in e["key"]]
     assert len(pruned) == 2 and all(e["seen"] for e in pruned)
     assert {e["machine"] for e in starts if e["command"] == "retrain"} <= {"srv-1", "srv-2"}
+    # each board measured the reference cell first, kept per board; only the first is the cell's record
+    for kind, boards in (("tx2", {"tx2-a", "tx2-b"}), ("orin", {"orin-a"})):
+        kept = {b: read(FleetDir(f"{results}-{kind}").reference_record(b, REFERENCE)) for b in boards}
+        for board, text in kept.items():
+            assert json.loads(text)["environment"]["fleet_board"] == board
+            assert [e["key"] for e in starts if e["machine"] == board][0] == REFERENCE
+        assert read(os.path.join(f"{results}-{kind}", "records", REFERENCE + ".json")) in kept.values()
+    assert summary["set_aside"] == [] and not os.path.exists(os.path.join(results, "fleet", "aside"))
+    assert sum(e["key"] == REFERENCE and e["command"] == "run" for e in starts) == 3   # once a board, no more
     # a re-run skips committed cells: nothing submitted, nothing started
     again = run_fleet(fleet, "smoke", results, artifact_cmd=FAKE, say=lambda *_: None)
     assert again["tasks"] == [] and len(events(log)) == len(seen)
@@ -206,12 +217,12 @@ def test_a_worker_killed_mid_cell_moves_the_cell_to_the_other_board_of_its_kind(
     results = str(tmp_path / "results")
     killed = {}
 
-    def kill_the_first_measuring_worker(cluster):
+    def kill_the_first_measuring_worker(cluster):   # a measurement, not a board's reference
         def watch():
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and not killed:
                 for event in events(log) if log.exists() else []:
-                    if event["command"] == "run" and event["what"] == "start":
+                    if event["command"] == "run" and event["what"] == "start" and event["key"] != REFERENCE:
                         time.sleep(0.5)
                         killed.update(event, worker=cluster.processes[event["machine"]].pid)
                         os.kill(killed["worker"], signal.SIGKILL)   # the worker only: its cell goes on, orphaned
@@ -321,3 +332,52 @@ def test_run_and_retrain_refuse_a_cell_the_profile_does_not_have(tmp_path):
         assert proc.stderr.strip().splitlines()[-1].startswith(
             "error: --cells mini_vgg__quantize__bits-7: not a cell of profile smoke; its cells: mini_vgg__baseline")
         assert not (tmp_path / "r").exists()
+
+
+def test_a_docker_engine_runs_the_images_named_in_invoke_yaml(tmp_path, monkeypatch):
+    """invoke.yaml's docker.images, not the defaults: read by the driver for the workers, or by the engine itself."""
+    from artifact.core.results import FleetDir
+    from artifact.host.containers.settings import DockerSettings
+    from artifact.host.fleet.engines import engine_for
+
+    (tmp_path / "invoke.yaml").write_text("docker:\n  images:\n    jetson: lab/jetson:r32-a\n"
+                                          "    server: lab/server:gpu-b\n")
+    monkeypatch.setattr("artifact.core.paths.PROJECT_ROOT", str(tmp_path))
+    ran = []
+
+    class Containers:
+        def run(self, image, command, **kwargs):
+            ran.append(image)
+            return b"SN-1\0"
+
+    class Client:
+        def __init__(self, **kwargs):
+            self.containers = Containers()
+
+    images = DockerSettings.from_project().images
+    fleet_dir = FleetDir(str(tmp_path / "results"))
+    for machine, image in ((Machine("tx2-a", "tx2", "ssh://nvidia@tx2-a"), "lab/jetson:r32-a"),
+                           (Machine("gpu-1", "server", "ssh://lab@gpu-1"), "lab/server:gpu-b")):
+        for given in (images, None):   # the driver's settings["images"], or invoke.yaml read here
+            engine = engine_for(machine, fleet_dir, 5, client_factory=Client, images=given)
+            assert engine.image == image and engine.serial() == "SN-1" and ran[-1] == image
+
+
+def test_a_named_reference_that_is_not_a_cell_of_the_profile_stops_before_anything_is_written(tmp_path):
+    path = write_fleet(tmp_path, [("tx2-a", "tx2")], extra='reference = "mini_vgg__quantize__bits-7"')
+    with pytest.raises(FleetError, match=r"^.*fleet.toml: reference = 'mini_vgg__quantize__bits-7' is not a cell "
+                                         r"of profile smoke; name one of its cells"):
+        run_fleet(load_fleet(path), "smoke", str(tmp_path / "results"), artifact_cmd=FAKE, say=lambda *_: None)
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_failed_reference_is_reported_and_the_cell_is_measured_on_its_own(tmp_path, monkeypatch):
+    log = fake_env(monkeypatch, tmp_path, sleep="0.2")
+    monkeypatch.setenv("FAKE_FAIL", "tx2-a:" + REFERENCE)
+    fleet = load_fleet(write_fleet(tmp_path, [("tx2-a", "tx2")]))
+    results = str(tmp_path / "results")
+    summary = run_fleet(fleet, "smoke", results, artifact_cmd=FAKE, say=lambda *_: None)
+    assert list(summary["failed"]) == [f"reference|{REFERENCE}|-|tx2-a"]   # said, not hidden
+    assert set(records(os.path.join(results, "records"))) == SMOKE_KEYS   # the cell's own measurement ran
+    assert not os.path.exists(FleetDir(results).reference_record("tx2-a", REFERENCE))
+    assert [e["key"] for e in events(log) if e["what"] == "start" and e["command"] == "run"].count(REFERENCE) == 2

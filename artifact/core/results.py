@@ -428,6 +428,16 @@ class FleetDir(object):
         # type: (str) -> str
         return os.path.join(self.path, "machines", machine, "running")
 
+    @property
+    def references(self):
+        # type: () -> str
+        """Each board's reference cell (boards of one kind differ): references/<board>/<cell>.json."""
+        return os.path.join(self.path, "references")
+
+    def reference_record(self, board, cell_key):
+        # type: (str, str) -> str
+        return os.path.join(self.references, board, cell_key + ".json")
+
     @staticmethod
     def stamped_record(attempt_dir):
         # type: (str) -> str

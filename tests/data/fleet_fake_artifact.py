@@ -5,6 +5,7 @@ a plumbing check: every record it writes is the frozen reference's, marked `fake
 baseline key writes a placeholder baseline file, with a pruned cell's key a placeholder package. Each start
 and end is appended to FAKE_LOG: "<start|end> <time> <machine> <command> <key> <pid> <package seen>".
 FAKE_HANG=<machine>: that machine's cells never end (an engine that stops answering).
+FAKE_FAIL=<machine>:<key>: that machine's first run of that cell exits 3 (later runs succeed).
 """
 import json
 import os
@@ -30,6 +31,10 @@ def main(argv):
     log("start")
     if os.environ.get("FAKE_HANG") == machine:
         time.sleep(3600)
+    if os.environ.get("FAKE_FAIL") == machine + ":" + key and not os.path.exists(os.environ["FAKE_LOG"] + ".failed"):
+        open(os.environ["FAKE_LOG"] + ".failed", "w").close()
+        log("end")
+        return 3
     time.sleep(float(os.environ.get("FAKE_SLEEP_S", "0.5")))
     if command == "retrain" and key.endswith("__baseline__fp32"):
         os.makedirs(os.path.join(results, "models"), exist_ok=True)

@@ -46,6 +46,18 @@ class DockerSettings:
             settings.source = str(section["source"])
         return settings
 
+    @classmethod
+    def from_project(cls, project_dir=None) -> "DockerSettings":
+        """The `docker:` section of the project's invoke.yaml read as invoke reads it (its Config), for code that
+        runs outside an invoke task (`python -m artifact fleet`)."""
+        from invoke import Config
+
+        from artifact.core.paths import PROJECT_ROOT
+
+        config = Config(project_location=project_dir or PROJECT_ROOT)  # type: ignore[arg-type]  # a str works
+        config.load_project()
+        return cls.from_config(config.get("docker"))
+
     def engine_url(self, role: str, environ=None) -> str:
         """The role's engine: invoke.yaml's docker.engines.<role>; "env"/empty means DOCKER_HOST,
         else the local socket."""

@@ -39,13 +39,9 @@ def attempt_dir(results: str, task_key: str, attempt: str) -> str:
 def commit_record(record_file: str, records: str, cell_key: str, attempt: str, results: str) -> tuple:
     """Link the attempt's record into `records` unless a record of the cell is there: ("committed", path) or
     ("aside", path); the attempt's file is never changed, the committed one never replaced."""
-    os.makedirs(records, exist_ok=True)
-    target = record_path(records, cell_key)
-    try:
-        os.link(record_file, target)
+    target = commit_first(record_file, records, cell_key)
+    if target:
         return "committed", target
-    except FileExistsError:
-        pass
     kept = FleetDir(results).aside_record(cell_key, attempt)
     os.makedirs(os.path.dirname(kept), exist_ok=True)
     try:
@@ -53,6 +49,17 @@ def commit_record(record_file: str, records: str, cell_key: str, attempt: str, r
     except FileExistsError:
         pass
     return "aside", kept
+
+
+def commit_first(record_file: str, records: str, cell_key: str) -> str:
+    """Link the record into `records` unless the cell has one there: its path, or "" (nothing changed)."""
+    os.makedirs(records, exist_ok=True)
+    target = record_path(records, cell_key)
+    try:
+        os.link(record_file, target)
+        return target
+    except FileExistsError:
+        return ""
 
 
 def stamp_record(record_file: str, out: str, stamp: dict) -> str:

@@ -23,10 +23,11 @@ ATTEMPT_ENV, BOARD_ENV = "ARTIFACT_FLEET_ATTEMPT", "ARTIFACT_FLEET_BOARD"
 LABEL_BOARD, LABEL_ATTEMPT = "artifact.fleet.board", "artifact.fleet.attempt"
 
 
-def engine_for(machine, fleet: FleetDir, call_s: float, artifact_cmd=None, client_factory=None):
+def engine_for(machine, fleet: FleetDir, call_s: float, artifact_cmd=None, client_factory=None, images=None):
+    """`images`: role -> image name (invoke.yaml's docker.images, read by the driver); None reads invoke.yaml here."""
     if machine.is_local:
         return LocalEngine(machine, fleet.running(machine.name), artifact_cmd)
-    return DockerEngine(machine, call_s, client_factory)
+    return DockerEngine(machine, call_s, client_factory, images=images)
 
 
 class LocalEngine:
@@ -125,14 +126,17 @@ def _client(url: str, timeout: float, client_factory=None):
 class DockerEngine:
     """A container of the board's (jetson) or the server's image on the machine's Docker engine."""
 
-    def __init__(self, machine, call_s: float, client_factory=None, image=None):
+    def __init__(self, machine, call_s: float, client_factory=None, image=None, images=None):
+        """The image: `image`, else `images`[role], else invoke.yaml's docker.images.<role> (jetson or server)."""
         from artifact.host.containers.settings import DockerSettings
 
         self.machine = machine
         self.call_s = call_s
         self.client_factory = client_factory
         self.target = "server" if machine.kind == "server" else "jetson"
-        self.image = image or DockerSettings().image(self.target)
+        if images is None and not image:
+            images = DockerSettings.from_project().images
+        self.image = image or DockerSettings(images=dict(images or {})).image(self.target)
 
     def client(self):
         try:

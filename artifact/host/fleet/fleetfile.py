@@ -1,6 +1,8 @@
 """The fleet file: which scheduler, which boards (name, kind, engine) and which servers.
 
     scheduler = "local"                 # a LocalCluster here, or "tcp://gateway:8786" (workers started there)
+    reference = "mini_vgg__baseline__fp32"   # optional: the cell each board measures first (default: the
+                                        # profile's first baseline cell)
     [timeouts]                          # all optional (seconds)
     call_s = 20                         # one engine call (ping, create, copy, remove)
     cell_min_s = 600                    # a cell's limit: max(cell_min_s, cell_factor x its expected duration)
@@ -54,6 +56,7 @@ class Fleet:
     boards: list = field(default_factory=list)
     servers: list = field(default_factory=list)
     timeouts: dict = field(default_factory=lambda: dict(DEFAULT_TIMEOUTS))
+    reference: str = ""   # the cell every board measures first ("": the profile's first baseline cell)
 
     @property
     def machines(self) -> list:
@@ -71,19 +74,19 @@ class Fleet:
     def to_dict(self) -> dict:
         """What a worker needs (plain data, as tasks carry it)."""
         return {"source": self.source, "scheduler": self.scheduler, "timeouts": dict(self.timeouts),
-                "machines": [m.__dict__.copy() for m in self.machines]}
+                "machines": [m.__dict__.copy() for m in self.machines], "reference": self.reference}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Fleet":
         machines = [Machine(**m) for m in data["machines"]]
         return cls(data["source"], data["scheduler"], [m for m in machines if m.kind != "server"],
-                   [m for m in machines if m.kind == "server"], dict(data["timeouts"]))
+                   [m for m in machines if m.kind == "server"], dict(data["timeouts"]), data.get("reference", ""))
 
 
 def load_fleet(path: str) -> Fleet:
     """The fleet file, every field checked (reachability is `check_reachable`'s)."""
     data = load_toml(path, "fleet", FleetError)
-    known = {"scheduler", "board", "server", "timeouts"}
+    known = {"scheduler", "board", "server", "timeouts", "reference"}
     for key in data:
         if key not in known:
             raise FleetError(f"{path}: unknown key {key!r}; a fleet file has {', '.join(sorted(known))}")
@@ -111,7 +114,11 @@ def load_fleet(path: str) -> Fleet:
             raise FleetError(f"{machine.where}: the name {machine.name!r} is taken by {seen[machine.name]}; "
                              f"give each board and server a name of its own")
         seen[machine.name] = machine.where
-    return Fleet(path, scheduler, boards, servers, timeouts)
+    reference = data.get("reference", "")
+    if not isinstance(reference, str):
+        raise FleetError(f"{path}: reference = {reference!r}; give a cell key of the profile (like "
+                         f"\"mini_vgg__baseline__fp32\"), or leave it out for the profile's first baseline cell")
+    return Fleet(path, scheduler, boards, servers, timeouts, reference)
 
 
 def _entries(path, data, table):

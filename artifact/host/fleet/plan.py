@@ -6,6 +6,10 @@
                                              <results>/retrained/<cell>/ (waits for the baseline)
     measure|<cell>|<revision>|<kind>         on a board of the kind: measure the cell (waits for the baseline
                                              and, for a pruned cell, its package)
+    reference|<cell>|<revision>|<board>      on that board only: its reference cell, first (boards of one kind
+                                             differ); kept per board in <results>/fleet/references/, committed
+                                             as the cell's record only by the first; the cell's own measurement
+                                             waits for the kind's references (and runs only if none committed)
 
 <revision> is the package's code revision (artifact.core.packages.architecture_revision: the same checkout,
 the same key), "-" for a cell without a package. Measurements go longest first: a cell's expected duration is
@@ -36,7 +40,8 @@ class Task:
     resource: str        # "server" or "board-<kind>"
     expected_s: float
     after: list = field(default_factory=list)   # keys of the tasks it waits for
-    kind: str = ""       # measure: the board kind
+    kind: str = ""       # measure, reference: the board kind
+    board: str = ""      # reference: the one board that runs it
 
 
 def revision(cell) -> str:
@@ -62,26 +67,46 @@ def expected_durations(profile, records_dirs) -> dict:
     return out
 
 
-def make_plan(profile, kinds, records_dirs=(), done=None) -> list:
+def reference_cell(profile, named=""):
+    """The cell every board measures first: `named` (the fleet file's `reference`), else the profile's first
+    baseline cell; None when the profile has neither."""
+    for cell in profile.cells:
+        if cell.key == named or (not named and cell.technique == "baseline"):
+            return cell
+    return None
+
+
+def make_plan(profile, kinds, records_dirs=(), done=None, references=None) -> list:
     """The tasks of the profile for boards of `kinds`; `done` ({kind: set of committed cell keys}) leaves their
-    measurements out (and the server tasks nobody then needs). Returned in submission order: server work
-    first, then measurements longest first."""
+    measurements out (and the server tasks nobody then needs); `references` ({kind: (cell, [boards without a
+    reference record])}) adds each such board's reference task. Returned in submission order: server work
+    first, then references, then measurements longest first."""
     done = done or {}
+    references = references or {}
     durations = expected_durations(profile, records_dirs)
-    measures = []
+    measures, firsts = [], []
     for kind in kinds:
+        ref_cell, ref_boards = references.get(kind, (None, []))
+        ref_keys = []
         for cell in profile.cells:
-            if cell.key in done.get(kind, set()):
-                continue
             seconds = durations.get(cell.key, (None, None))[0]
             if seconds is None:
                 seconds = ESTIMATE_S.get(cell.technique, ESTIMATE_DEFAULT_S)
             after = [f"baseline|{cell.model}"]
             if cell.technique in PACKAGED_TECHNIQUES and retrains(cell.technique):
                 after.append(f"retrain|{cell.key}|{revision(cell)}")
+            if ref_cell is not None and cell.key == ref_cell.key:
+                for board in ref_boards:
+                    ref_keys.append(f"reference|{cell.key}|{revision(cell)}|{board}")
+                    firsts.append(Task(ref_keys[-1], "reference", cell.model, cell.key, "board-" + kind, seconds,
+                                       list(after), kind, board))
+            if cell.key in done.get(kind, set()):
+                continue
+            if ref_cell is not None and cell.key == ref_cell.key:
+                after = after + ref_keys
             measures.append(Task(f"measure|{cell.key}|{revision(cell)}|{kind}", "measure", cell.model, cell.key,
                                  "board-" + kind, seconds, after, kind))
-    needed = {k for t in measures for k in t.after}
+    needed = {k for t in measures + firsts for k in t.after}
     server = []
     for model in profile.models:
         key = f"baseline|{model}"
@@ -95,7 +120,7 @@ def make_plan(profile, kinds, records_dirs=(), done=None) -> list:
                                [f"baseline|{cell.model}"]))
     server.sort(key=lambda t: (t.step != "baseline", -t.expected_s, t.key))
     measures.sort(key=lambda t: (-t.expected_s, t.key))
-    return server + measures
+    return server + sorted(firsts, key=lambda t: t.key) + measures
 
 
 def longest_first_makespan(durations, boards: int) -> float:

@@ -22,7 +22,7 @@ from artifact.core.results import FleetDir, ResultsDir
 from artifact.host.fleet import BoardLost, FleetError
 from artifact.host.fleet.attempts import commit_record, committed_keys, stamp_record
 from artifact.host.fleet.cluster import FleetCluster
-from artifact.host.fleet.plan import make_plan
+from artifact.host.fleet.plan import make_plan, reference_cell
 from artifact.host.fleet.tasks import run_task
 
 MAX_TRIES = 4
@@ -51,11 +51,18 @@ def run_fleet(fleet, profile_name: str, results: str, kinds=None, inputs=(), all
     """Measure the profile on the fleet's boards (each kind asked); returns a summary (counts, tasks, lost)."""
     profile = load_profile(profile_name)
     kinds = check_kinds(fleet, kinds)
+    images = _images(fleet)   # before anything is written
     main = ResultsDir(results)
     by_kind = results_by_kind(results, kinds)
     swept = sweep_attempts(main.path, {k: rd.records for k, rd in by_kind.items()})   # a lost worker's finished cells
     done = {kind: committed_keys(rd.records) for kind, rd in by_kind.items()}
-    plan = make_plan(profile, kinds, [rd.records for rd in by_kind.values()], done)
+    reference = reference_cell(profile, fleet.reference)
+    if reference is None and fleet.reference:
+        raise FleetError(f"{fleet.source}: reference = {fleet.reference!r} is not a cell of profile {profile.name}; "
+                         f"name one of its cells (e.g. {profile.cells[0].key}) or leave it out")
+    references = {kind: (reference, [b.name for b in fleet.boards if b.kind == kind and not os.path.exists(
+        by_kind[kind].fleet.reference_record(b.name, reference.key))]) for kind in kinds} if reference else {}
+    plan = make_plan(profile, kinds, [rd.records for rd in by_kind.values()], done, references)
     if any(t.resource == "server" for t in plan) and not fleet.servers:
         raise FleetError(f"{fleet.source}: no [[server]], but the profile's cells need a baseline trained (and pruned "
                          f"cells fine-tuned) on one; add a [[server]] (engine = \"local\" runs it here)")
@@ -72,7 +79,8 @@ def run_fleet(fleet, profile_name: str, results: str, kinds=None, inputs=(), all
     shutil.copyfile(profile.source, profile_file)
     settings = {"results": os.path.abspath(main.path), "profile_file": profile_file, "inputs": list(inputs),
                 "allow_busy": allow_busy, "artifact_cmd": artifact_cmd,
-                "records": {k: os.path.abspath(rd.records) for k, rd in by_kind.items()}}
+                "records": {k: os.path.abspath(rd.records) for k, rd in by_kind.items()},
+                "images": images, "kind_results": {k: os.path.abspath(rd.path) for k, rd in by_kind.items()}}
     say(f"fleet: {profile.name} on {len(fleet.boards)} boards ({', '.join(kinds)}) and {len(fleet.servers)} servers: "
         f"{sum(t.step == 'measure' for t in plan)} measurements, {sum(t.step != 'measure' for t in plan)} server tasks")
     start = time.perf_counter()
@@ -85,6 +93,16 @@ def run_fleet(fleet, profile_name: str, results: str, kinds=None, inputs=(), all
         rd.update_run_info(profile, {"fleet": time.perf_counter() - start})
     summary["committed"] = sum(1 for t in summary["tasks"] if t.get("status") == "committed")
     return summary
+
+
+def _images(fleet) -> dict:
+    """invoke.yaml's docker.images (role -> image) for the fleet's Docker engines, read once here (a mistake in it
+    stops the run before any work); {} when every machine is local."""
+    if all(m.is_local for m in fleet.machines):
+        return {}
+    from artifact.host.containers.settings import DockerSettings
+
+    return DockerSettings.from_project().images
 
 
 def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task) -> None:
@@ -122,15 +140,21 @@ def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task
         ready = [t for t in pending.values() if all(a in finished for a in t.after)]
         ready.sort(key=lambda t: (t.step == "measure", -t.expected_s, t.key))
         for task in ready:
-            if any(a in failed for a in task.after):
+            # a failed reference does not hold the cell back: its own measurement runs instead
+            if any(a in failed and not a.startswith("reference|") for a in task.after):
                 failed[task.key] = "waits for " + next(a for a in task.after if a in failed)
                 del pending[task.key]
                 continue
             if in_flight.get(task.resource, 0) >= alive.get(task.resource, 0):
                 continue
+            if task.board and task.board in summary["lost"]:   # a reference: only its own board measures it
+                finished.add(task.key)
+                del pending[task.key]
+                continue
             tries[task.key] = tries.get(task.key, 0) + 1
             key = task.key if tries[task.key] == 1 else f"{task.key}|try{tries[task.key]}"
-            allowed = [m.name for m in fleet.machines if m.resource == task.resource and m.name not in summary["lost"]]
+            allowed = [task.board] if task.board else [m.name for m in fleet.machines
+                                                       if m.resource == task.resource and m.name not in summary["lost"]]
             future = cluster.client.submit(task_fn, asdict(task), fleet_data, settings, key=key, pure=False,
                                            resources={task.resource: 1}, priority=int(task.expected_s * 1000),
                                            workers=allowed, allow_other_workers=False)
@@ -154,7 +178,9 @@ def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task
                 say(f"fleet: lost {machine}: {error}; {task.cell or task.model} moves to another {task.resource}")
                 cluster.retire(machine)
                 asked = -ALIVE_EVERY_S   # ask again before handing out more work
-                if tries[task.key] >= MAX_TRIES:
+                if task.step == "reference":   # its board is gone: the kind's other boards still measure
+                    finished.add(task.key)
+                elif tries[task.key] >= MAX_TRIES:
                     failed[task.key] = f"lost {tries[task.key]} times"
                 else:
                     pending[task.key] = task
@@ -168,6 +194,8 @@ def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task
             if result["status"] == "failed":
                 failed[task.key] = f"exit {result['exit']} (see {result['log']})"
                 say(f"fleet: {task.key} failed on {result['machine']}: {failed[task.key]}")
+                if task.step == "reference":   # the cell's own measurement still runs on the kind's boards
+                    finished.add(task.key)
             else:
                 finished.add(task.key)
                 say(f"fleet: {task.cell or task.model} {task.step} on {result['machine']}: {result['status']}")

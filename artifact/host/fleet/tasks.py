@@ -12,11 +12,13 @@ import shutil
 import socket
 
 from artifact.core.profiles import cell_key
+from artifact.core.records import record_path
 from artifact.core.results import FleetDir, ResultsDir
 from artifact.host.fleet import BoardLost
 from artifact.host.fleet.attempts import (
     attempt_dir,
     attempt_id,
+    commit_first,
     commit_record,
     publish_dir,
     publish_file,
@@ -41,8 +43,11 @@ def run_task(task: dict, fleet_data: dict, settings: dict) -> dict:
     if name in _LOST:
         raise _lost(f"{name}: lost earlier in this run ({_LOST[name]})", name)
     main = ResultsDir(settings["results"])
+    if (task["step"] == "measure" and any(a.startswith("reference|") for a in task["after"])
+            and os.path.exists(record_path(settings["records"][machine.kind], task["cell"]))):
+        return {"key": task["key"], "machine": name, "status": "committed by a board's reference"}
     engine = engine_for(machine, main.fleet, fleet.timeouts["call_s"],
-                        settings.get("artifact_cmd"))
+                        settings.get("artifact_cmd"), images=settings.get("images"))
     attempt = attempt_id(name)
     try:
         if name not in _FENCED:
@@ -56,11 +61,11 @@ def run_task(task: dict, fleet_data: dict, settings: dict) -> dict:
         baseline_file = main.model_file(cell_key(task["model"], "baseline", {}), "baseline")
         if task["step"] != "baseline" and os.path.exists(baseline_file):
             seed(baseline_file, attempt_results.model_file(cell_key(task["model"], "baseline", {}), "baseline"))
-        if task["step"] == "measure":
+        if task["step"] in ("measure", "reference"):
             package = os.path.join(main.retrained, task["cell"])
             if os.path.isdir(package):
                 seed(package, os.path.join(attempt_results.retrained, task["cell"]))
-        command = "run" if task["step"] == "measure" else "retrain"
+        command = "run" if task["step"] in ("measure", "reference") else "retrain"
         cells = task["cell"] or cell_key(task["model"], "baseline", {})
         args = [command, "--profile", RESULTS + "/profile.toml", "--results", RESULTS, "--cells", cells]
         args += list(settings.get("inputs") or [])
@@ -93,8 +98,13 @@ def run_task(task: dict, fleet_data: dict, settings: dict) -> dict:
             "fleet_board": name, "fleet_board_kind": machine.kind, "fleet_engine": machine.engine,
             "board_serial": _SERIALS.setdefault(name, read_serial(machine) if machine.is_local else engine.serial()),
             "fleet_worker": f"{name}@{socket.gethostname()}:{os.getpid()}", "fleet_attempt": attempt})
-        out["status"], out["path"] = commit_record(stamped, settings["records"][machine.kind], task["cell"], attempt,
-                                                   main.path)
+        if task["step"] == "reference":   # kept per board; the cell's record only when it is the first
+            publish_file(stamped, FleetDir(settings["kind_results"][machine.kind]).reference_record(name, task["cell"]))
+            out["path"] = commit_first(stamped, settings["records"][machine.kind], task["cell"])
+            out["status"] = "committed" if out["path"] else "reference kept"
+        else:
+            out["status"], out["path"] = commit_record(stamped, settings["records"][machine.kind], task["cell"],
+                                                       attempt, main.path)
     return out
 
 

@@ -7,7 +7,9 @@ Four facts, each read from the records (never from a flag a person sets):
   sensor    (power metrics) "real" a hardware sensor (a board's INA3221, RAPL, NVML), "emulated" an
             EMULATED tree (a test waveform), else "none";
   platform  "paper board" / "other board" / "x86 CPU" (artifact.core.evidence: an emulated tree is never a Jetson);
-  quality   the measurement-quality flags of the judged measurements ("clean" or "<n> flagged").
+  quality   the measurement-quality flags of the judged measurements ("clean" or "<n> flagged");
+  boards    (only where a fleet measured them) the boards its records name (`fleet_board`): boards of one kind
+            differ, so the evidence says which.
 
 From them, the verdict's `level`: how far it answers the paper's own sentence.
   "paper"          the paper's models (trained where weights decide the number), a real sensor for power,
@@ -87,8 +89,12 @@ def grade(verdict: dict, records: dict) -> dict:
         level = PAPER
     else:
         level = OTHER_PLATFORM
-    return {"level": level, "model": model, "sensor": sensor, "platform": platform,
-            "quality": "clean" if not flags else f"{flags} flagged"}
+    out: dict = {"level": level, "model": model, "sensor": sensor, "platform": platform,
+                 "quality": "clean" if not flags else f"{flags} flagged"}
+    boards = sorted({str(r.environment["fleet_board"]) for r in used if r.environment.get("fleet_board")})
+    if boards:   # a fleet measured it: which board(s), each record's numbers paired within its own board
+        out["boards"] = boards
+    return out
 
 
 def describe(g: dict) -> str:
@@ -101,6 +107,8 @@ def describe(g: dict) -> str:
     if g["sensor"] != NO_SENSOR:
         parts.append(f"{g['sensor']} sensor")
     parts.append(g["quality"])
+    if g.get("boards"):
+        parts.append(("board " if len(g["boards"]) == 1 else "boards ") + ", ".join(g["boards"]))
     return "{} ({})".format(g["level"], "; ".join(parts))
 
 

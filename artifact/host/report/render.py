@@ -26,6 +26,8 @@ from artifact.host.judge.check import load_run_info, load_verdicts
 from artifact.host.judge.combine import combine
 from artifact.host.judge.grade import describe as describe_grade
 from artifact.host.judge.verdicts import OUTCOMES
+from artifact.host.report.board_spread import HEADERS as BOARD_HEADERS
+from artifact.host.report.board_spread import spread_rows
 from artifact.host.report.first_screen import (
     SCRIPT,
     STYLE,
@@ -253,6 +255,11 @@ def load_inconsistencies(path=INCONSISTENCIES):
     return load_toml(path, "inconsistencies", FormatError).get("inconsistency", [])
 
 
+BOARD_TEXT = ("Boards of one kind differ (Snowflakes at the Edge, EdgeSys'21): each board of the fleet measured the "
+              "same reference cell first. A ratio far from 1 is that board's own speed; every paired ratio of this "
+              "report is formed within one board (a cell's variant and baseline windows are timed in one attempt).")
+
+
 def render_report(results_dir) -> dict:
     """Write report/ of a results directory (a path or a ResultsDir), every file atomically."""
     results = as_results(results_dir)
@@ -283,6 +290,9 @@ def render_report(results_dir) -> dict:
     time_headers, time_table = time_rows(records)
     summary["time_by_technique"] = [dict(zip(time_headers, row)) for row in time_table]
     summary["threats"] = threats(info, records)
+    spread = spread_rows(results)   # a fleet's boards of one kind (only where two or more measured)
+    if spread:
+        summary["board_spread"] = [dict(zip(BOARD_HEADERS, row)) for row in spread]
     write_json_atomic(results.summary_json, summary)
     inconsistencies = load_inconsistencies()
     from artifact.host.report.figures import figure_numbers
@@ -388,6 +398,9 @@ def markdown(info, summary, rows, figure_files, inconsistencies):
         "",
         *[f"### {figure_heading(stem)}\n\n![{stem}](figures/{os.path.basename(p)})\n" + _numbers_md(summary, stem)
           for stem, p in sorted(figure_files.items(), key=figure_order)],
+        *(["## Boards of one kind: the reference cell on each board (fleet)", "", BOARD_TEXT, "",
+           tabulate([list(b.values()) for b in summary["board_spread"]], BOARD_HEADERS, tablefmt="github"), ""]
+          if summary.get("board_spread") else []),
         "## Environment",
         "",
         tabulate(sorted((k, str(v)) for k, v in env.items()), ["key", "value"], tablefmt="github"),
@@ -452,6 +465,7 @@ def page(info, summary, rows, figure_files, fig_dir, inconsistencies):
 <h2>Advisor: the paper's lessons against this run's evidence</h2><p>{html.escape(ADVISOR_TEXT)}</p>{_table_html(ADVISOR_HEADERS, [list(a.values()) for a in summary["advisor"]])}
 {"<h3>Explored configurations against the paper's grid</h3>" + _table_html(EXPLORE_HEADERS, [list(e.values()) for e in summary["explore"]]) if summary["explore"] else ""}
 <h2>Figures</h2>{"".join(figs)}
+{"<h2>Boards of one kind: the reference cell on each board (fleet)</h2><p>" + html.escape(BOARD_TEXT) + "</p>" + _table_html(BOARD_HEADERS, [list(b.values()) for b in summary["board_spread"]]) if summary.get("board_spread") else ""}
 <h2>Environment</h2>{_table_html(["key", "value"], env_rows)}
 <h2>Time of each step</h2>{_table_html(["step", "time"], steps)}
 <h2>Where the time went</h2>{time_bar_html(summary["time_by_technique"])}{_table_html(list(summary["time_by_technique"][0]) if summary["time_by_technique"] else [], [list(t.values()) for t in summary["time_by_technique"]])}
