@@ -175,6 +175,7 @@ def test_a_rail_that_appears_after_the_runs_pin_skips_the_workers_power(tmp_path
     import glob
     import json
     import os
+    import pathlib
 
     from artifact.cli import main
     from artifact.device.run import parent
@@ -187,7 +188,7 @@ def test_a_rail_that_appears_after_the_runs_pin_skips_the_workers_power(tmp_path
     os.remove(smoke / "records" / (key + ".json"))
     tree = emu.make_tx2_r32_tree(str(tmp_path / "tx2"))
     label = [f for f in glob.glob(os.path.dirname(tree.path("VDD_IN", "mW")) + "/rail_name_*")
-             if open(f).read().strip() == "VDD_IN"][0]
+             if pathlib.Path(f).read_text().strip() == "VDD_IN"][0]
     emu.write_value(label, "VDD_MUX")   # no VDD_IN yet: the parent pins the sum of the rails it finds
     pin = parent._pin_power_rails
 
