@@ -7,6 +7,7 @@ tests/test_pipeline.py and the twins run the real measurement path.
 import collections
 import os
 import shutil
+import signal
 
 import pytest
 
@@ -153,3 +154,95 @@ def test_the_report_shows_the_search_against_the_grid(results, fake_run):
     ratio = summary["hypervolume_size_mb_top1_drop"]["ratio"]
     assert "Explored configurations against the paper's grid" in text and "size (MB) top1 drop" in text
     assert "{:.4g}".format(ratio) in text   # the table shows the number the search computed
+
+
+# ---- seeded kill -9 of the real `explore` (its `run` subprocess and worker measure for real), then a re-run
+def _explore_cli(results, check=True):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "artifact", "explore", "--profile", "smoke", "--results", results,
+                           "--model", "mini_vgg", "--trials", "2", "--batch", "1", "--techniques", "quantize",
+                           "--seed", "3"], cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, ARTIFACT_ALLOW_BUSY="1"))
+    if check:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def _kill_explore(results, seconds=None, after_model_file=None):
+    """`explore` SIGKILLed (the process alone, as a crash would) after `seconds`, or `after_model_file` seconds
+    after the first trial's model file is saved (while its `run` subprocess goes on to the record)."""
+    import subprocess
+    import sys
+    import time
+
+    command = [sys.executable, "-m", "artifact", "explore", "--profile", "smoke", "--results", results, "--model",
+               "mini_vgg", "--trials", "2", "--batch", "1", "--techniques", "quantize", "--seed", "3"]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, ARTIFACT_ALLOW_BUSY="1"))
+    models, start = os.path.join(results, "models"), time.monotonic()
+    while proc.poll() is None and time.monotonic() - start < 120:
+        if seconds is not None and time.monotonic() - start >= seconds:
+            break
+        if after_model_file is not None and os.path.isdir(models) and any(
+                n.startswith("mini_vgg__quantize__") and n.endswith(".model.zip") and n != "mini_vgg__quantize__bits-8"
+                ".model.zip" for n in os.listdir(models)):
+            time.sleep(after_model_file)
+            break
+        time.sleep(0.02)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _record_bytes(results):
+    folder = os.path.join(results, "records")
+    return {n: open(os.path.join(folder, n), "rb").read() for n in os.listdir(folder)} if os.path.isdir(folder) else {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", [("seconds", 1), ("seconds", 2), ("model file", 3)])
+def test_explore_killed_at_a_seeded_moment_then_rerun_loses_repeats_and_misstates_nothing(tmp_path, moment):
+    import random
+    import time
+
+    import optuna
+    from optuna.trial import TrialState
+
+    shutil.copytree(SMOKE, tmp_path / "smoke")
+    results = str(tmp_path / "smoke")
+    grid = set(_record_bytes(results))
+    how, seed = moment
+    if how == "seconds":
+        _kill_explore(results, seconds=random.Random(seed).uniform(2.0, 30.0))
+    else:
+        _kill_explore(results, after_model_file=random.Random(seed).uniform(0.0, 1.0))
+    time.sleep(0.5)   # what the kill orphaned (a `run` and its worker) would be measuring now
+    before = _record_bytes(results)
+    _explore_cli(results)
+    after = _record_bytes(results)
+    for name, data in before.items():   # no configuration measured twice: a record made before the kill is kept
+        assert after[name] == data, name
+    study = optuna.load_study(study_name="mini_vgg", storage="sqlite:///" + os.path.join(results, "explore.db"))
+    done = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(done) == 2   # none lost
+    assert not [t.number for t in study.trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+    known = {t.user_attrs.get("cell") for t in done}
+    for trial in done:   # a trial complete has its record, and its values are that record's
+        assert trial.user_attrs["cell"] + ".json" in after
+    assert set(after) - grid == {k + ".json" for k in known}, "a record whose cell the study does not know"
+    leftovers = [os.path.join(b, n) for b, ds, fs in os.walk(results) for n in ds + fs if n.startswith(".tmp-")]
+    assert leftovers == []
+    assert _explore_cli(results).returncode == 0   # and the study is still explore's own on the next run
+
+
+def test_a_trial_killed_before_it_named_its_cell_is_asked_again_and_the_study_stays_ours(results, fake_run):
+    explorer = _explorer(results)
+    explorer.explore(trials=1, minutes=5)
+    cut = explorer.study.ask()   # killed between ask and the cell's name: a running trial that names no cell
+    cut.suggest_categorical("technique", list(explorer.techniques))
+    again = _explorer(results)
+    again.explore(trials=2, minutes=5)
+    assert len(_explorer(results).completed()) == 2   # opened once more: still explore's study, not a stranger's
+    assert all(count == 1 for count in fake_run.values())

@@ -166,3 +166,47 @@ def test_run_refuses_to_measure_power_on_another_rail_set(tmp_path, capsys, monk
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "run.json" in lines[0] and "jetson-ina3221-hwmon:VDD_IN" in lines[0], lines
     assert sorted(os.listdir(smoke / "records")) == before
+
+
+@pytest.mark.slow
+def test_a_rail_that_appears_after_the_runs_pin_skips_the_workers_power(tmp_path, capsys, monkeypatch):
+    """`run` pinned a sum of rails; a VDD_IN appears before its worker finds the sensor: the worker's power and
+    energy are SKIPPED naming both rail sets, never measured on the new set (a verdict mixing the two)."""
+    import glob
+    import json
+    import os
+    import pathlib
+
+    from artifact.cli import main
+    from artifact.device.run import parent
+
+    smoke = _smoke(tmp_path)
+    info = json.loads((smoke / "run.json").read_text())
+    info.pop("power_rails", None)   # a run not pinned yet: this run's parent pins what it finds
+    (smoke / "run.json").write_text(json.dumps(info))
+    key = "mini_vgg__quantize__bits-8"
+    os.remove(smoke / "records" / (key + ".json"))
+    tree = emu.make_tx2_r32_tree(str(tmp_path / "tx2"))
+    label = [f for f in glob.glob(os.path.dirname(tree.path("VDD_IN", "mW")) + "/rail_name_*")
+             if pathlib.Path(f).read_text().strip() == "VDD_IN"][0]
+    emu.write_value(label, "VDD_MUX")   # no VDD_IN yet: the parent pins the sum of the rails it finds
+    pin = parent._pin_power_rails
+
+    def pin_then_a_rail_appears(cells, results):
+        pin(cells, results)
+        emu.write_value(label, "VDD_IN")
+
+    monkeypatch.setattr(parent, "_pin_power_rails", pin_then_a_rail_appears)
+    monkeypatch.setenv("ARTIFACT_SYSFS_ROOT", tree.root)
+    monkeypatch.setenv("ARTIFACT_ALLOW_BUSY", "1")
+    with emu.WaveformWriter(tree, _pulses(), update_hz=200.0):   # a healthy, moving rail: only the set is wrong
+        assert main(["run", "--profile", "smoke", "--results", str(smoke)]) == 0, capsys.readouterr().err
+    pinned = json.loads((smoke / "run.json").read_text())["power_rails"]
+    assert "VDD_MUX" in pinned
+    record = json.loads((smoke / "records" / (key + ".json")).read_text())
+    power = [m for m in POWER if m in record["cell"]["metrics"]]
+    assert power
+    for metric in power:
+        assert metric not in record["measurements"], (metric, record["measurements"].get(metric))
+        reason = record["skipped"][metric]
+        assert pinned in reason and "jetson-ina3221-r32:VDD_IN" in reason, reason

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from typing import Any, Callable, List, Mapping, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
+from artifact.core.children import dies_with
 from artifact.core.errors import ConfigError
 from artifact.core.inputs import environment_for_worker
 from artifact.core.metrics import in_group
@@ -78,7 +79,7 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
         cmd = [python, "-m", "artifact.device.run.worker", profile.source, model, results.path]
         with open(log_path, "a") as log:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True, env=env,
-                                    preexec_fn=_dies_with(os.getpid()))
+                                    preexec_fn=dies_with(os.getpid()))
             failed_cells = []
             try:
                 for line in proc.stdout or ():  # stdout=PIPE: always a pipe
@@ -113,34 +114,6 @@ def _pin_power_rails(cells, results):
     if sensor is not None:  # none: the cells skip power, saying why
         results.pin_power_rails(rail_set(sensor.describe()))
         sensor.close()
-
-
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def _dies_with(parent_pid):
-    # type: (int) -> Optional[Callable[[], None]]
-    """What a worker runs before it starts (Linux): the kernel kills it when its parent dies, so a parent killed
-    with -9 leaves no worker measuring into the directory without the lock. Elsewhere a worker outlives it (None).
-    prctl is looked up here, in the parent: the child between fork and exec must not import (a lock another
-    thread of the parent held at the fork, tqdm's monitor, would never be released)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-        import signal
-
-        prctl, kill = ctypes.CDLL(None, use_errno=True).prctl, int(signal.SIGKILL)
-    except (OSError, AttributeError):
-        return None
-
-    def in_the_child():
-        # type: () -> None
-        prctl(PR_SET_PDEATHSIG, kill, 0, 0, 0)
-        if os.getppid() != parent_pid:  # the parent died before the line above: nothing would kill this one
-            os._exit(1)
-
-    return in_the_child
 
 
 def _last_error(log_path):

@@ -20,7 +20,7 @@ from artifact.core.errors import ArtifactError, UnsupportedError
 from artifact.core.inputs import RETRAINED_ENV, inputs_from_env
 from artifact.core.packages import PACKAGED_TECHNIQUES, find_package
 from artifact.core.profiles import Cell, load_profile  # noqa: F401 (Cell: a name of the type comments)
-from artifact.core.records import Record
+from artifact.core.records import Record, rail_set
 from artifact.core.results import as_results, timestamp
 from artifact.core.techniques import retrains
 from artifact.device.run.memory_probe import ProbeServer
@@ -50,12 +50,27 @@ class CellMeasurer(object):
         self.environment["load_average_at_start"] = str(load_average())
         self.sysfs_root = sysfs_root()  # an emulated tree in tests
         self.sensor, self.no_sensor_reason = discover_power_sensor(self.sysfs_root)
+        self._keep_to_the_runs_rails()
         self.memory_probes = ProbeServer(self.results.logs)  # started at the first memory probe
         self._baseline = None  # type: Any  # (model, its baseline_identity) once loaded
         if self.sensor is not None:
             self.environment["power_sensor"] = self.sensor.name
             if self.sysfs_root != "/":
                 self.environment["power_sensor_emulated"] = self.sysfs_root
+
+    def _keep_to_the_runs_rails(self):
+        # type: () -> None
+        """The sensor found here against the rail set `run` pinned (run.json `power_rails`): a rail that appeared
+        or went since (a VDD_IN) would mix two kinds of power number in one run, so this worker measures none."""
+        if self.sensor is None or not os.path.exists(self.results.run_json):
+            return
+        pinned, found = self.results.read_run_info().get("power_rails"), rail_set(self.sensor.describe())
+        if pinned is not None and pinned != found:
+            self.sensor.close()
+            self.sensor = None
+            self.no_sensor_reason = ("one on this run's rails ({} pins {}); the one this worker found reads {} (a "
+                                     "rail appeared or went after the run began), so power and energy are not "
+                                     "measured".format(self.results.run_json, pinned, found))
 
     def close(self):
         # type: () -> None

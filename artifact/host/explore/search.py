@@ -13,7 +13,9 @@ A round asks up to `batch` trials, writes them as [[group]]s appended to the pro
 measured: a trial equal to a cell already measured costs nothing), then tells Optuna each trial's
 objectives. A trial's cell key is stored on it; a search killed mid-round finds, when run again, its
 running trials, tells those whose record exists and re-asks the others (nothing lost, nothing measured
-twice).
+twice). The round's `run` dies with the search (artifact.core.children), so a killed search leaves no run
+holding the lock beside its re-run; the re-run takes the lock to recover, which sweeps the killed round's
+temporary files.
 """
 import os
 import subprocess
@@ -22,6 +24,7 @@ import time
 
 from artifact.core.atomic import write_atomic
 from artifact.core.catalog import MINI_ZOO
+from artifact.core.children import dies_with
 from artifact.core.errors import ConfigError, MissingInputError
 from artifact.core.profiles import cell_key, load_profile
 from artifact.core.results import ResultsDir
@@ -139,8 +142,9 @@ class Explorer:
                               f"{str(exc).splitlines()[0] if str(exc) else ''}); {fix}") from None
         from optuna.trial import TrialState
 
-        strangers = [t.number for t in study.trials if "cell" not in t.user_attrs and t.state != TrialState.RUNNING]
-        if strangers:  # an unmarked study (older runs) is ours only if each of its trials names its cell
+        marked = study.user_attrs.get("kind") == STUDY_KIND  # then a trial without a cell is one a kill cut short
+        strangers = [t.number for t in study.trials if "cell" not in t.user_attrs and t.state == TrialState.COMPLETE]
+        if strangers and not marked:  # an unmarked study (older runs) is ours only if each trial done names its cell
             raise ConfigError(f"{path}: study {self.model!r} is not an explore study of this artifact (trial "
                               f"{strangers[0]} names no cell); {fix}")
         study.set_user_attr("kind", STUDY_KIND)
@@ -219,7 +223,7 @@ class Explorer:
         self._write_profile(self.trial_cells())
         command = [self.python, "-m", "artifact", "run", "--profile", self.profile_file, "--results",
                    self.results.path] + (["--allow-busy"] if self.allow_busy else [])
-        proc = subprocess.run(command, capture_output=True, text=True)
+        proc = subprocess.run(command, capture_output=True, text=True, preexec_fn=dies_with(os.getpid()))
         if proc.returncode == 2:  # a user's mistake (inputs, a busy machine): one line, as from run itself
             raise MissingInputError((proc.stderr.strip().splitlines() or ["run failed"])[-1].replace("error: ", "", 1))
         configs, done = self._configs(), 0
@@ -234,7 +238,8 @@ class Explorer:
 
     def explore(self, trials: int, minutes: float, progress=None) -> dict:
         """Measure up to `trials` completed trials in all (earlier runs count), within `minutes`."""
-        self.recover()
+        with self.results.writer("explore"):  # the lock: what a killed round left (.tmp-*) is swept, no run beside
+            self.recover()
         deadline = time.monotonic() + 60.0 * minutes
         failures_in_a_row = 0
         while len(self.completed()) < trials and time.monotonic() < deadline and failures_in_a_row < 3:
