@@ -1,4 +1,4 @@
-"""The search: Optuna's multi-objective sampler over technique and settings; each trial a cell.
+"""The search: Optuna's multivariate TPE sampler (seeded) over technique and settings; each trial a cell.
 
 Space: the techniques whose registry row (artifact.core.techniques) is explored on the model's kind, each
 setting drawn from its row's `search` range (floats to two decimals), named apart per technique so every
@@ -7,6 +7,13 @@ bits). Today: quantize bits 2..16; prune threshold 0.05..0.90; quantize_prune bo
 4..16, low_bits 2..15, low_fraction 0.10..0.90; litert mode fp32 | dynamic | float16 | int8.
 Objectives, all minimised, from the records (artifact.host.advise.from_records): size (MB), latency
 (ms) and the accuracy drop against fp32 (top-1 points; BLEU for translators).
+
+The sampler is TPE, multivariate and grouped (the settings depend on the technique), its first
+STARTUP_TRIALS trials random: the budgets here are a handful of measurements, far below the population x
+generations an evolutionary sampler needs (docs/advisor.md). A proposal equal to a configuration this
+study already measured is told PRUNED (marked `duplicate_of`) and asked again, up to ASK_TRIES times: a
+restarted study, whose seeded sampler starts again from the same seed, never spends a trial on a
+configuration it has; duplicates do not count as trials.
 
 A round asks up to `batch` trials, writes them as [[group]]s appended to the profile's own text
 (results/<dir>/explore/<model>.toml), runs `python -m artifact run` on it (only pending cells are
@@ -19,6 +26,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 
 from artifact.core.atomic import write_atomic
 from artifact.core.catalog import MINI_ZOO
@@ -33,6 +41,9 @@ CNN_TECHNIQUES = explored_on(CNN)
 TRANSLATOR_TECHNIQUES = explored_on(TRANSLATOR)  # the paper quantizes CNNs only; LiteRT does not convert them
 GRID_TECHNIQUES = grid_techniques()  # the paper's own grid
 STUDY_KIND = "artifact-explore"  # the user attribute that marks a study as this artifact's
+STARTUP_TRIALS = 4  # random trials before TPE models the results (Optuna's default, 10, exceeds most budgets here)
+ASK_TRIES = 50  # proposals asked for one new configuration before the round gives up (a small space is exhausted)
+DUPLICATE = "duplicate_of"  # user attribute of a proposal told PRUNED because its cell was measured already
 CNN_METRICS = ("params", "storage_bytes", "inference_time_s", "top1", "top5")
 TRANSLATOR_METRICS = ("params", "storage_bytes", "inference_time_s", "bleu")
 
@@ -100,14 +111,14 @@ class Explorer:
         self.objectives = objectives_for(model)
         self.allow_busy, self.python = allow_busy, python
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        self.study = self._open_study(optuna, max(4, batch * 2))  # every check passed before anything is written
+        self.study = self._open_study(optuna)  # every check passed before anything is written
         os.makedirs(self.folder, exist_ok=True)
 
     @property
     def database(self) -> str:
         return self.results.explore_db
 
-    def _open_study(self, optuna, population: int):
+    def _open_study(self, optuna):
         """This model's study in explore.db, created if absent; a corrupt file or a study that is not ours is refused
         (one line), never counted as trials."""
         path, fix = self.database, "remove it (or move it away) or give --results ANOTHER_DIR"
@@ -128,10 +139,13 @@ class Explorer:
                 if directions != ["MINIMIZE"] * len(self.objectives) or not ours:
                     raise ConfigError(f"{path}: study {self.model!r} is not an explore study of this artifact "
                                       f"(directions {', '.join(directions).lower()}); {fix}")
+            with warnings.catch_warnings():  # multivariate and group are marked experimental by Optuna
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                sampler = optuna.samplers.TPESampler(seed=self.seed, multivariate=True, group=True,
+                                                     n_startup_trials=STARTUP_TRIALS, constant_liar=True)
             study = optuna.create_study(
                 study_name=self.model, storage=storage, load_if_exists=True,
-                directions=["minimize"] * len(self.objectives),
-                sampler=optuna.samplers.NSGAIISampler(seed=self.seed, population_size=population))
+                directions=["minimize"] * len(self.objectives), sampler=sampler)
         except ConfigError:
             raise
         except Exception as exc:  # SQLAlchemy's and Optuna's own errors for a file they cannot use
@@ -139,7 +153,8 @@ class Explorer:
                               f"{str(exc).splitlines()[0] if str(exc) else ''}); {fix}") from None
         from optuna.trial import TrialState
 
-        strangers = [t.number for t in study.trials if "cell" not in t.user_attrs and t.state != TrialState.RUNNING]
+        strangers = [t.number for t in study.trials if "cell" not in t.user_attrs
+                     and t.state not in (TrialState.RUNNING, TrialState.PRUNED)]
         if strangers:  # an unmarked study (older runs) is ours only if each of its trials names its cell
             raise ConfigError(f"{path}: study {self.model!r} is not an explore study of this artifact (trial "
                               f"{strangers[0]} names no cell); {fix}")
@@ -202,20 +217,39 @@ class Explorer:
 
     def trial_cells(self) -> list[tuple[str, dict]]:
         return [(t.user_attrs["technique"], t.user_attrs["setting"]) for t in self.study.trials
-                if "technique" in t.user_attrs]
+                if "technique" in t.user_attrs and DUPLICATE not in t.user_attrs]
+
+    def _ask_new(self, taken: set):
+        """(trial, cell key) of a proposal whose cell is not in `taken`; None when ASK_TRIES proposals all were."""
+        from optuna.trial import TrialState
+
+        for _ in range(ASK_TRIES):
+            trial = self.study.ask()
+            technique, setting = suggest(trial, self.techniques)
+            key = cell_key(self.model, technique, setting)
+            if key in taken:
+                trial.set_user_attr(DUPLICATE, key)
+                self.study.tell(trial, state=TrialState.PRUNED)
+                continue
+            for name, value in (("cell", key), ("technique", technique), ("setting", setting)):
+                trial.set_user_attr(name, value)
+            return trial, key
+        return None
 
     def run_round(self, count: int) -> int:
         """Ask `count` trials, measure their cells, tell the results; returns how many completed."""
         from optuna.trial import TrialState
 
-        asked = []
+        asked: list = []
+        taken = {t.user_attrs.get("cell") for t in self.completed()}
         for _ in range(count):
-            trial = self.study.ask()
-            technique, setting = suggest(trial, self.techniques)
-            key = cell_key(self.model, technique, setting)
-            for name, value in (("cell", key), ("technique", technique), ("setting", setting)):
-                trial.set_user_attr(name, value)
-            asked.append((trial, key))
+            new = self._ask_new(taken)
+            if new is None:
+                break
+            asked.append(new)
+            taken.add(new[1])
+        if not asked:
+            return 0
         self._write_profile(self.trial_cells())
         command = [self.python, "-m", "artifact", "run", "--profile", self.profile_file, "--results",
                    self.results.path] + (["--allow-busy"] if self.allow_busy else [])
