@@ -13,7 +13,10 @@ STARTUP_TRIALS trials random: the budgets here are a handful of measurements, fa
 generations an evolutionary sampler needs (docs/advisor.md). A proposal equal to a configuration this
 study already measured is told PRUNED (marked `duplicate_of`) and asked again, up to ASK_TRIES times: a
 restarted study, whose seeded sampler starts again from the same seed, never spends a trial on a
-configuration it has; duplicates do not count as trials.
+configuration it has; duplicates do not count as trials. Records of the model already in the results
+directory (the paper's grid, say) whose technique is searched and whose setting lies in the search range are
+added to the study as known trials (marked `known`) when it opens: the sampler learns from them, they are
+never proposed again, and they do not count as the search's trials.
 
 A round asks up to `batch` trials, writes them as [[group]]s appended to the profile's own text
 (results/<dir>/explore/<model>.toml), runs `python -m artifact run` on it (only pending cells are
@@ -43,6 +46,7 @@ GRID_TECHNIQUES = grid_techniques()  # the paper's own grid
 STUDY_KIND = "artifact-explore"  # the user attribute that marks a study as this artifact's
 STARTUP_TRIALS = 4  # random trials before TPE models the results (Optuna's default, 10, exceeds most budgets here)
 ASK_TRIES = 50  # proposals asked for one new configuration before the round gives up (a small space is exhausted)
+KNOWN = "known"  # user attribute of a trial added from a record the study did not measure (the grid's, say)
 DUPLICATE = "duplicate_of"  # user attribute of a proposal told PRUNED because its cell was measured already
 CNN_METRICS = ("params", "storage_bytes", "inference_time_s", "top1", "top5")
 TRANSLATOR_METRICS = ("params", "storage_bytes", "inference_time_s", "bleu")
@@ -113,6 +117,7 @@ class Explorer:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.study = self._open_study(optuna)  # every check passed before anything is written
         os.makedirs(self.folder, exist_ok=True)
+        self.add_known(optuna)
 
     @property
     def database(self) -> str:
@@ -173,9 +178,44 @@ class Explorer:
         return {c.key for c in self.profile.cells_of(self.model)}
 
     def completed(self) -> list:
+        """The search's own completed trials (known ones, added from records, are not among them)."""
         from optuna.trial import TrialState
 
-        return [t for t in self.study.trials if t.state == TrialState.COMPLETE]
+        return [t for t in self.study.trials if t.state == TrialState.COMPLETE and KNOWN not in t.user_attrs]
+
+    def _distributions(self, optuna, technique: str) -> dict:
+        """Parameter name -> the distribution `suggest` draws it from."""
+        d = optuna.distributions
+        out: dict = {"technique": d.CategoricalDistribution(list(self.techniques))}
+        for spec in TECHNIQUES[technique].settings:
+            name = f"{technique}.{spec.name}"
+            out[name] = (d.CategoricalDistribution(list(spec.search)) if spec.kind == "choice" else
+                         d.IntDistribution(*spec.search) if spec.kind == "int" else d.FloatDistribution(*spec.search))
+        return out
+
+    def add_known(self, optuna) -> int:
+        """Add each record of this model the study has no trial for, as a known trial; returns how many."""
+        configs = self._configs()
+        have = {t.user_attrs.get("cell") for t in self.study.trials}
+        added = 0
+        for key, record in sorted(self.results.load_records().items()):
+            cell = record.cell
+            if cell["model"] != self.model or cell["technique"] not in self.techniques or key in have:
+                continue
+            values = self._values(key, configs)
+            setting = dict(cell.get("setting") or {})
+            if values is None or mend(cell["technique"], dict(setting)) != setting:
+                continue
+            params = dict({f"{cell['technique']}.{k}": v for k, v in setting.items()}, technique=cell["technique"])
+            try:
+                trial = optuna.trial.create_trial(
+                    params=params, distributions=self._distributions(optuna, cell["technique"]), values=values,
+                    user_attrs={"cell": key, "technique": cell["technique"], "setting": setting, KNOWN: True})
+            except ValueError:  # a setting outside the search range (or not one of its parameters): not added
+                continue
+            self.study.add_trial(trial)
+            added += 1
+        return added
 
     def _values(self, key: str, configs: dict) -> list[float] | None:
         config = configs.get(key)
@@ -241,7 +281,7 @@ class Explorer:
         from optuna.trial import TrialState
 
         asked: list = []
-        taken = {t.user_attrs.get("cell") for t in self.completed()}
+        taken = {t.user_attrs.get("cell") for t in self.study.trials if t.state == TrialState.COMPLETE}
         for _ in range(count):
             new = self._ask_new(taken)
             if new is None:
