@@ -261,7 +261,7 @@ def cmd_advise(args):
 
     from artifact.core.errors import ConfigError
     from artifact.host.advise.from_records import configs_by_model
-    from artifact.host.advise.pareto import CONSTRAINTS, LABELS, OBJECTIVES, advise
+    from artifact.host.advise.pareto import CONSTRAINTS, LABELS, OBJECTIVES, advise, on_runtime
 
     results = results_for(args)
     configs = configs_by_model(results.load_records())
@@ -270,6 +270,12 @@ def cmd_advise(args):
     if args.model and args.model not in configs:
         raise ConfigError("--model {}: not in {}; models there: {}".format(
             args.model, results.path, ", ".join(configs)))
+    every = configs
+    configs = {m: on_runtime(c, args.runtime) for m, c in configs.items() if on_runtime(c, args.runtime)}
+    if not configs or (args.model and args.model not in configs):
+        raise ConfigError("--runtime {}: no configuration of {} in {} runs on it; runtimes there: {}".format(
+            args.runtime, args.model or "any model", results.path,
+            ", ".join(sorted({c.runtime for m in ([args.model] if args.model else every) for c in every[m]}))))
     objective = {"size": "size_mb", "latency": "latency_ms", "energy": "energy_mj"}[args.objective]
     bounds = {o: getattr(args, c) for c, o in CONSTRAINTS.items() if getattr(args, c) is not None}
     answers = [advise(configs[m], objective, bounds) for m in ([args.model] if args.model else configs)]
@@ -278,7 +284,7 @@ def cmd_advise(args):
         return 0
     for answer in answers:
         shown = answer.front_objectives or list(OBJECTIVES)
-        rows = [[("→ " if c is answer.recommended else "  ") + c.name]
+        rows = [[("→ " if c is answer.recommended else "≈ " if c in answer.ties else "  ") + c.name]
                 + ["—" if c.get(o) is None else "{:.4g}".format(c.get(o)) for o in shown] for c in answer.front]
         print("\n{} — Pareto front over {}{}".format(answer.model, ", ".join(LABELS[o] for o in shown),
               "; unknown here: " + ", ".join(LABELS[o] for o in answer.unknown_objectives)
@@ -555,6 +561,8 @@ def build_parser():
                                  ("--max-bleu-drop", "BLEU points lost against fp32")):
                 p.add_argument(option, type=_bound(0.0) if "drop" not in option else _bound(-100.0), default=None,
                                help="constraint: " + what)
+            p.add_argument("--runtime", choices=("keras", "litert"), default=None,
+                           help="only configurations this runtime runs (default: any)")
             p.add_argument("--json", action="store_true", help="machine-readable output")
         if name == "fleet":
             p.add_argument("fleet_file", metavar="FILE", help="the fleet file (TOML; docs/fleet.md)")

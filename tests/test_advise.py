@@ -5,7 +5,7 @@ import json
 import pytest
 
 from artifact.cli import main
-from artifact.host.advise.pareto import Config, advise, dominates, front, hypervolume_2d, known_objectives
+from artifact.host.advise.pareto import Config, advise, dominates, front, hypervolume_2d, known_objectives, on_runtime
 
 
 def C(name, size=None, latency=None, energy=None, top1=None, bleu=None):
@@ -42,6 +42,44 @@ def test_recommendation_under_constraints_names_the_binding_one():
     answer = advise(GRID, "size_mb", {"top1_drop": 1.0})
     assert answer.recommended.name == "q8"   # q6 is smaller but costs 3 points
     assert answer.binding == ["top1_drop"] and "top-1 drop (points) ≤ 1" in answer.why
+
+
+def test_binding_names_only_the_constraints_whose_relaxation_changes_the_answer():
+    # q16 is the smallest within both; q6 (smaller) breaks latency and top-1, q8 (smaller) breaks latency alone:
+    # relaxing top-1 alone still leaves q6 out, relaxing latency lets q8 in
+    answer = advise(GRID, "size_mb", {"top1_drop": 1.0, "latency_ms": 12.0})
+    assert answer.recommended.name == "q16" and answer.binding == ["latency_ms"]
+    assert "relaxing latency (ms) ≤ 12 would change the answer" in answer.why
+
+
+def test_a_constraint_broken_only_together_with_another_is_not_binding():
+    configs = [C("a", 10, 5, top1=0.0), C("b", 5, 9, top1=3.0)]   # b is smaller but breaks both bounds
+    answer = advise(configs, "size_mb", {"top1_drop": 1.0, "latency_ms": 6.0})
+    assert answer.recommended.name == "a" and answer.binding == []
+    assert "together: relaxing one alone would not change the answer" in answer.why
+
+
+def test_ties_within_the_intervals_are_shown_with_the_reason_for_the_pick():
+    def timed(name, size, latency, half):
+        config = C(name, size, latency, top1=0.0)
+        config.intervals = {"latency_ms": half}
+        return config
+
+    # int8 is faster by its point estimate, but the intervals overlap: the smaller file wins and says why
+    configs = [timed("int8", 30, 20.9, 1.0), timed("dynamic", 20, 21.1, 1.0), timed("fp32", 10, 30.0, 1.0)]
+    answer = advise(configs, "latency_ms", {})
+    assert answer.recommended.name == "dynamic" and [c.name for c in answer.ties] == ["int8"]
+    assert "tied within the 95% intervals with int8: picked for the lower size (MB) (20)" in answer.why
+    assert answer.to_dict()["ties"][0]["config"] == "int8"
+    apart = [timed("int8", 30, 20.9, 0.05), timed("dynamic", 20, 21.1, 0.05)]   # intervals apart: no tie
+    assert advise(apart, "latency_ms", {}).recommended.name == "int8" and advise(apart, "latency_ms", {}).ties == []
+
+
+def test_the_runtime_constraint_keeps_only_that_runtime():
+    configs = [C("baseline", 100, 10, top1=0.0), C("litert mode=int8", 25, 2, top1=0.2)]
+    configs[1].runtime = "litert"
+    assert advise(on_runtime(configs, "keras"), "latency_ms", {}).recommended.name == "baseline"
+    assert advise(on_runtime(configs, None), "latency_ms", {}).recommended.name == "litert mode=int8"
 
 
 def test_no_binding_constraint_is_said():
@@ -103,6 +141,18 @@ def test_advise_json_names_the_records_it_rests_on(capsys):
     assert answer["constraints"] == {"top1_drop": 1.0}
 
 
+def test_advise_on_one_runtime_answers_on_it(capsys):
+    argv = ["advise", "--results", "expected_results/reference/embedded", "--model", "mini_resnet", "--json"]
+    main(argv)
+    assert json.loads(capsys.readouterr().out)[0]["recommended"]["runtime"] == "litert"   # any runtime: LiteRT
+    assert main(argv + ["--runtime", "keras"]) == 0
+    (answer,) = json.loads(capsys.readouterr().out)
+    assert answer["recommended"]["runtime"] == "keras" and {c["runtime"] for c in answer["front"]} == {"keras"}
+    assert main(["advise", "--results", "expected_results/reference/embedded", "--model", "mini_nmt",
+                 "--runtime", "litert"]) == 2   # LiteRT does not convert the translator
+    assert "--runtime litert: no configuration of mini_nmt in " in capsys.readouterr().err
+
+
 def test_advise_for_a_model_not_in_the_run_is_one_line(capsys):
     assert main(["advise", "--results", "expected_results/reference/smoke", "--model", "vgg_16"]) == 2
     assert "--model vgg_16: not in" in capsys.readouterr().err
@@ -119,6 +169,17 @@ def test_the_lessons_table_answers_each_constraint_set_and_says_when_it_cannot()
     assert rows["latency-bound"][3:6] == ["prune threshold=0.5", "yes", "litert mode=int8"]
     assert "top-1 drop (points) ≤ 1" in rows["latency-bound"][6]   # the 75% prune is faster but costs 4 points
     assert rows["energy-bound"][4] == "not testable here" and "energy (mJ) not measured" in rows["energy-bound"][6]
+
+
+def test_a_lesson_whose_pick_is_tied_with_the_other_side_is_neither_yes_nor_no():
+    from artifact.host.advise.lessons import lesson_rows
+
+    configs = [C("baseline", 100, 10, top1=0.0), C("quantize bits=6", 20, 10.1, top1=0.5),
+               C("prune threshold=0.05", 90, 9.9, top1=0.2)]
+    for config in configs:
+        config.intervals = {"latency_ms": 0.5}
+    row = {row[1]: row for row in lesson_rows({"m": configs})}["latency-bound"]
+    assert row[3] == "quantize bits=6" and row[4] == "tied: baseline and prune and quantize within the 95% intervals"
 
 
 def test_a_lesson_about_a_technique_the_run_did_not_measure_is_not_testable():

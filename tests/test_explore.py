@@ -82,8 +82,35 @@ def test_the_same_seed_asks_the_same_configurations(tmp_path, fake_run):
         shutil.copytree(SMOKE, tmp_path / run)
         explorer = _explorer(ResultsDir(str(tmp_path / run)), seed=7)
         explorer.explore(trials=4, minutes=5)
-        cells.append([t.user_attrs["cell"] for t in explorer.study.trials])
+        cells.append([t.user_attrs["cell"] for t in explorer.completed()])
     assert cells[0] == cells[1]
+
+
+def test_a_restarted_study_never_proposes_a_configuration_it_already_measured(results, fake_run):
+    _explorer(results).explore(trials=3, minutes=5)
+    again = _explorer(results)   # a new process, the same seed, the same explore.db
+    again.explore(trials=6, minutes=5)
+    cells = [t.user_attrs["cell"] for t in again.completed()]
+    assert len(cells) == 6 and len(set(cells)) == 6   # six different configurations, none told twice
+    assert all(count == 1 for count in fake_run.values())
+
+
+def test_the_grid_records_are_known_trials_never_proposed_again(results, fake_run):
+    explorer = _explorer(results)
+    known = sorted(t.user_attrs["cell"] for t in explorer.study.trials if t.user_attrs.get("known"))
+    assert known == ["mini_vgg__prune__threshold-0.05", "mini_vgg__quantize__bits-8"]   # smoke's grid cells
+    assert explorer.completed() == []   # known trials are not the search's own
+    explorer.explore(trials=6, minutes=5)
+    cells = [t.user_attrs["cell"] for t in explorer.completed()]
+    assert len(cells) == 6 and not set(cells) & set(known) and all(count == 1 for count in fake_run.values())
+    assert _explorer(results).add_known(__import__("optuna")) == 0   # added once
+
+
+def test_the_sampler_is_optunas_multivariate_tpe_seeded(results):
+    import optuna
+
+    sampler = _explorer(results, seed=5).study.sampler
+    assert isinstance(sampler, optuna.samplers.TPESampler) and sampler._multivariate and sampler._group
 
 
 def test_a_killed_search_loses_no_trial_and_measures_none_twice(results, fake_run):

@@ -16,8 +16,8 @@ def test_widths_go_low_in_order_of_sensitivity_within_the_fraction():
     sens = {"a": 0.5, "b": 0.01, "c": 0.02}
     assert mixed.choose_widths(layers, sens, 8, 4, 0.35) == {"a": 8, "b": 4, "c": 8}
     assert mixed.choose_widths(layers, sens, 8, 4, 0.95) == {"a": 8, "b": 4, "c": 4}
-    # c does not fit beside b: it ends the list, so the more sensitive a stays wide although it would fit
-    assert mixed.choose_widths(layers, sens, 8, 4, 0.45) == {"a": 8, "b": 4, "c": 8}
+    # c does not fit beside b: it is skipped and the fill goes on, so a (which fits) goes low too
+    assert mixed.choose_widths(layers, sens, 8, 4, 0.45) == {"a": 4, "b": 4, "c": 8}
 
 
 def test_low_bits_must_be_below_bits_in_a_profile():
@@ -53,10 +53,64 @@ def test_mixed_model_keeps_each_layers_width_and_is_smaller_than_uniform(model, 
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(variant(x)), rtol=1e-5, atol=1e-6)
 
 
-def test_the_most_sensitive_layer_keeps_the_wide_width(model):
+def test_a_wide_layer_less_sensitive_than_a_low_one_did_not_fit(model):
     rng = np.random.RandomState(1)
     inputs = [rng.rand(1, 16, 16, 1).astype(np.float32) for _ in range(8)]
     sens = mixed.sensitivities(model, 2, inputs)
-    assert set(sens) == {name for name, _ in mixed.quantizable_layers(model)} and all(v >= 0 for v in sens.values())
-    widths = mixed.choose_widths(mixed.quantizable_layers(model), sens, 8, 2, 0.5)
-    assert widths[max(sens, key=sens.get)] == 8
+    layers = mixed.quantizable_layers(model)
+    assert set(sens) == {name for name, _ in layers} and all(v >= 0 for v in sens.values())
+    widths = mixed.choose_widths(layers, sens, 8, 2, 0.5)
+    counts, total = dict(layers), float(sum(n for _, n in layers))
+    assert 2 in widths.values()
+    for name, count in layers:   # the fill skips only layers that do not fit beside those taken before them
+        if widths[name] == 8:
+            before = sum(counts[o] for o in counts if widths[o] == 2 and (sens[o], o) < (sens[name], name))
+            assert (before + count) / total > 0.5
+
+
+def test_sensitivity_per_bit_saved_divides_by_the_bits_a_layer_saves():
+    per_bit = mixed.per_bit_saved([("a", 100), ("b", 1000)], {"a": 1.0, "b": 1.0}, 8, 4)
+    assert per_bit == {"a": 1.0 / 400, "b": 1.0 / 4000}   # the same loss on ten times the weights: b goes first
+
+
+def test_margins_are_the_chosen_class_against_the_best_other():
+    scores = np.log(np.array([[0.7, 0.2, 0.1], [0.3, 0.6, 0.1]]))
+    np.testing.assert_allclose(mixed.margins(scores, np.array([0, 0])), [np.log(3.5), np.log(0.5)])
+
+
+@pytest.mark.slow
+def test_the_sensitivity_ranks_layers_as_their_measured_single_layer_top1_drops(record_property):
+    """mini_resnet trained on digits; the score on the test split's first SENSITIVITY_SAMPLES images, as the
+    technique takes them (no labels read), the top-1 drops measured on the rest, each layer alone at 2 bits.
+    Measured when written (loaded 2-core x86 host): Spearman 0.86 over its 14 layers."""
+    from scipy.stats import spearmanr
+
+    from artifact.device.compress.quantize import dequantize_array, kernels_of, quantize_array
+    from artifact.device.compress.techniques import SENSITIVITY_SAMPLES
+    from artifact.device.models.data import bundled
+    from artifact.device.models.tasks.mini import ClassificationTask
+
+    split = bundled.digits_split()
+    trained = mini_zoo.train_mini_model("mini_resnet", split=split)
+    task = ClassificationTask("mini_resnet", split)
+    held_out = task.timing_inputs(SENSITIVITY_SAMPLES)
+    x, y = split.x_test[len(held_out):], split.y_test[len(held_out):]
+
+    def top1():
+        return float(np.mean(np.argmax(trained.predict(x, batch_size=256, verbose=0), axis=1) == y))
+
+    base, drops = top1(), {}
+    for name, _ in mixed.quantizable_layers(trained):
+        kernels = kernels_of(trained.get_layer(name))
+        saved = [k.numpy() for k in kernels]
+        for kernel, value in zip(kernels, saved):
+            kernel.assign(dequantize_array(*quantize_array(value, 2)))
+        drops[name] = base - top1()
+        for kernel, value in zip(kernels, saved):
+            kernel.assign(value)
+    score = mixed.sensitivities(trained, 2, held_out)
+    names = sorted(drops)
+    rho = spearmanr([score[n] for n in names], [drops[n] for n in names])[0]
+    record_property("spearman_sensitivity_vs_top1_drop", rho)
+    print("mini_resnet, 2 bits: Spearman {:.2f} over {} layers".format(rho, len(names)))
+    assert rho >= 0.7

@@ -32,7 +32,7 @@ from artifact.device.compress.quantize import (
 )
 
 RETRAIN_EPOCHS = 3  # magnitude_prune's TF-MOT fine-tuning, in epochs of the task's training arrays
-SENSITIVITY_SAMPLES = 32  # calibration inputs the mixed-width technique measures each layer's sensitivity on
+SENSITIVITY_SAMPLES = 64  # held-out images the mixed-width technique measures each layer's sensitivity on
 
 
 def _setting(setting, key, technique):
@@ -110,7 +110,7 @@ def quantize_mixed(setting, model, task, retrain_epochs, fine_tuned):
     from artifact.device.compress.mixed import quantize_mixed as mixed
 
     return mixed(model, setting["bits"], setting["low_bits"], setting["low_fraction"],
-                 task.calibration_inputs(SENSITIVITY_SAMPLES))
+                 task.timing_inputs(SENSITIVITY_SAMPLES))  # held-out images (never trained on); labels unused
 
 
 def magnitude_prune(setting, model, task, retrain_epochs, fine_tuned):

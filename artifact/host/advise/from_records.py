@@ -1,5 +1,6 @@
 """Configurations of each model from a run's records (artifact.host.advise.pareto.Config)."""
-from artifact.core.metrics import PAIRED_RATIO
+from artifact.core.metrics import CI95_RELATIVE, PAIRED_RATIO, PAIRED_RATIO_CI
+from artifact.core.techniques import LITERT_FILE, TECHNIQUES
 from artifact.host.advise.pareto import Config
 
 
@@ -22,6 +23,20 @@ def _latency_ms(record, baseline) -> float | None:
     return None if value is None else value * 1e3
 
 
+def _half_width(record, metric, value, paired) -> float | None:
+    """The 95% half-width of an objective, in its unit, from the measurement's notes (None: none measured)."""
+    m = record.measurements.get(metric)
+    if m is None or value is None:
+        return None
+    relative = m.notes.get(PAIRED_RATIO_CI if paired else CI95_RELATIVE)
+    return abs(value) * relative if isinstance(relative, (int, float)) and relative >= 0 else None
+
+
+def runtime_of(technique: str) -> str:
+    row = TECHNIQUES.get(technique)
+    return "litert" if row is not None and row.suffix == LITERT_FILE else "keras"
+
+
 def configs_by_model(records: dict) -> dict[str, list[Config]]:
     """model -> its configurations, in cell-key order."""
     baselines = {r.cell["model"]: r for r in records.values() if r.cell["technique"] == "baseline"}
@@ -42,5 +57,11 @@ def configs_by_model(records: dict) -> dict[str, list[Config]]:
         values = {"size_mb": scaled("storage_bytes", 1e-6), "latency_ms": _latency_ms(record, base),
                   "energy_mj": scaled("energy_j", 1e3), "top1_drop": drop("top1", 100.0),
                   "bleu_drop": drop("bleu", 1.0)}
-        out.setdefault(model, []).append(Config(model, config_name(record.cell), values, [key]))
+        paired = base is not None and record is not base and isinstance(
+            getattr(record.measurements.get("inference_time_s"), "notes", {}).get(PAIRED_RATIO), (int, float))
+        halves = {"latency_ms": _half_width(record, "inference_time_s", values["latency_ms"], paired),
+                  "energy_mj": _half_width(record, "energy_j", values["energy_mj"], False)}  # the ranked objectives
+        out.setdefault(model, []).append(Config(model, config_name(record.cell), values, [key],
+                                                {o: h for o, h in halves.items() if h is not None},
+                                                runtime_of(record.cell["technique"])))
     return out

@@ -6,7 +6,8 @@
   quantization costs it.
 The accuracy budget is 1 point of top-1 (classifiers) or BLEU (translators) against the run's own fp32
 model; where the run measured no accuracy for a model, the set is answered on its other objective alone
-and says so. The lesson is judged among the paper's own techniques; the answer over every technique
+and says so. The lesson is judged among the paper's own techniques (a pick tied within the 95% intervals
+with a configuration on the other side of the lesson is "tied", neither yes nor no); the answer over every technique
 (LiteRT, unstructured sparsity: beyond the paper) is shown beside it.
 """
 from artifact.core.techniques import paper_techniques
@@ -45,6 +46,9 @@ def lesson_rows(configs_by_model: dict) -> list[list[str]]:
                 agrees = "not testable here"
             elif not any(_technique(c.name) in techniques for c in paper):
                 agrees = "not testable here (no {} cell for {})".format(" or ".join(techniques), model)
+            elif len({_technique(c.name) in techniques for c in [within.recommended] + within.ties}) > 1:
+                agrees = "tied: {} within the 95% intervals".format(" and ".join(
+                    sorted({_technique(c.name) for c in [within.recommended] + within.ties})))
             elif _technique(chosen) in techniques:
                 agrees = "yes"
             else:

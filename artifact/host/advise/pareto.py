@@ -9,9 +9,12 @@ same run's fp32 model (points). An objective a run did not measure is None: unkn
   Equal configurations are all on the front (neither dominates the other).
 - A configuration meets the constraints when each constrained objective is known and within its
   bound; an unknown one makes it "unknown", listed apart, never recommended.
-- The recommendation is the feasible configuration best on the objective, ties broken by the other
-  objectives in OBJECTIVES order, then by name. Binding constraints: those that exclude a configuration
-  better on the objective than the recommendation.
+- The recommendation is the feasible configuration best on the objective. Configurations whose 95%
+  intervals on the objective overlap the best point estimate's are tied with it (an exact metric such as
+  size has no interval: only equal values tie); among the tied the pick is the best on the other objectives
+  in OBJECTIVES order, then by name, and the answer names the ties and the reason for the pick (never a
+  tie broken silently by a point estimate). Binding constraints: those whose relaxation alone (the answer
+  recomputed with that bound infinite: an unmeasured metric stays unknown) changes the recommendation.
 - With nothing feasible, the nearest trade-offs are the configurations with the smallest total
   relative excess over the bounds, each saying which constraint to relax and to what.
 """
@@ -33,10 +36,34 @@ class Config:
     name: str  # e.g. "quantize bits=8"
     values: dict  # objective -> float or None (not measured)
     evidence: list = field(default_factory=list)  # record keys
+    intervals: dict = field(default_factory=dict)  # objective -> 95% half-width in its unit (absent: none measured)
+    runtime: str = "keras"  # what runs it: "keras" or "litert" (artifact.core.techniques: the technique's file)
 
     def get(self, objective: str) -> float | None:
         value = self.values.get(objective)
         return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+    def interval(self, objective: str) -> tuple[float, float] | None:
+        """(low, high) of the objective's 95% interval; a metric measured without one is its value alone."""
+        value = self.get(objective)
+        if value is None:
+            return None
+        half = abs(float(self.intervals.get(objective) or 0.0))
+        return value - half, value + half
+
+
+def tied(a: Config, b: Config, objective: str) -> bool:
+    """The two 95% intervals on the objective overlap (an exact metric: equal values)."""
+    ia, ib = a.interval(objective), b.interval(objective)
+    return ia is not None and ib is not None and ia[0] <= ib[1] and ib[0] <= ia[1]
+
+
+RUNTIMES = ("keras", "litert")
+
+
+def on_runtime(configs: list[Config], runtime: str | None) -> list[Config]:
+    """The configurations run by `runtime` (None: all): for a user who cannot switch runtimes."""
+    return list(configs) if runtime is None else [c for c in configs if c.runtime == runtime]
 
 
 def known_objectives(configs: list[Config]) -> list[str]:
@@ -81,20 +108,24 @@ class Advice:
     front_objectives: list
     unknown_objectives: list
     recommended: Config | None
-    binding: list  # constraints that exclude a configuration better on the objective
+    binding: list  # constraints whose relaxation alone changes the recommendation
     why: str
     unknown: list  # configurations whose feasibility cannot be decided (a constrained metric unmeasured)
     nearest: list  # [(config, {objective: needed bound})] when nothing is feasible
+    ties: list = field(default_factory=list)  # feasible configurations tied with the pick within the 95% intervals
+    pick_reason: str = ""  # why the pick among the ties (empty: no tie)
 
     def to_dict(self) -> dict:
         def cfg(c: Config) -> dict:
-            return {"model": c.model, "config": c.name, "values": c.values, "evidence": c.evidence}
+            return {"model": c.model, "config": c.name, "values": c.values, "evidence": c.evidence,
+                    "intervals": c.intervals, "runtime": c.runtime}
 
         return {"model": self.model, "objective": self.objective, "constraints": self.bounds,
                 "front": [cfg(c) for c in self.front], "front_objectives": self.front_objectives,
                 "unknown_objectives": self.unknown_objectives,
                 "recommended": cfg(self.recommended) if self.recommended else None,
-                "binding": self.binding, "why": self.why, "undecided": [cfg(c) for c in self.unknown],
+                "binding": self.binding, "why": self.why, "ties": [cfg(c) for c in self.ties],
+                "pick_reason": self.pick_reason, "undecided": [cfg(c) for c in self.unknown],
                 "nearest": [dict(cfg(c), relax=relax) for c, relax in self.nearest]}
 
 
@@ -103,6 +134,27 @@ def _rank(objective: str):
         order = [objective] + [o for o in OBJECTIVES if o != objective]
         return tuple(math.inf if c.get(o) is None else c.get(o) for o in order) + (c.name,)
     return key
+
+
+def _pick(feasible: list[Config], objective: str) -> tuple[Config, list[Config], str]:
+    """(pick, the others tied with the best point estimate within the 95% intervals, the reason for the pick)."""
+    leader = min(feasible, key=_rank(objective))
+    group = [c for c in feasible if tied(c, leader, objective)]
+    others = [o for o in OBJECTIVES if o != objective]
+    pick = min(group, key=lambda c: tuple(math.inf if c.get(o) is None else c.get(o) for o in others) + (c.name,))
+    ties = [c for c in group if c is not pick]
+    if not ties:
+        return pick, [], ""
+    for o in others:  # the first other objective on which the pick beats a tied configuration
+        mine = pick.get(o)
+        if mine is not None and any((v := c.get(o)) is None or mine < v for c in ties):
+            return pick, ties, f"picked for the lower {LABELS[o]} ({mine:.4g})"
+    return pick, ties, "equal on every other objective: picked by name"
+
+
+def _recommended(configs: list[Config], objective: str, bounds: dict) -> Config | None:
+    feasible = [c for c in configs if feasibility(c, bounds)[0] == "feasible" and c.get(objective) is not None]
+    return _pick(feasible, objective)[0] if feasible else None
 
 
 def advise(configs: list[Config], objective: str, bounds: dict) -> Advice:
@@ -121,20 +173,27 @@ def advise(configs: list[Config], objective: str, bounds: dict) -> Advice:
         return Advice(recommended=None, binding=[], nearest=[], why=f"{LABELS[objective]} was not measured for "
                       f"every configuration of {model}; nothing can be ranked on it", **base)
     if feasible:
-        best = min(feasible, key=_rank(objective))
+        best, ties, reason = _pick(feasible, objective)
+        binding = [o for o in bounds if _recommended(configs, objective, dict(bounds, **{o: math.inf})) is not best]
         best_value = best.get(objective)
         assert best_value is not None  # feasible configurations have the objective measured
-        better = [c for c in configs if (v := c.get(objective)) is not None and v < best_value]
-        binding = sorted({o for c in better for o, e in states[c.name][1].items() if e > 0})
+        better = [c for c in configs if (v := c.get(objective)) is not None and v < best_value and c not in ties]
+        broken = sorted({o for c in better for o, e in states[c.name][1].items() if e > 0})
         if binding:
+            why = (f"best {LABELS[objective]} within the constraints; relaxing "
+                   + " or ".join(f"{LABELS[o]} ≤ {bounds[o]:g}" for o in binding) + " would change the answer")
+        elif broken:
             why = (f"best {LABELS[objective]} within the constraints; better ones break "
-                   + ", ".join(f"{LABELS[o]} ≤ {bounds[o]:g}" for o in binding))
+                   + " and ".join(f"{LABELS[o]} ≤ {bounds[o]:g}" for o in broken)
+                   + " together: relaxing one alone would not change the answer")
         elif any(states[c.name][0] == "unknown" for c in better):
             why = (f"best {LABELS[objective]} among the configurations whose constrained metrics were measured; "
                    "better ones could not be checked")
         else:
             why = f"best {LABELS[objective]} of all configurations: no constraint binds"
-        return Advice(recommended=best, binding=binding, nearest=[], why=why, **base)
+        if ties:
+            why += "; tied within the 95% intervals with " + ", ".join(c.name for c in ties) + ": " + reason
+        return Advice(recommended=best, binding=binding, nearest=[], why=why, ties=ties, pick_reason=reason, **base)
     scored = []
     for c in configs:
         state, excess = states[c.name]

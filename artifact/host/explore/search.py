@@ -1,4 +1,4 @@
-"""The search: Optuna's multi-objective sampler over technique and settings; each trial a cell.
+"""The search: Optuna's multivariate TPE sampler (seeded) over technique and settings; each trial a cell.
 
 Space: the techniques whose registry row (artifact.core.techniques) is explored on the model's kind, each
 setting drawn from its row's `search` range (floats to two decimals), named apart per technique so every
@@ -7,6 +7,16 @@ bits). Today: quantize bits 2..16; prune threshold 0.05..0.90; quantize_prune bo
 4..16, low_bits 2..15, low_fraction 0.10..0.90; litert mode fp32 | dynamic | float16 | int8.
 Objectives, all minimised, from the records (artifact.host.advise.from_records): size (MB), latency
 (ms) and the accuracy drop against fp32 (top-1 points; BLEU for translators).
+
+The sampler is TPE, multivariate and grouped (the settings depend on the technique), its first
+STARTUP_TRIALS trials random: the budgets here are a handful of measurements, far below the population x
+generations an evolutionary sampler needs (docs/advisor.md). A proposal equal to a configuration this
+study already measured is told PRUNED (marked `duplicate_of`) and asked again, up to ASK_TRIES times: a
+restarted study, whose seeded sampler starts again from the same seed, never spends a trial on a
+configuration it has; duplicates do not count as trials. Records of the model already in the results
+directory (the paper's grid, say) whose technique is searched and whose setting lies in the search range are
+added to the study as known trials (marked `known`) when it opens: the sampler learns from them, they are
+never proposed again, and they do not count as the search's trials.
 
 A round asks up to `batch` trials, writes them as [[group]]s appended to the profile's own text
 (results/<dir>/explore/<model>.toml), runs `python -m artifact run` on it (only pending cells are
@@ -21,6 +31,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 
 from artifact.core.atomic import write_atomic
 from artifact.core.catalog import MINI_ZOO
@@ -36,6 +47,10 @@ CNN_TECHNIQUES = explored_on(CNN)
 TRANSLATOR_TECHNIQUES = explored_on(TRANSLATOR)  # the paper quantizes CNNs only; LiteRT does not convert them
 GRID_TECHNIQUES = grid_techniques()  # the paper's own grid
 STUDY_KIND = "artifact-explore"  # the user attribute that marks a study as this artifact's
+STARTUP_TRIALS = 4  # random trials before TPE models the results (Optuna's default, 10, exceeds most budgets here)
+ASK_TRIES = 50  # proposals asked for one new configuration before the round gives up (a small space is exhausted)
+KNOWN = "known"  # user attribute of a trial added from a record the study did not measure (the grid's, say)
+DUPLICATE = "duplicate_of"  # user attribute of a proposal told PRUNED because its cell was measured already
 CNN_METRICS = ("params", "storage_bytes", "inference_time_s", "top1", "top5")
 TRANSLATOR_METRICS = ("params", "storage_bytes", "inference_time_s", "bleu")
 
@@ -103,14 +118,15 @@ class Explorer:
         self.objectives = objectives_for(model)
         self.allow_busy, self.python = allow_busy, python
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        self.study = self._open_study(optuna, max(4, batch * 2))  # every check passed before anything is written
+        self.study = self._open_study(optuna)  # every check passed before anything is written
         os.makedirs(self.folder, exist_ok=True)
+        self.add_known(optuna)
 
     @property
     def database(self) -> str:
         return self.results.explore_db
 
-    def _open_study(self, optuna, population: int):
+    def _open_study(self, optuna):
         """This model's study in explore.db, created if absent; a corrupt file or a study that is not ours is refused
         (one line), never counted as trials."""
         path, fix = self.database, "remove it (or move it away) or give --results ANOTHER_DIR"
@@ -131,10 +147,13 @@ class Explorer:
                 if directions != ["MINIMIZE"] * len(self.objectives) or not ours:
                     raise ConfigError(f"{path}: study {self.model!r} is not an explore study of this artifact "
                                       f"(directions {', '.join(directions).lower()}); {fix}")
+            with warnings.catch_warnings():  # multivariate and group are marked experimental by Optuna
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                sampler = optuna.samplers.TPESampler(seed=self.seed, multivariate=True, group=True,
+                                                     n_startup_trials=STARTUP_TRIALS, constant_liar=True)
             study = optuna.create_study(
                 study_name=self.model, storage=storage, load_if_exists=True,
-                directions=["minimize"] * len(self.objectives),
-                sampler=optuna.samplers.NSGAIISampler(seed=self.seed, population_size=population))
+                directions=["minimize"] * len(self.objectives), sampler=sampler)
         except ConfigError:
             raise
         except Exception as exc:  # SQLAlchemy's and Optuna's own errors for a file they cannot use
@@ -162,9 +181,44 @@ class Explorer:
         return {c.key for c in self.profile.cells_of(self.model)}
 
     def completed(self) -> list:
+        """The search's own completed trials (known ones, added from records, are not among them)."""
         from optuna.trial import TrialState
 
-        return [t for t in self.study.trials if t.state == TrialState.COMPLETE]
+        return [t for t in self.study.trials if t.state == TrialState.COMPLETE and KNOWN not in t.user_attrs]
+
+    def _distributions(self, optuna, technique: str) -> dict:
+        """Parameter name -> the distribution `suggest` draws it from."""
+        d = optuna.distributions
+        out: dict = {"technique": d.CategoricalDistribution(list(self.techniques))}
+        for spec in TECHNIQUES[technique].settings:
+            name = f"{technique}.{spec.name}"
+            out[name] = (d.CategoricalDistribution(list(spec.search)) if spec.kind == "choice" else
+                         d.IntDistribution(*spec.search) if spec.kind == "int" else d.FloatDistribution(*spec.search))
+        return out
+
+    def add_known(self, optuna) -> int:
+        """Add each record of this model the study has no trial for, as a known trial; returns how many."""
+        configs = self._configs()
+        have = {t.user_attrs.get("cell") for t in self.study.trials}
+        added = 0
+        for key, record in sorted(self.results.load_records().items()):
+            cell = record.cell
+            if cell["model"] != self.model or cell["technique"] not in self.techniques or key in have:
+                continue
+            values = self._values(key, configs)
+            setting = dict(cell.get("setting") or {})
+            if values is None or mend(cell["technique"], dict(setting)) != setting:
+                continue
+            params = dict({f"{cell['technique']}.{k}": v for k, v in setting.items()}, technique=cell["technique"])
+            try:
+                trial = optuna.trial.create_trial(
+                    params=params, distributions=self._distributions(optuna, cell["technique"]), values=values,
+                    user_attrs={"cell": key, "technique": cell["technique"], "setting": setting, KNOWN: True})
+            except ValueError:  # a setting outside the search range (or not one of its parameters): not added
+                continue
+            self.study.add_trial(trial)
+            added += 1
+        return added
 
     def _values(self, key: str, configs: dict) -> list[float] | None:
         config = configs.get(key)
@@ -206,20 +260,39 @@ class Explorer:
 
     def trial_cells(self) -> list[tuple[str, dict]]:
         return [(t.user_attrs["technique"], t.user_attrs["setting"]) for t in self.study.trials
-                if "technique" in t.user_attrs]
+                if "technique" in t.user_attrs and DUPLICATE not in t.user_attrs]
+
+    def _ask_new(self, taken: set):
+        """(trial, cell key) of a proposal whose cell is not in `taken`; None when ASK_TRIES proposals all were."""
+        from optuna.trial import TrialState
+
+        for _ in range(ASK_TRIES):
+            trial = self.study.ask()
+            technique, setting = suggest(trial, self.techniques)
+            key = cell_key(self.model, technique, setting)
+            if key in taken:
+                trial.set_user_attr(DUPLICATE, key)
+                self.study.tell(trial, state=TrialState.PRUNED)
+                continue
+            for name, value in (("cell", key), ("technique", technique), ("setting", setting)):
+                trial.set_user_attr(name, value)
+            return trial, key
+        return None
 
     def run_round(self, count: int) -> int:
         """Ask `count` trials, measure their cells, tell the results; returns how many completed."""
         from optuna.trial import TrialState
 
-        asked = []
+        asked: list = []
+        taken = {t.user_attrs.get("cell") for t in self.study.trials if t.state == TrialState.COMPLETE}
         for _ in range(count):
-            trial = self.study.ask()
-            technique, setting = suggest(trial, self.techniques)
-            key = cell_key(self.model, technique, setting)
-            for name, value in (("cell", key), ("technique", technique), ("setting", setting)):
-                trial.set_user_attr(name, value)
-            asked.append((trial, key))
+            new = self._ask_new(taken)
+            if new is None:
+                break
+            asked.append(new)
+            taken.add(new[1])
+        if not asked:
+            return 0
         self._write_profile(self.trial_cells())
         command = [self.python, "-m", "artifact", "run", "--profile", self.profile_file, "--results",
                    self.results.path] + (["--allow-busy"] if self.allow_busy else [])
