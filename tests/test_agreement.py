@@ -29,6 +29,22 @@ def test_lost_experiment_exact_metric_change_and_new_judgement_are_named():
     assert "t1: in the reference verdicts, absent here" in problems
 
 
+def test_a_reading_the_reference_measured_but_could_not_use_may_be_judged_here():
+    """The smoke reference's energy was measured on an emulated waveform and SKIPPED as not physical (idle noise):
+    a run whose reading is usable is not 'measuring something the reference could not'. A reference without
+    the sensor at all still makes a newly judged claim a disagreement (the test above)."""
+    unusable = doc(("energy", "energy_j", "SKIPPED", None, "cell_x: energy_j 2.27e-05 is not physical (not above "
+                                                         "zero beyond its noise: the model drew no more than idle)"),
+                   ("peak", "power_peak_w", "SKIPPED", None, "power sensor stuck: the same reading (3.000 W) for "
+                                                            "the cell's 1.5 s while the model ran"))
+    run = doc(("energy", "energy_j", "FAIL", -40.0, ""), ("peak", "power_peak_w", "PASS", 9.0, ""))
+    assert disagreements(run, unusable) == []
+    assert disagreements(unusable, run) == ["energy: FAIL in the reference, SKIPPED here: " +
+                                            unusable["verdicts"][0]["explanation"],
+                                            "peak: PASS in the reference, SKIPPED here: " +
+                                            unusable["verdicts"][1]["explanation"]]
+
+
 def test_exact_metrics_tolerate_one_percent():
     run = copy.deepcopy(REFERENCE)
     run["verdicts"][0]["measured"] = 74.3 * 1.005

@@ -6,7 +6,10 @@ machine) and must be shown to do the same work. Two verdict files agree when
   silently lost, no metric newly SKIPPED or NOT-RUN;
 - claims on exact metrics (sizes, parameter counts, depth) reach the same outcome with the same
   value to within `EXACT_REL` (the serializer is the same; only the platform differs);
-- nothing new is judged that the reference could not judge, unless it is an added claim.
+- nothing new is judged that the reference could not judge, unless it is an added claim, or the reference
+  measured it and could not use its reading (`UNUSABLE_READING`: a non-physical energy, a stuck or
+  unresolvable power rail: a property of that run's samples, e.g. an emulated waveform's idle noise, not of
+  what the pipeline can measure).
 Noisy metrics (time, power, energy, memory, accuracy after training) may move between PASS,
 DEVIATION and FAIL: their tolerance is the claim's own rule, judged by `check`, not here.
 
@@ -29,6 +32,13 @@ from artifact.host.judge.verdicts import DEVIATION, FAIL, PASS
 EXACT_METRICS = exact_metrics()
 EXACT_REL = 0.01
 JUDGED = (PASS, DEVIATION, FAIL)
+# what a SKIPPED verdict says when the cell was measured but its reading could not be used (the meters' and the
+# judge's own words: artifact.device.run.meters, artifact.device.measure.power, artifact.host.judge.verdicts)
+UNUSABLE_READING = ("is not physical", "not physical:", "power not resolvable", "power sensor stuck")
+
+
+def _unusable_reading(verdict: dict) -> bool:
+    return any(words in (verdict.get("explanation") or "") for words in UNUSABLE_READING)
 
 
 def _close(a, b) -> bool:
@@ -51,7 +61,7 @@ def disagreements(verdicts: dict, reference: dict) -> list[str]:
             continue
         if old["outcome"] in JUDGED and new["outcome"] not in JUDGED:
             problems.append(f"{cid}: {old['outcome']} in the reference, {new['outcome']} here: {new['explanation']}")
-        elif old["outcome"] not in JUDGED and new["outcome"] in JUDGED:
+        elif old["outcome"] not in JUDGED and new["outcome"] in JUDGED and not _unusable_reading(old):
             problems.append(f"{cid}: {old['outcome']} in the reference but judged here ({new['outcome']}): "
                             "the run measured something the reference could not")
         elif new.get("metric") in EXACT_METRICS and old["outcome"] in JUDGED and (
