@@ -237,3 +237,19 @@ def test_bubble_axes_start_at_zero(frames, draw):
         fig = draw(figures.bubble(df, "quantize", "Fig 32"))
         ax = fig.axes[0]
         assert ax.get_xlim()[0] == 0 and ax.get_ylim()[0] == 0 and ax.get_ylim()[1] >= 110
+
+
+def test_fig5_draws_when_only_the_baselines_have_a_metric():
+    """Fig 5's energy panel when every variant's energy is SKIPPED (not physical, say) but the fp32 baselines have
+    one: a one-line SKIPPED panel, not pandas' 'no numeric data to plot' crashing the report (a loaded CI run)."""
+    records = load_records(os.path.join(REFERENCE, "smoke", "records"))
+    for record in records.values():
+        if record.cell["technique"] != "baseline":
+            record.measurements.pop("energy_j", None)
+            record.skipped["energy_j"] = "not physical: energy_j 2e-05 J is not above zero beyond its noise"
+    assert any("energy_j" in r.measurements for r in records.values())   # the baseline keeps its energy
+    fig = figures.motivation(figures.records_frame(records), {"mini_vgg": ["vgg_16", "resnet_v1_50"]})
+    assert fig is not None
+    energy = fig.axes[2]
+    assert not energy.patches and any("SKIPPED" in t.get_text() for t in energy.texts)
+    figures.plt.close(fig)

@@ -511,10 +511,11 @@ def motivation(df: pd.DataFrame, stands_for: dict):
     for ax, metric in zip(axes, ["storage_bytes", "inference_time_s", "energy_j", "top1"]):
         data = _with_ratio(sub, metric)
         col = metric + ".ratio"
-        if col not in data or data[col].notna().sum() == 0:
+        variants = data[data.technique != "baseline"] if col in data else data.iloc[0:0]
+        if col not in data or variants[col].notna().sum() == 0:   # the baselines alone have nothing to compare
             _skip_note(ax, sub, metric)
         else:
-            pivot = data[data.technique != "baseline"].pivot_table(index="model", columns="technique", values=col)
+            pivot = variants.pivot_table(index="model", columns="technique", values=col)
             pivot.plot.bar(ax=ax, rot=0, color=[TECHNIQUES[t].colour for t in pivot.columns])
             ax.axhline(100, color="k", lw=0.6)
             ax.legend(fontsize=7)
