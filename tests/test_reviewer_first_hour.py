@@ -197,8 +197,11 @@ def test_sigint_to_invoke_alone_is_one_line_exit_130_and_keeps_every_finished_ce
     results = tmp_path / "out"
     with open(str(tmp_path / "stdout"), "w") as stdout:
         command = [sys.executable, "-m", "invoke", "run", "--profile", "smoke", "--results", str(results)]
+        # SIGINT restored to its default: a job that a non-interactive shell starts in the background (bash -c
+        # 'make test &') inherits it ignored, and Python would then never raise KeyboardInterrupt
         proc = subprocess.Popen(command, cwd=str(checkout), env=dict(os.environ, PYTHONPATH=ROOT), stdout=stdout,
-                                stderr=subprocess.PIPE, text=True)
+                                stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         seen = []
         reader = threading.Thread(target=lambda: seen.extend(proc.stderr), daemon=True)
         reader.start()
