@@ -1,5 +1,7 @@
 import os
+import subprocess
 import sys
+import time
 
 import pytest
 
@@ -53,3 +55,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in TRAINING_MODULES:
             item.add_marker(pytest.mark.trains)
+
+
+@pytest.fixture
+def load():
+    """Two busy processes (tests of the busy-machine watch), one per core of the project's machines."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    time.sleep(0.3)
+    yield [p.pid for p in procs]
+    for p in procs:
+        p.kill()
+        p.wait()

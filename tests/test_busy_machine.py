@@ -75,17 +75,6 @@ def test_stolen_time_makes_it_busy(tmp_path):
     assert "steal 10.0%" in busy.describe(summary)
 
 
-@pytest.fixture
-def load():
-    """Two busy processes, one per core of the project's machines."""
-    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
-    time.sleep(0.3)
-    yield [p.pid for p in procs]
-    for p in procs:
-        p.kill()
-        p.wait()
-
-
 def test_real_busy_processes_are_seen(load, monkeypatch):
     monkeypatch.setattr(busy, "TOP", 10)   # on a machine already loaded (make test-loaded), ours may not be the top 3
     summary = busy.check_now(0.5)

@@ -88,8 +88,9 @@ def test_retrain_writes_one_package_per_pruned_cell_and_the_loss_falls(server):
     assert "0 written, 2 kept" in again
 
 
-def test_run_measures_the_packages_the_server_handed_over(server, tmp_path):
-    """The board's results directory holds only the baseline; the packages come from --retrained DIR."""
+def _board_measures_the_handed_packages(server, tmp_path):
+    """A board's results directory holding only the baseline measures the server's packages, handed over as a
+    copy (--retrained DIR): (profile, the server's results, the board's results, the handed-over copy)."""
     profile, server_results, _ = server
     board = tmp_path / "board"
     (board / "models").mkdir(parents=True)
@@ -97,6 +98,12 @@ def test_run_measures_the_packages_the_server_handed_over(server, tmp_path):
     handed = tmp_path / "handed-over"
     shutil.copytree(str(server_results / "retrained"), str(handed))
     _artifact("run", "--profile", profile, "--results", str(board), "--retrained", str(handed))
+    return profile, server_results, board, handed
+
+
+def test_run_measures_the_packages_the_server_handed_over(server, tmp_path):
+    """The board's results directory holds only the baseline; the packages come from --retrained DIR."""
+    profile, server_results, board, handed = _board_measures_the_handed_packages(server, tmp_path)
     for key in (PRUNE, QPRUNE):
         record = _record(board, key)
         package = record["provenance"]["package"]
@@ -291,13 +298,7 @@ def test_a_model_file_without_its_record_is_never_measured_as_the_cell(server, t
 
 def test_a_package_replaced_after_its_record_makes_the_record_stale(server, tmp_path):
     """`check` refuses a record whose package was replaced since it was measured; `run` measures it again, saying so."""
-    profile, server_results, _ = server
-    board = tmp_path / "board"
-    (board / "models").mkdir(parents=True)
-    shutil.copy(str(server_results / "models" / "mini_vgg__baseline__fp32.model.zip"), str(board / "models"))
-    handed = tmp_path / "handed-over"
-    shutil.copytree(str(server_results / "retrained"), str(handed))
-    _artifact("run", "--profile", profile, "--results", str(board), "--retrained", str(handed))
+    profile, server_results, board, handed = _board_measures_the_handed_packages(server, tmp_path)
     path = board / "records" / (PRUNE + ".json")
     data = json.loads(path.read_text())
     data["provenance"]["package"]["model_sha256"] = "0" * 64   # as if measured on the package before this one

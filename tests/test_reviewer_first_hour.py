@@ -88,17 +88,6 @@ def test_a_mistyped_task_or_option_gets_the_nearest_one(tmp_path):
     assert "`invoke --list` lists the tasks" in _invoke(checkout, "zzzzzz").stderr
 
 
-@pytest.fixture
-def load():
-    """Two busy processes, one per core of the project's machines."""
-    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
-    time.sleep(0.3)
-    yield [p.pid for p in procs]
-    for p in procs:
-        p.kill()
-        p.wait()
-
-
 def test_reproduce_all_refuses_a_busy_machine_within_seconds_before_retraining(load, tmp_path):
     checkout = _checkout(tmp_path, with_results=False)
     env = {k: v for k, v in os.environ.items() if k != "ARTIFACT_ALLOW_BUSY"}
