@@ -27,6 +27,7 @@ ALLOWED = {
                                "artifact.device.models"),
     "artifact.device.train": ("artifact.core", "artifact.device.compat", "artifact.device.measure",
                               "artifact.device.compress", "artifact.device.models", "artifact.device.train"),
+    "artifact.device.emulation": ("artifact.core", "artifact.device.emulation"),  # never imported by measure/
     "artifact.device.run": ("artifact.core", "artifact.device"),
     "artifact.host.judge": ("artifact.core", "artifact.host.judge"),
     "artifact.host.report": ("artifact.core", "artifact.host.judge", "artifact.host.advise", "artifact.host.report"),
@@ -49,7 +50,7 @@ HOST_COMMANDS = ("cmd_check", "cmd_report", "cmd_reproduce", "cmd_list", "cmd_ad
                  "cmd_fleet")
 # processes the device side starts, besides `python -m artifact run`
 DEVICE_ENTRY_POINTS = ("artifact.cli", "artifact.__main__", "artifact.device.run.worker",
-                       "artifact.device.run.memory_probe", "artifact.device.measure.emulate")
+                       "artifact.device.run.memory_probe", "artifact.device.emulation.__main__")
 # registries whose rows name device functions as "module:function", imported by name when a cell runs
 # (artifact.core.techniques: `compress`): the modules they name are entry points of the device side too
 DISPATCH_TABLES = ("core/techniques.py",)

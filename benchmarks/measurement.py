@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tabulate import tabulate  # noqa: E402
 
 from artifact.core.profiles import DEFAULT_MEASUREMENT  # noqa: E402
-from artifact.device.measure import emulated_sensors as emu  # noqa: E402
+from artifact.device.emulation import sensors as emu  # noqa: E402
 from artifact.device.measure.power import PowerSampler, discover_power_sensor  # noqa: E402
 from artifact.device.measure.timing import ci_half_width, time_inference  # noqa: E402
 

@@ -9,7 +9,7 @@
 #                                                     default: the TX2's L4T R32.7.1
 #   ARTIFACT_SYSFS_ROOT                               a sysfs tree to read instead of the board's /sys
 #                                                     (a dry run against an EMULATED board:
-#                                                     python -m artifact.device.measure.emulate tx2 DIR)
+#                                                     python -m artifact.device.emulation tx2 DIR)
 # Before measuring: sudo nvpmodel -m 0 && sudo jetson_clocks (README, "With a board").
 set -euo pipefail
 cd "$(dirname "$0")/.."

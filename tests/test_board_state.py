@@ -1,12 +1,12 @@
-"""Tests for artifact.device.measure.board_state on EMULATED board trees (artifact.device.measure.emulated_board)."""
+"""Tests for artifact.device.measure.board_state on EMULATED board trees (artifact.device.emulation.board)."""
 import json
 import os
 import time
 
 import pytest
 
+from artifact.device.emulation import board as eb
 from artifact.device.measure import board_state as bs
-from artifact.device.measure import emulated_board as eb
 from artifact.device.measure.board_state import BoardMonitor, read_board_state, throttling_flags
 
 TX2_GPU = eb.TX2_GPU_DEVFREQ

@@ -41,7 +41,7 @@ def test_the_smoke_profile_runs_on_the_board_twin_and_the_host_judges_it(board, 
     assert out.startswith("({}, {})".format(*version.split("."))), out
     sysfs, results = tmp_path / "board", tmp_path / "smoke"
     env = dict(os.environ, ARTIFACT_SYSFS_ROOT=str(sysfs), PYTHONPATH=ROOT)
-    emulator = subprocess.Popen([python, "-m", "artifact.device.measure.emulate", emulated, str(sysfs)], cwd=ROOT,
+    emulator = subprocess.Popen([python, "-m", "artifact.device.emulation", emulated, str(sysfs)], cwd=ROOT,
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(200):  # the tree is written before the sensors start moving

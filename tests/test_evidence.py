@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from artifact.core.evidence import OTHER_BOARD, PAPER_BOARD, X86_CPU, describe_platform, platform_of
-from artifact.device.measure import emulated_board as eb
+from artifact.device.emulation import board as eb
 from artifact.device.measure.board_state import read_board_state
 from artifact.host.judge.check import check
 

@@ -28,7 +28,7 @@ SMOKE_KEYS = {"mini_vgg__baseline__fp32", "mini_vgg__quantize__bits-8", "mini_vg
 
 def write_fleet(tmp_path, boards, servers=(("srv-1", "local"),), extra="", timeouts=""):
     """A fleet file of local machines, each board with an emulated tree of its own (its serial in it)."""
-    from artifact.device.measure.emulated_board import make_orin_board, make_tx2_board
+    from artifact.device.emulation.board import make_orin_board, make_tx2_board
 
     lines = ['scheduler = "local"', extra, "[timeouts]", timeouts or "cell_min_s = 60"]
     for name, kind in boards:
@@ -102,7 +102,7 @@ def test_an_unreachable_scheduler_or_engine_stops_the_command_before_anything_is
              (f'[[board]]\nname = "tx2-a"\nkind = "tx2"\nengine = "unix://{tmp_path}/no.sock"\n',
               "board[0] (tx2-a): engine unix://"),
              ('[[board]]\nname = "a"\nkind = "tx2"\nengine = "local"\nsysfs = "missing"\n',
-              "sysfs {} is not a directory; make it with `python -m artifact.device.measure.emulate tx2".format(
+              "sysfs {} is not a directory; make it with `python -m artifact.device.emulation tx2".format(
                   tmp_path / "missing"))]
     for body, expected in cases:
         path = tmp_path / "fleet.toml"

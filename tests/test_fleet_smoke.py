@@ -3,7 +3,7 @@ serial and power-sensor writer) and two server workers, on a LocalCluster, each 
 `python -m artifact run --cells KEY` in a subprocess. Its records and verdicts must agree with the frozen
 single-board run (`check --against expected_results/reference/smoke`), per kind. Trains mini_vgg: slow.
 
-Each board's sensor writer runs in its own process (`python -m artifact.device.measure.emulate`), as a board's
+Each board's sensor writer runs in its own process (`python -m artifact.device.emulation`), as a board's
 sensors do: a writer thread inside this process shares its interpreter with the LocalCluster's scheduler and
 workers and, on a loaded machine, stalled for a whole cell (one reading over 61 ms: "power not resolvable")."""
 import json
@@ -27,7 +27,7 @@ def test_the_smoke_profile_on_three_emulated_boards_agrees_with_a_single_board_r
     try:
         for name, kind in BOARDS:
             tree = str(tmp_path / "boards" / name)
-            writers.append(subprocess.Popen([sys.executable, "-m", "artifact.device.measure.emulate", kind, tree,
+            writers.append(subprocess.Popen([sys.executable, "-m", "artifact.device.emulation", kind, tree,
                                              "--serial", "SN-" + name], stdout=subprocess.PIPE, text=True, cwd=ROOT))
             ready = writers[-1].stdout.readline()   # printed once the board and its sensors are written and updating
             assert ready.startswith("EMULATED"), f"the {name} emulator did not start: {ready!r}"

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from artifact.device.measure.emulated_sensors import WaveformWriter, make_tx2_r32_tree
+from artifact.device.emulation.sensors import WaveformWriter, make_tx2_r32_tree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROFILE = """format_version = 1

@@ -1,4 +1,4 @@
-"""Tests for artifact.device.measure.power on emulated sensor trees (artifact.device.measure.emulated_sensors)."""
+"""Tests for artifact.device.measure.power on emulated sensor trees (artifact.device.emulation.sensors)."""
 import json
 import os
 import sys
@@ -7,7 +7,7 @@ import time
 import pytest
 
 from artifact.core.errors import ArtifactError
-from artifact.device.measure import emulated_sensors as emu
+from artifact.device.emulation import sensors as emu
 from artifact.device.measure.power import (
     PowerSampler,
     PowerTrace,

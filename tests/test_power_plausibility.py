@@ -8,7 +8,7 @@ import pytest
 
 from artifact.core.metrics import in_group
 from artifact.core.records import Record
-from artifact.device.measure import emulated_sensors as emu
+from artifact.device.emulation import sensors as emu
 from artifact.device.measure.power import PowerSampler, discover_power_sensor, idle_power
 from artifact.device.run import meters
 

@@ -3,7 +3,7 @@
 ``read_board_state(root)`` returns a flat dict of strings for every record's ``environment``;
 ``BoardMonitor`` samples clocks and temperatures from a daemon thread during a run and says whether
 the board throttled. Every path is joined under ``root`` (an emulated tree in tests, see
-``emulated_board``); external commands run only when ``run_commands`` (default: ``root`` is "/").
+``artifact.device.emulation.board``); external commands run only when ``run_commands`` (default: ``root`` is "/").
 A value that cannot be read becomes "unreadable (<path or command>: <why>)"; nothing raises.
 Paths in messages are shown as on the board ("/sys/..."), whatever the root.
 
@@ -49,7 +49,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from artifact.device.measure.helper_threads import place_helper_thread, thread_cpu_s
 
-EMULATED_MARKER = "EMULATED_SENSORS"   # same marker as artifact.device.measure.power / emulated_sensors
+EMULATED_MARKER = "EMULATED_SENSORS"   # as measure.power and emulation.sensors
 CPU_DIR = "sys/devices/system/cpu"
 THERMAL_DIR = "sys/class/thermal"
 GPU_DEVFREQ_GLOBS = ("sys/devices/gpu.0/devfreq/*", "sys/devices/platform/*/devfreq/*",

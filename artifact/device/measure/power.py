@@ -33,7 +33,7 @@ from artifact.device.measure.helper_threads import place_helper_thread, thread_c
 
 BACKENDS = ("jetson-ina3221-r32", "jetson-ina3221-r28", "jetson-ina3221-hwmon", "rapl", "nvml")
 TOTAL_RAIL_LABELS = ("VDD_IN", "POM_5V_IN", "5V_IN")
-EMULATED_MARKER = "EMULATED_SENSORS"   # file at the top of a tree built by emulated_sensors
+EMULATED_MARKER = "EMULATED_SENSORS"   # file at the top of a tree built by artifact.device.emulation.sensors
 MAX_ERRORS_KEPT = 100                  # error messages kept per trace; all are counted
 STUCK_S = 1.0                          # one unchanged reading this long while a model runs: a stuck sensor
 _JETSON = {  # backend -> (folder globs, release, units)

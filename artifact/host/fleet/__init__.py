@@ -18,7 +18,7 @@ here (or on a lab gateway) and drives the board's engine. docs/fleet.md is the u
 from artifact.core.errors import ArtifactError
 
 # the board kinds the project knows: the Jetson bases of docker/bases.toml (tx2: R32, xavier: R35, orin: R36)
-# and the x86 twin; emulated trees exist for tx2, orin and x86 (artifact.device.measure.emulate)
+# and the x86 twin; emulated trees exist for tx2, orin and x86 (artifact.device.emulation)
 KINDS = ("tx2", "xavier", "orin", "x86")
 EMULATED_KINDS = ("tx2", "orin", "x86")
 

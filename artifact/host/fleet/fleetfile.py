@@ -28,7 +28,7 @@ from artifact.host.fleet import EMULATED_KINDS, KINDS, FleetError
 
 ENGINE_SCHEMES = ("unix://", "ssh://", "tcp://")
 DEFAULT_TIMEOUTS = {"call_s": 20.0, "cell_min_s": 600.0, "cell_factor": 5.0}
-SERIAL_FILES = ("proc/device-tree/serial-number", "sys/class/dmi/id/product_serial")  # as emulated_board writes
+SERIAL_FILES = ("proc/device-tree/serial-number", "sys/class/dmi/id/product_serial")  # as emulation.board writes
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def check_reachable(fleet: Fleet, timeout: float = 5.0, docker_factory=None) -> 
         if machine.is_local:
             if machine.sysfs and not os.path.isdir(machine.sysfs):
                 raise FleetError(f"{machine.where}: sysfs {machine.sysfs} is not a directory; make it with "
-                                 f"`python -m artifact.device.measure.emulate {machine.kind} {machine.sysfs}`"
+                                 f"`python -m artifact.device.emulation {machine.kind} {machine.sysfs}`"
                                  if machine.kind in EMULATED_KINDS else
                                  f"{machine.where}: sysfs {machine.sysfs} is not a directory")
             continue

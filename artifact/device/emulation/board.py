@@ -26,7 +26,7 @@ fleet of emulated boards tells its boards apart by it, as a lab tells real ones 
 import os
 from typing import List, Optional, Tuple
 
-from artifact.device.measure.emulated_sensors import MARKER, write_value
+from artifact.device.emulation.sensors import MARKER, write_value
 
 CPU_DIR = "sys/devices/system/cpu"
 TX2_CPU_MAX_KHZ, TX2_CPU_MIN_KHZ = 2035200, 345600

@@ -1,7 +1,7 @@
-"""`python -m artifact.device.measure.emulate tx2|orin|x86 ROOT`: an EMULATED board for dry runs and CI.
+"""`python -m artifact.device.emulation tx2|orin|x86 ROOT`: an EMULATED board for dry runs and CI.
 
-Writes an emulated board tree (L4T release, nvpmodel, clocks, thermal zones: `emulated_board`) and
-an emulated power-sensor tree (INA3221 for tx2/orin, RAPL for x86: `emulated_sensors`) under ROOT,
+Writes an emulated board tree (L4T release, nvpmodel, clocks, thermal zones: `board`) and
+an emulated power-sensor tree (INA3221 for tx2/orin, RAPL for x86: `sensors`) under ROOT,
 then keeps the sensors changing until interrupted (SIGTERM/SIGINT) or `--seconds` pass. Point a run
 at it with `ARTIFACT_SYSFS_ROOT=ROOT`. Every record measured against it is flagged EMULATED: its
 power and energy are plumbing checks, never measurements.
@@ -13,7 +13,8 @@ import signal
 import sys
 import threading
 
-from artifact.device.measure import emulated_board, emulated_sensors
+from artifact.device.emulation import board as emulated_board
+from artifact.device.emulation import sensors as emulated_sensors
 
 BOARDS = {
     "tx2": (emulated_board.make_tx2_board, emulated_sensors.make_tx2_r32_tree),
@@ -39,7 +40,7 @@ def start(kind, root, watts=5.0, update_hz=200.0, serial=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m artifact.device.measure.emulate",
+    parser = argparse.ArgumentParser(prog="python -m artifact.device.emulation",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=sorted(BOARDS))
     parser.add_argument("root", help="directory to write the emulated sysfs/procfs tree into")
