@@ -16,11 +16,14 @@ restarted study, whose seeded sampler starts again from the same seed, never spe
 configuration it has; duplicates do not count as trials. Records of the model already in the results
 directory (the paper's grid, say) whose technique is searched and whose setting lies in the search range are
 added to the study as known trials (marked `known`) when it opens: the sampler learns from them, they are
-never proposed again, and they do not count as the search's trials.
+never proposed again, and they do not count as the search's trials. With `known=False` (`explore --no-known`)
+none is added: the sampler starts knowing nothing, as a search from scratch (`invoke bench --only advisor`)
+must; a proposal equal to a cell already measured is then told from its record, a trial like any other.
 
 A round asks up to `batch` trials, writes them as [[group]]s appended to the profile's own text
-(results/<dir>/explore/<model>.toml), runs `python -m artifact run` on it (only pending cells are
-measured: a trial equal to a cell already measured costs nothing), then tells Optuna each trial's
+(results/<dir>/explore/<model>.toml), runs `python -m artifact run --cells` on it for the round's trials and the
+model's baseline (the accuracy drop needs it) only: the profile's other pending cells are not the search's to
+measure; a trial equal to a cell already measured costs nothing. Then it tells Optuna each trial's
 objectives. A trial's cell key is stored on it; a search killed mid-round finds, when run again, its
 running trials, tells those whose record exists and re-asks the others (nothing lost, nothing measured
 twice). The round's `run` dies with the search (artifact.core.children), so a killed search leaves no run
@@ -99,7 +102,8 @@ class Explorer:
     """One model's search in one results directory."""
 
     def __init__(self, profile_name: str, results: ResultsDir, model: str, techniques: tuple | None = None,
-                 seed: int = 0, batch: int = 3, allow_busy: bool = False, python: str = sys.executable):
+                 seed: int = 0, batch: int = 3, allow_busy: bool = False, python: str = sys.executable,
+                 known: bool = True):
         import optuna
 
         self.profile = load_profile(profile_name)
@@ -120,7 +124,8 @@ class Explorer:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.study = self._open_study(optuna)  # every check passed before anything is written
         os.makedirs(self.folder, exist_ok=True)
-        self.add_known(optuna)
+        if known:
+            self.add_known(optuna)
 
     @property
     def database(self) -> str:
@@ -137,6 +142,8 @@ class Explorer:
                 head = handle.read(16)
             if head and head != b"SQLite format 3\x00":
                 raise ConfigError(f"{path}: not an SQLite database (explore's Optuna storage); {fix}")
+        if not os.path.exists(path):  # a new results directory: made here, after every check passed
+            os.makedirs(os.path.dirname(path), exist_ok=True)
         storage = f"sqlite:///{path}"
         try:
             names = {s.study_name: s for s in optuna.get_all_study_summaries(storage)} if os.path.exists(path) else {}
@@ -294,8 +301,9 @@ class Explorer:
         if not asked:
             return 0
         self._write_profile(self.trial_cells())
+        cells = [c.key for c in self.profile.cells_of(self.model) if c.technique == "baseline"] + [k for _, k in asked]
         command = [self.python, "-m", "artifact", "run", "--profile", self.profile_file, "--results",
-                   self.results.path] + (["--allow-busy"] if self.allow_busy else [])
+                   self.results.path, "--cells", ",".join(cells)] + (["--allow-busy"] if self.allow_busy else [])
         proc = subprocess.run(command, capture_output=True, text=True, preexec_fn=dies_with(os.getpid()))
         if proc.returncode == 2:  # a user's mistake (inputs, a busy machine): one line, as from run itself
             raise MissingInputError((proc.stderr.strip().splitlines() or ["run failed"])[-1].replace("error: ", "", 1))
