@@ -3,8 +3,10 @@
 Space: the techniques whose registry row (artifact.core.techniques) is explored on the model's kind, each
 setting drawn from its row's `search` range (floats to two decimals), named apart per technique so every
 parameter keeps one distribution, then mended to hold the technique's rule (quantize_mixed: low_bits below
-bits). Today: quantize bits 2..16; prune threshold 0.05..0.90; quantize_prune both; quantize_mixed bits
-4..16, low_bits 2..15, low_fraction 0.10..0.90; litert mode fp32 | dynamic | float16 | int8.
+bits; prune_blocks: one block above 0). Today: quantize bits 2..16; prune threshold 0.05..0.90; quantize_prune
+both; quantize_mixed bits 4..16, low_bits 2..15, low_fraction 0.10..0.90; prune_blocks first, middle, last 0..0.90
+each (per-third filter-pruning ratios); litert mode fp32 | dynamic | float16 | int8; prune_litert threshold and
+mode (pruned, fine-tuned, then converted: fewer channels on the same runtime).
 Objectives, all minimised, from the records (artifact.host.advise.from_records): size (MB), latency
 (ms) and the accuracy drop against fp32 (top-1 points; BLEU for translators).
 
