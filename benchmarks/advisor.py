@@ -102,7 +102,7 @@ def same_runtime(model, folders):
             out.append("—")
         else:
             speedup = reference.get("latency_ms") / best.get("latency_ms")
-            out.append("{} {:.2f}x ({:+.2f} pts)".format(best.name, speedup, -best.get("top1_drop")))
+            out.append("{} {:.2f}x (top-1 drop {:.2f} pts)".format(best.name, speedup, best.get("top1_drop")))
     return out, len(every)
 
 
