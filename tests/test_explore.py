@@ -213,6 +213,26 @@ def test_the_report_shows_the_search_against_the_grid(results, fake_run):
     ratio = summary["hypervolume_size_mb_top1_drop"]["ratio"]
     assert "Explored configurations against the paper's grid" in text and "size (MB) top1 drop" in text
     assert "{:.4g}".format(ratio) in text   # the table shows the number the search computed
+    assert os.path.exists(results.figure_file("explore_mini_vgg"))   # and the figure of its front against the grid
+
+
+def test_the_explored_front_figure_draws_both_sets_and_names_what_lies_beyond_the_grid(results, fake_run):
+    from artifact.host.advise.from_records import configs_by_model
+    from artifact.host.report.figures import explored_front, plt
+
+    summary = _explorer(results).explore(trials=4, minutes=5)
+    assert len(summary["grid_records"]) == 2 and len(summary["explored_records"]) == 4
+    records = results.load_records()
+    names = {c.evidence[0]: c.name for c in configs_by_model(records)["mini_vgg"]}
+    fig = explored_front(records, summary)
+    for ax in fig.axes:
+        grid, explored = (len(c.get_offsets()) for c in ax.collections[:2])
+        assert (grid, explored) == (2, 4)
+        labels = {t.get_text() for t in ax.texts}
+        assert labels and labels <= {names[k] for k in summary["explored_records"]} - {
+            names[k] for k in summary["grid_records"]}
+    plt.close(fig)
+    assert explored_front(records, dict(summary, explored_records=[])) is None   # nothing searched: no figure
 
 
 # ---- seeded kill -9 of the real `explore` (its `run` subprocess and worker measure for real), then a re-run

@@ -340,7 +340,8 @@ class Explorer:
         explored = [c for k, c in configs.items() if k in explored_keys]
         size, latency, accuracy = self.objectives
         out = {"model": self.model, "seed": self.seed, "trials": len(self.completed()), "grid_points": len(grid),
-               "objectives": list(self.objectives),
+               "objectives": list(self.objectives), "grid_records": sorted(c.evidence[0] for c in grid),
+               "explored_records": sorted(c.evidence[0] for c in explored),
                "front": [{"config": c.name, **{o: c.get(o) for o in self.objectives}, "record": c.evidence[0],
                           "explored": c.evidence[0] in explored_keys}
                          for c in front(list({c.evidence[0]: c for c in grid + explored}.values()),
