@@ -3,8 +3,9 @@
 For each mini CNN of the embedded profile (stand-ins trained here on scikit-learn digits, x86: never the paper's
 models or board):
 1. The paper's grid of the model (its quantize / prune / quantize_prune cells), its fp32 baseline, LiteRT int8
-   and the profile's cells of SAME_RUNTIME_PROBES (pruned-then-int8 LiteRT, per-block pruning) are measured
-   once, in one results directory (`python -m artifact run --cells`).
+   and the cells of SAME_RUNTIME_PROBES (pruned-then-int8 LiteRT, per-block pruning: the profile's own plus
+   PROBES, pruned-then-int8 at two more thresholds, appended to a copy of the profile in the work folder) are
+   measured once, in one results directory (`python -m artifact run --cells`).
 2. For each seed, a copy of that directory, and `explore` in it with `known=False` (`explore --no-known`): the
    sampler knows nothing of the grid's records. Its budget is a quarter of the model's grid cells in trials (at
    least 1). A trial equal to a cell already measured is told from that cell's record (measured the same way,
@@ -39,6 +40,14 @@ TARGET = 0.95  # issue 31: the explored front's share of the grid's hypervolume,
 WITHIN_POINTS = 1.0  # top-1 points of the same-runtime comparison
 LITERT_INT8 = {"mode": "int8"}
 SAME_RUNTIME_PROBES = ("prune_litert", "prune_blocks")  # measured beside the grid for part 4, never the grid
+PROBES = """
+# ---- benchmarks/advisor.py: pruned-then-int8 LiteRT at two more thresholds (same-runtime probes)
+[[group]]
+technique = "prune_litert"
+models = [{models}]
+settings = [{{threshold = 0.1, mode = "int8"}}, {{threshold = 0.25, mode = "int8"}}]
+metrics = ["params", "storage_bytes", "inference_time_s", "top1", "top5"]
+"""
 
 
 def budget(grid_cells):
@@ -57,9 +66,22 @@ def grid_keys(profile, model):
     return grid, grid + extra
 
 
-def measure(results_path, keys):
+def probe_profile(work, models):
+    """The profile's own text plus PROBES, as a file in the work folder (`run --profile FILE`)."""
+    from artifact.core.atomic import write_atomic
+    from artifact.core.profiles import load_profile
+
+    with open(load_profile(PROFILE).source) as handle:
+        text = handle.read()
+    path = os.path.join(work, "probes.toml")
+    write_atomic(path, text + PROBES.format(models=", ".join('"{}"'.format(m) for m in models)))
+    return load_profile(path)
+
+
+def measure(profile, results_path, keys):
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "artifact", "run", "--profile", PROFILE, "--results", results_path,
+    proc = subprocess.run([sys.executable, "-m", "artifact", "run", "--profile", profile.source, "--results",
+                           results_path,
                            "--cells", ",".join(keys), "--allow-busy"], cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit("grid run failed ({}): {}".format(proc.returncode, (proc.stderr or proc.stdout)[-2000:]))
@@ -115,16 +137,15 @@ def main(argv=None):
     os.environ["PYTHONPATH"] = os.pathsep.join([ROOT] + [p for p in [os.environ.get("PYTHONPATH")] if p])
     from tabulate import tabulate
 
-    from artifact.core.profiles import load_profile
-
-    profile = load_profile(PROFILE)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     work = args.work or tempfile.mkdtemp(prefix="bench-advisor-")
+    os.makedirs(work, exist_ok=True)
     try:
         grid_dir = os.path.join(work, "grid")
+        profile = probe_profile(work, models)
         keys = {m: grid_keys(profile, m) for m in models}
-        seconds = measure(grid_dir, [k for m in models for k in keys[m][1]])
+        seconds = measure(profile, grid_dir, [k for m in models for k in keys[m][1]])
         print("grid, baselines, LiteRT int8 and probes measured in {:.0f} s (load average {:.1f})".format(
             seconds, os.getloadavg()[0]), flush=True)
         rows, ratios, folders = [], {m: {"size": [], "latency": []} for m in models}, [grid_dir]
