@@ -574,7 +574,7 @@ def explored_front(records: dict, summary: dict):
     from artifact.host.advise.from_records import configs_by_model
     from artifact.host.advise.pareto import front
 
-    configs = {c.evidence[0]: c for c in configs_by_model(records).get(summary.get("model"), [])}
+    configs = {c.evidence[0]: c for c in configs_by_model(records).get(str(summary.get("model")), [])}
     grid_keys = set(summary.get("grid_records", []))
     groups = (([configs[k] for k in sorted(grid_keys) if k in configs], "s", "grey", "--", "the paper's grid"),
               ([configs[k] for k in summary.get("explored_records", []) if k in configs], "^", "tab:blue", "-",
@@ -588,7 +588,7 @@ def explored_front(records: dict, summary: dict):
             shown = [c for c in group if c.get(x) is not None and c.get(accuracy) is not None]
             ax.scatter([c.get(x) for c in shown], [c.get(accuracy) for c in shown], marker=marker, color=colour,
                        s=28, label=label, zorder=3)
-            on = sorted(front(shown, [x, accuracy]), key=lambda c: c.get(x))
+            on = sorted(front(shown, [x, accuracy]), key=lambda c: c.get(x) or 0.0)  # shown: each has x
             ax.step([c.get(x) for c in on], [c.get(accuracy) for c in on], where="post", linestyle=style,
                     color=colour, lw=0.8)
             for config in on if label == "explored" else []:
