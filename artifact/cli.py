@@ -314,7 +314,8 @@ def cmd_explore(args):
     techniques = tuple(t.strip() for t in args.techniques.split(",") if t.strip()) if args.techniques else None
     summaries = []
     for model in models or _profile_models(args.profile):
-        explorer = Explorer(args.profile, results, model, techniques, args.seed, args.batch, args.allow_busy)
+        explorer = Explorer(args.profile, results, model, techniques, args.seed, args.batch, args.allow_busy,
+                            known=not args.no_known)
         grid = len([c for c in explorer.profile.cells_of(model) if c.technique in GRID_TECHNIQUES])
         trials = args.trials or grid
         with tqdm(total=trials, initial=min(len(explorer.completed()), trials), unit="trial", desc=model,
@@ -583,6 +584,9 @@ def build_parser():
             p.add_argument("--techniques", default=None,
                            help="comma-separated (default: " + ", ".join(explored_on(CNN)) + "; translators: "
                                 + ", ".join(explored_on(TRANSLATOR)) + ")")
+            p.add_argument("--no-known", action="store_true",
+                           help="do not add the results directory's records (the paper's grid...) to the study as "
+                                "known trials: the search starts knowing nothing")
             p.add_argument("--json", action="store_true", help="print the summaries as JSON too")
         if name in ("retrain", "run"):
             p.add_argument("--cells", default=None, metavar="KEY,KEY",

@@ -92,6 +92,34 @@ def test_pruning_keeps_highest_l1_filters():
     np.testing.assert_array_equal(pruned.get_layer("c").get_weights()[0].ravel(), [5.0, 3.0])
 
 
+def _widths(model):
+    """Output width of each Conv2D / Dense layer, input to output."""
+    return [layer.get_config().get("filters", layer.get_config().get("units")) for layer in model.layers
+            if type(layer).__name__ in ("Conv2D", "Dense")]
+
+
+def test_per_block_fractions_prune_each_third_of_the_network_by_its_own(vgg, images):
+    # mini_vgg's prunable layers, input to output: conv1_1, conv1_2 | conv2_1, conv2_2 | fc6, fc7 (fc8: the classes)
+    whole = _widths(vgg)
+    blocks = prune_model(vgg, [0.0, 0.0, 0.5])   # only the last third
+    late = _widths(blocks)
+    assert late[:4] == whole[:4] and late[6] == whole[6] == 10
+    assert late[4:6] == [w // 2 for w in whole[4:6]]
+    assert _widths(prune_model(vgg, [0.5, 0.0, 0.0]))[:2] == [w // 2 for w in whole[:2]]
+    assert _widths(prune_model(vgg, [0.5, 0.0, 0.0]))[2:] == whole[2:]
+    np.testing.assert_array_equal(blocks.get_layer(vgg.layers[1].name).get_weights()[0],
+                                  vgg.layers[1].get_weights()[0])   # a first-block layer is untouched
+    uniform = prune_model(vgg, [0.5, 0.5, 0.5])
+    assert _widths(uniform) == _widths(prune_model(vgg, 0.5))   # one fraction everywhere: prune's own result
+    assert blocks.predict(images, verbose=0).shape == (8, 10)
+
+
+@pytest.mark.parametrize("fractions", [[0.0, 0.0, 0.0], [0.5, 1.0, 0.5], [-0.1, 0.5, 0.5], [], ["a"]])
+def test_bad_block_fractions_are_refused(vgg, fractions):
+    with pytest.raises(UnsupportedError, match="per-block pruning fractions"):
+        prune_model(vgg, fractions)
+
+
 def test_translator_pruning_ties_encoder_decoder_units():
     mini_zoo.seed_everything()
     model = mini_zoo.mini_nmt(20, 20, 6, 7, embed=16, units=32)

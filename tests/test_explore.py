@@ -40,8 +40,9 @@ def fake_run(monkeypatch):
         profile = load_profile(command[command.index("--profile") + 1])
         results = ResultsDir(command[command.index("--results") + 1])
         done = results.load_records()
+        only = command[command.index("--cells") + 1].split(",") if "--cells" in command else None
         for cell in profile.cells:
-            if cell.key in done:
+            if cell.key in done or (only is not None and cell.key not in only):
                 continue
             measured[cell.key] += 1
             size, time_s, top1 = _fake_values(cell.technique, cell.setting)
@@ -104,6 +105,37 @@ def test_the_grid_records_are_known_trials_never_proposed_again(results, fake_ru
     cells = [t.user_attrs["cell"] for t in explorer.completed()]
     assert len(cells) == 6 and not set(cells) & set(known) and all(count == 1 for count in fake_run.values())
     assert _explorer(results).add_known(__import__("optuna")) == 0   # added once
+
+
+def test_a_round_measures_its_trials_and_the_baseline_not_the_profiles_other_pending_cells(tmp_path, fake_run):
+    explorer = search.Explorer("smoke", ResultsDir(str(tmp_path / "fresh")), "mini_vgg", batch=2)
+    explorer.explore(trials=2, minutes=5)
+    trials = {t.user_attrs["cell"] for t in explorer.completed()}
+    assert len(trials) == 2 and set(fake_run) == trials | {"mini_vgg__baseline__fp32"}
+    assert explorer.summary()["hypervolume_size_mb_top1_drop"]["explored"] > 0   # drops known: baseline measured
+
+
+def test_without_known_trials_the_records_change_nothing_the_search_asks(tmp_path, fake_run):
+    asked = []
+    for name, source, known in (("grid", SMOKE, False), ("bare", None, True)):
+        if source:
+            shutil.copytree(source, tmp_path / name)
+        explorer = search.Explorer("smoke", ResultsDir(str(tmp_path / name)), "mini_vgg", seed=4, batch=2,
+                                   known=known)
+        assert not [t for t in explorer.study.trials if t.user_attrs.get(search.KNOWN)]
+        explorer.explore(trials=6, minutes=5)
+        asked.append([t.user_attrs["cell"] for t in explorer.completed()])
+    assert asked[0] == asked[1] and len(set(asked[0])) == 6   # the grid's records taught the first search nothing
+
+
+def test_explore_no_known_is_an_option_and_a_bad_value_is_one_line():
+    from artifact.cli import build_parser
+    from artifact.core.errors import ConfigError
+
+    assert build_parser().parse_args(["explore", "--no-known"]).no_known is True
+    assert build_parser().parse_args(["explore"]).no_known is False
+    with pytest.raises(ConfigError, match="argument --no-known: ignored explicit argument 'yes'"):
+        build_parser().parse_args(["explore", "--no-known=yes"])
 
 
 def test_the_sampler_is_optunas_multivariate_tpe_seeded(results):
@@ -181,6 +213,26 @@ def test_the_report_shows_the_search_against_the_grid(results, fake_run):
     ratio = summary["hypervolume_size_mb_top1_drop"]["ratio"]
     assert "Explored configurations against the paper's grid" in text and "size (MB) top1 drop" in text
     assert "{:.4g}".format(ratio) in text   # the table shows the number the search computed
+    assert os.path.exists(results.figure_file("explore_mini_vgg"))   # and the figure of its front against the grid
+
+
+def test_the_explored_front_figure_draws_both_sets_and_names_what_lies_beyond_the_grid(results, fake_run):
+    from artifact.host.advise.from_records import configs_by_model
+    from artifact.host.report.figures import explored_front, plt
+
+    summary = _explorer(results).explore(trials=4, minutes=5)
+    assert len(summary["grid_records"]) == 2 and len(summary["explored_records"]) == 4
+    records = results.load_records()
+    names = {c.evidence[0]: c.name for c in configs_by_model(records)["mini_vgg"]}
+    fig = explored_front(records, summary)
+    for ax in fig.axes:
+        grid, explored = (len(c.get_offsets()) for c in ax.collections[:2])
+        assert (grid, explored) == (2, 4)
+        labels = {t.get_text() for t in ax.texts}
+        assert labels and labels <= {names[k] for k in summary["explored_records"]} - {
+            names[k] for k in summary["grid_records"]}
+    plt.close(fig)
+    assert explored_front(records, dict(summary, explored_records=[])) is None   # nothing searched: no figure
 
 
 # ---- seeded kill -9 of the real `explore` (its `run` subprocess and worker measure for real), then a re-run

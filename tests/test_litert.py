@@ -1,4 +1,6 @@
 """LiteRT variants (beyond the paper): conversion, the deployed .tflite file, the interpreter."""
+import os
+
 import numpy as np
 import pytest
 
@@ -55,3 +57,45 @@ def test_the_input_model_is_untouched(model, task):
     before = [w.copy() for w in model.get_weights()]
     apply_technique("litert", {"mode": "int8"}, model, task)
     assert all((a == b).all() for a, b in zip(before, model.get_weights()))
+
+
+def _conv_filters(deployed):
+    """Output channels of each Conv2D weight tensor of a .tflite model, in the interpreter's order."""
+    ops = deployed.interpreter._get_ops_details()
+    tensors = {t["index"]: t for t in deployed.interpreter.get_tensor_details()}
+    return [int(tensors[op["inputs"][1]]["shape"][0]) for op in ops if op["op_name"] == "CONV_2D"]
+
+
+def test_pruned_then_int8_has_physically_fewer_filters_on_the_same_runtime(tmp_path, model, task):
+    from artifact.device.compress.prune import prune_model
+
+    files = {}
+    for name, technique, setting in (("int8", "litert", {"mode": "int8"}),
+                                     ("pruned", "prune_litert", {"threshold": 0.5, "mode": "int8"})):
+        files[name] = str(tmp_path / (name + suffix_for(technique)))
+        save_deployable(apply_technique(technique, setting, model, task), files[name])
+    assert suffix_for("prune_litert") == suffix_for("litert")
+    whole, pruned = (load_deployable(files[n]) for n in ("int8", "pruned"))
+    assert pruned.is_litert and len(_conv_filters(pruned)) == len(_conv_filters(whole)) > 0
+    assert sum(_conv_filters(pruned)) < 0.6 * sum(_conv_filters(whole))   # filters removed, not zeroed
+    assert os.path.getsize(files["pruned"]) < 0.6 * os.path.getsize(files["int8"])
+    x = np.concatenate(task.timing_inputs(3))
+    reference = prune_model(model, 0.5)(x, training=False).numpy()   # the Keras model it was converted from
+    np.testing.assert_allclose(pruned(x), reference, atol=0.1)
+
+
+def test_pruned_then_int8_converts_the_fine_tuned_model_it_is_handed(tmp_path, model, task):
+    seen = []
+
+    def fine_tuned(pruned):   # the package's model (artifact.core.packages): here the pruned model, weights halved
+        seen.append(pruned)
+        tuned = pruned.__class__.from_config(pruned.get_config())
+        tuned.set_weights([w * 0.5 for w in pruned.get_weights()])
+        return tuned
+
+    path = str(tmp_path / ("m" + suffix_for("prune_litert")))
+    save_deployable(apply_technique("prune_litert", {"threshold": 0.25, "mode": "fp32"}, model, task,
+                                    fine_tuned=fine_tuned), path)
+    assert len(seen) == 1 and seen[0].count_params() < model.count_params()
+    x = np.concatenate(task.timing_inputs(2))
+    np.testing.assert_allclose(load_deployable(path)(x), fine_tuned(seen[0])(x, training=False).numpy(), atol=1e-5)

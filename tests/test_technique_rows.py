@@ -117,6 +117,18 @@ def test_explore_mends_a_draw_to_hold_the_techniques_rule(monkeypatch):
     assert setting["bits"] == 8 and setting["low_bits"] == 7  # 15 mended to below bits
 
 
+def test_per_block_pruning_keeps_one_block_pruned_in_profiles_and_in_explores_draws():
+    from artifact.core.errors import ConfigError
+    from artifact.host.explore import search
+
+    with pytest.raises(ConfigError, match="prune_blocks setting .*: at least one block's fraction must be above 0"):
+        techniques.check_setting("prune_blocks", {"first": 0.0, "middle": 0, "last": 0.0})
+    assert techniques.check_setting("prune_blocks", {"first": 0.0, "middle": 0.3, "last": 0.0})["middle"] == 0.3
+    technique, setting = search.suggest(FakeTrial("prune_blocks", "low"), ("prune_blocks",))  # each block 0.0
+    assert setting == {"first": 0.0, "middle": 0.0, "last": 0.05}   # mended to prune something
+    assert techniques.check_setting(technique, setting) == setting
+
+
 def test_a_technique_without_explore_kinds_cannot_be_explored():
     from artifact.core.errors import ConfigError
     from artifact.host.explore import search

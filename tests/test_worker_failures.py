@@ -56,6 +56,32 @@ def test_the_parent_reports_each_failed_cell_in_one_line(tmp_path, monkeypatch):
         os.path.join(str(tmp_path), "logs", "mini_vgg.log"))]
 
 
+def test_the_worker_measures_only_the_cells_the_parent_selected(tmp_path, monkeypatch):
+    import subprocess
+
+    from artifact.device.run import parent
+
+    commands = []
+
+    class _Proc:
+        stdout = iter(())
+
+        def __init__(self, command, *args, **kwargs):
+            commands.append(command)
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", _Proc)
+    profile = load_profile("smoke")
+    selected = [c for c in profile.cells if c.key == "mini_vgg__prune__threshold-0.05"]
+    parent.run_profile(profile, str(tmp_path), {}, todo=selected)   # `run --cells mini_vgg__prune__threshold-0.05`
+    assert len(commands) == 1 and commands[0][-1] == "mini_vgg__prune__threshold-0.05"
+    monkeypatch.setattr(worker, "CellMeasurer", _Measurer)
+    assert worker.worker_main(commands[0][-4:]) == 0
+    assert os.listdir(tmp_path / "records") == ["mini_vgg__prune__threshold-0.05.json"]
+
+
 def _workers_of(results):
     """Pids of measurement workers writing into `results` (from /proc)."""
     pids = []

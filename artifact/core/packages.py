@@ -24,8 +24,9 @@ MANIFEST = "manifest.json"
 MODEL_FILE = "model.model.zip"
 # the techniques whose fine-tuning is the server's job; magnitude_prune (TF-MOT's schedule inside its own
 # fit, beyond the paper) fine-tunes where it runs
-PACKAGED_TECHNIQUES = ("prune", "quantize_prune")
-# quantize_prune's package is the fine-tuned pruned model; the board stores it again in k bits (§IV-J order)
+PACKAGED_TECHNIQUES = ("prune", "quantize_prune", "prune_litert", "prune_blocks")
+# quantize_prune's package is the fine-tuned pruned model; the board stores it again in k bits (§IV-J order);
+# prune_litert's too, the board converts it to LiteRT
 FIX = "re-run `invoke retrain` for this profile (it rewrites the package), or give --retrained the right directory"
 
 

@@ -37,6 +37,10 @@ BITS = Setting("bits", "int", 2, 16, False, None, "weight bit width, an integer 
 THRESHOLD = Setting("threshold", "float", 0.0, 1.0, True, None, "fraction of filters/neurons removed, in (0, 1)",
                     (0.05, 0.90))
 SPARSITY = Setting("sparsity", "float", 0.0, 1.0, True, None, "fraction of weights zeroed, in (0, 1)", None)
+BLOCKS = ("first", "middle", "last")  # prune_blocks: the thirds of a network's prunable layers, input to output
+BLOCK_FRACTIONS = tuple(Setting(b, "float", 0.0, 0.95, False, None, "fraction of the filters/neurons removed in the "
+                                + b + " third of the prunable layers, 0 to 0.95 (0 keeps them whole)", (0.0, 0.90))
+                        for b in BLOCKS)
 LITERT_MODES = ("fp32", "dynamic", "float16", "int8")
 MIXED_BITS = BITS._replace(search=(4, 16))  # the high width of a mixed model: 2 or 3 leaves no low width below it
 LOW_BITS = Setting("low_bits", "int", 2, 16, False, None, "bit width of the least sensitive weights, 2 to 16",
@@ -80,6 +84,14 @@ TECHNIQUES = collections.OrderedDict((t.name, t) for t in [
               (Figure("beyond_litert", "panels", "Beyond the paper: LiteRT (ai-edge-litert) "
                                                  "post-training quantization, % of the TF fp32 model", "paper", None),),
               "#d62728"),
+    Technique("prune_blocks", BLOCK_FRACTIONS, True, KERAS_FILE,
+              "beyond the paper: L1 filter/neuron removal at its own fraction in each third of the network (first, "
+              "middle, last prunable layers), then fine-tuning",
+              COMPRESS + "prune_blocks", False, (CNN,), (), "#17becf"),
+    Technique("prune_litert", (THRESHOLD, MODE), True, LITERT_FILE,
+              "beyond the paper: L1 filter/neuron removal and fine-tuning (as prune), then a LiteRT conversion: "
+              "fewer channels on the same runtime",
+              COMPRESS + "prune_litert", False, (CNN,), (), "#e377c2"),
 ])
 
 
@@ -144,6 +156,8 @@ def example(row):
 RULES = {
     "quantize_mixed": (lambda s: s["low_bits"] < s["bits"], "low_bits must be below bits",
                        lambda s: dict(s, low_bits=min(s["low_bits"], s["bits"] - 1))),
+    "prune_blocks": (lambda s: any(s[b] > 0 for b in BLOCKS), "at least one block's fraction must be above 0",
+                     lambda s: s if any(s[b] > 0 for b in BLOCKS) else dict(s, last=0.05)),
 }
 
 

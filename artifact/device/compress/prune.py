@@ -40,8 +40,9 @@ the GNMT builds of `gnmt()` no tie is of that kind, so all of its embedding, LST
 and memory spaces are prunable; only the vocabulary (and the scalar gain g) stay as they are.
 """
 
+import collections
 import copy
-from typing import Dict  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Dict, List  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 import numpy as np
 
@@ -338,10 +339,35 @@ def _resize(entry, cls, kept_of, tensors, extra):
         config["size"] = int(((in_kept >= begin) & (in_kept < end)).sum())
 
 
+def check_block_fractions(fractions):
+    """Per-block pruning fractions: each in [0, 1) (0 keeps a block whole), at least one above 0."""
+    if (not isinstance(fractions, (list, tuple)) or not fractions
+            or not all(isinstance(f, (int, float)) and 0.0 <= float(f) < 1.0 for f in fractions)
+            or not any(float(f) > 0.0 for f in fractions)):
+        raise UnsupportedError("per-block pruning fractions must each be in [0, 1), one above 0; got {!r}".format(
+            fractions))
+    return [float(f) for f in fractions]
+
+
+def block_fractions(spaces, fractions):
+    # type: (_Spaces, List[float]) -> Dict[int, float]
+    """root of each free space -> its block's fraction: the free spaces, in the order their first layer appears
+    in the model (input to output), cut into len(fractions) runs of (nearly) equal count."""
+    roots = []  # type: List[int]
+    for s in range(len(spaces.parent)):
+        root = spaces.find(s)
+        if root not in roots and not spaces.frozen[root] and spaces.producers[root]:
+            roots.append(root)
+    return {root: fractions[i * len(fractions) // len(roots)] for i, root in enumerate(roots)}
+
+
 def prune_model(model, threshold):
-    """A new, physically smaller model with the lowest-L1 `threshold` of each free space removed."""
-    threshold = check_threshold(threshold)
+    """A new, physically smaller model with the lowest-L1 `threshold` of each free space removed; `threshold` a list
+    of fractions: one per block of free spaces (`block_fractions`), 0 keeping a block whole."""
+    blocks = check_block_fractions(threshold) if isinstance(threshold, (list, tuple)) else None
+    uniform = None if blocks else check_threshold(threshold)
     config, spaces, tensors, extra = _analyse(model)
+    of_root = block_fractions(spaces, blocks) if blocks else collections.defaultdict(lambda: uniform)
     kept = {}  # type: Dict[int, np.ndarray]
     for s in range(len(spaces.parent)):
         root = spaces.find(s)
@@ -352,7 +378,7 @@ def prune_model(model, threshold):
             kept[root] = np.arange(size)
             continue
         score = sum(_unit_l1(model.get_layer(n), c) for n, c in spaces.producers[root])
-        remove = min(int(round(size * threshold)), size - 1)
+        remove = min(int(round(size * of_root[root])), size - 1)
         kept[root] = np.sort(np.argsort(score, kind="stable")[remove:])
 
     def kept_of(desc):
@@ -439,4 +465,4 @@ def pruned_fraction(original, pruned):
     return 1.0 - pruned.count_params() / float(original.count_params())
 
 
-__all__ = ["prune_model", "check_threshold", "pruned_fraction"]
+__all__ = ["prune_model", "check_threshold", "check_block_fractions", "pruned_fraction"]

@@ -76,7 +76,8 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
     os.makedirs(results.logs, exist_ok=True)
     for model in [m for m in profile.models if any(c.model == m for c in todo)]:
         log_path = results.log_file(model)
-        cmd = [python, "-m", "artifact.device.run.worker", profile.source, model, results.path]
+        cmd = [python, "-m", "artifact.device.run.worker", profile.source, model, results.path,
+               ",".join(c.key for c in todo if c.model == model)]  # only these: `run --cells` selects
         with open(log_path, "a") as log:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True, env=env,
                                     preexec_fn=dies_with(os.getpid()))

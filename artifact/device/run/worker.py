@@ -1,6 +1,6 @@
 """The worker: measures one model's pending cells, in a process of its own.
 
-    python -m artifact.device.run.worker <profile> <model> <results dir>
+    python -m artifact.device.run.worker <profile> <model> <results dir> [<cell key>,<cell key>...]
 
 It trains (or loads) the model's baseline, then for each pending cell applies the technique,
 writes the deployable file, loads that file back, runs the meters on it, and saves the record
@@ -205,11 +205,15 @@ def say(what):
 
 def worker_main(argv):
     # type: (List[str]) -> int
-    profile_source, model_name, results_path = argv
+    """argv: profile, model, results directory[, the cell keys to measure, comma-separated (default: every
+    pending cell of the model)]; a listed cell is measured only if it is pending."""
+    profile_source, model_name, results_path = argv[:3]
     profile = load_profile(profile_source)
     results = as_results(results_path)
     measurer = CellMeasurer(profile, model_name, results)
     pending = {c.key for c in pending_cells(profile, results, packages=os.environ.get(RETRAINED_ENV) or None)}
+    if len(argv) > 3:  # the parent's --cells: only these
+        pending &= set(argv[3].split(","))
     failed = 0
     try:
         for cell in profile.cells_of(model_name):

@@ -3,8 +3,10 @@
 Space: the techniques whose registry row (artifact.core.techniques) is explored on the model's kind, each
 setting drawn from its row's `search` range (floats to two decimals), named apart per technique so every
 parameter keeps one distribution, then mended to hold the technique's rule (quantize_mixed: low_bits below
-bits). Today: quantize bits 2..16; prune threshold 0.05..0.90; quantize_prune both; quantize_mixed bits
-4..16, low_bits 2..15, low_fraction 0.10..0.90; litert mode fp32 | dynamic | float16 | int8.
+bits; prune_blocks: one block above 0). Today: quantize bits 2..16; prune threshold 0.05..0.90; quantize_prune
+both; quantize_mixed bits 4..16, low_bits 2..15, low_fraction 0.10..0.90; prune_blocks first, middle, last 0..0.90
+each (per-third filter-pruning ratios); litert mode fp32 | dynamic | float16 | int8; prune_litert threshold and
+mode (pruned, fine-tuned, then converted: fewer channels on the same runtime).
 Objectives, all minimised, from the records (artifact.host.advise.from_records): size (MB), latency
 (ms) and the accuracy drop against fp32 (top-1 points; BLEU for translators).
 
@@ -16,11 +18,14 @@ restarted study, whose seeded sampler starts again from the same seed, never spe
 configuration it has; duplicates do not count as trials. Records of the model already in the results
 directory (the paper's grid, say) whose technique is searched and whose setting lies in the search range are
 added to the study as known trials (marked `known`) when it opens: the sampler learns from them, they are
-never proposed again, and they do not count as the search's trials.
+never proposed again, and they do not count as the search's trials. With `known=False` (`explore --no-known`)
+none is added: the sampler starts knowing nothing, as a search from scratch (`invoke bench --only advisor`)
+must; a proposal equal to a cell already measured is then told from its record, a trial like any other.
 
 A round asks up to `batch` trials, writes them as [[group]]s appended to the profile's own text
-(results/<dir>/explore/<model>.toml), runs `python -m artifact run` on it (only pending cells are
-measured: a trial equal to a cell already measured costs nothing), then tells Optuna each trial's
+(results/<dir>/explore/<model>.toml), runs `python -m artifact run --cells` on it for the round's trials and the
+model's baseline (the accuracy drop needs it) only: the profile's other pending cells are not the search's to
+measure; a trial equal to a cell already measured costs nothing. Then it tells Optuna each trial's
 objectives. A trial's cell key is stored on it; a search killed mid-round finds, when run again, its
 running trials, tells those whose record exists and re-asks the others (nothing lost, nothing measured
 twice). The round's `run` dies with the search (artifact.core.children), so a killed search leaves no run
@@ -99,7 +104,8 @@ class Explorer:
     """One model's search in one results directory."""
 
     def __init__(self, profile_name: str, results: ResultsDir, model: str, techniques: tuple | None = None,
-                 seed: int = 0, batch: int = 3, allow_busy: bool = False, python: str = sys.executable):
+                 seed: int = 0, batch: int = 3, allow_busy: bool = False, python: str = sys.executable,
+                 known: bool = True):
         import optuna
 
         self.profile = load_profile(profile_name)
@@ -120,7 +126,8 @@ class Explorer:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.study = self._open_study(optuna)  # every check passed before anything is written
         os.makedirs(self.folder, exist_ok=True)
-        self.add_known(optuna)
+        if known:
+            self.add_known(optuna)
 
     @property
     def database(self) -> str:
@@ -137,6 +144,8 @@ class Explorer:
                 head = handle.read(16)
             if head and head != b"SQLite format 3\x00":
                 raise ConfigError(f"{path}: not an SQLite database (explore's Optuna storage); {fix}")
+        if not os.path.exists(path):  # a new results directory: made here, after every check passed
+            os.makedirs(os.path.dirname(path), exist_ok=True)
         storage = f"sqlite:///{path}"
         try:
             names = {s.study_name: s for s in optuna.get_all_study_summaries(storage)} if os.path.exists(path) else {}
@@ -294,8 +303,9 @@ class Explorer:
         if not asked:
             return 0
         self._write_profile(self.trial_cells())
+        cells = [c.key for c in self.profile.cells_of(self.model) if c.technique == "baseline"] + [k for _, k in asked]
         command = [self.python, "-m", "artifact", "run", "--profile", self.profile_file, "--results",
-                   self.results.path] + (["--allow-busy"] if self.allow_busy else [])
+                   self.results.path, "--cells", ",".join(cells)] + (["--allow-busy"] if self.allow_busy else [])
         proc = subprocess.run(command, capture_output=True, text=True, preexec_fn=dies_with(os.getpid()))
         if proc.returncode == 2:  # a user's mistake (inputs, a busy machine): one line, as from run itself
             raise MissingInputError((proc.stderr.strip().splitlines() or ["run failed"])[-1].replace("error: ", "", 1))
@@ -330,7 +340,8 @@ class Explorer:
         explored = [c for k, c in configs.items() if k in explored_keys]
         size, latency, accuracy = self.objectives
         out = {"model": self.model, "seed": self.seed, "trials": len(self.completed()), "grid_points": len(grid),
-               "objectives": list(self.objectives),
+               "objectives": list(self.objectives), "grid_records": sorted(c.evidence[0] for c in grid),
+               "explored_records": sorted(c.evidence[0] for c in explored),
                "front": [{"config": c.name, **{o: c.get(o) for o in self.objectives}, "record": c.evidence[0],
                           "explored": c.evidence[0] in explored_keys}
                          for c in front(list({c.evidence[0]: c for c in grid + explored}.values()),

@@ -567,6 +567,45 @@ def advisor_fronts(records: dict):
     return fig
 
 
+def explored_front(records: dict, summary: dict):
+    """One model's search against the paper's grid, from the records its `explore` summary names: in each plane
+    (size, latency against the accuracy drop) the grid's configurations (squares, front dashed) and the explored
+    ones (triangles, front solid), the explored front's configurations beyond the grid named."""
+    from artifact.host.advise.from_records import configs_by_model
+    from artifact.host.advise.pareto import front
+
+    configs = {c.evidence[0]: c for c in configs_by_model(records).get(str(summary.get("model")), [])}
+    grid_keys = set(summary.get("grid_records", []))
+    groups = (([configs[k] for k in sorted(grid_keys) if k in configs], "s", "grey", "--", "the paper's grid"),
+              ([configs[k] for k in summary.get("explored_records", []) if k in configs], "^", "tab:blue", "-",
+               "explored"))
+    if not groups[1][0]:
+        return None
+    size, latency, accuracy = summary["objectives"]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, x in zip(axes, (size, latency)):
+        for group, marker, colour, style, label in groups:
+            shown = [c for c in group if c.get(x) is not None and c.get(accuracy) is not None]
+            ax.scatter([c.get(x) for c in shown], [c.get(accuracy) for c in shown], marker=marker, color=colour,
+                       s=28, label=label, zorder=3)
+            on = sorted(front(shown, [x, accuracy]), key=lambda c: c.get(x) or 0.0)  # shown: each has x
+            ax.step([c.get(x) for c in on], [c.get(accuracy) for c in on], where="post", linestyle=style,
+                    color=colour, lw=0.8)
+            for config in on if label == "explored" else []:
+                if config.evidence[0] not in grid_keys:
+                    ax.annotate(config.name, (config.get(x), config.get(accuracy)), fontsize=6,
+                                xytext=(3, 3), textcoords="offset points")
+        ax.set_xscale("log")
+        ax.set_xlabel(x.replace("_mb", " (MB, log)").replace("_ms", " (ms, log)"), fontsize=7)
+        ax.set_ylabel(accuracy.replace("_", " ") + " (points)", fontsize=7)
+        ax.tick_params(which="both", labelsize=6)
+        ax.legend(fontsize=6)
+    fig.suptitle(f"{summary['model']}: explored front against the paper's grid (python -m artifact explore, "
+                 f"{summary.get('trials')} trials)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 PANEL_SETS = {"paper": PAPER_PANELS, "combined": COMBINED_PANELS, "sparsity": SPARSITY_PANELS}  # a Figure's `panels`
 # panel figures drawn per technique (their rows' `figures`) -> (techniques, settings kept), for the numbers table
 # shown beside each

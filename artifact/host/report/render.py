@@ -130,15 +130,21 @@ EXPLORE_HEADERS = ["model", "trials", "grid points", "plane", "explored hypervol
                    "explored configurations on the front"]
 
 
+def explore_summaries(results):
+    """The `explore` summaries in the results directory, by model name (none: no search ran)."""
+    folder = results.explore
+    out = []
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        if name.endswith(".json"):
+            with open(results.explore_summary(name[:-len(".json")])) as handle:
+                out.append(json.load(handle))
+    return out
+
+
 def explore_rows(results):
     """One row per model and plane of `explore` summaries in the results directory (none: no search ran)."""
-    folder = results.explore
     rows = []
-    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
-        if not name.endswith(".json"):
-            continue
-        with open(results.explore_summary(name[:-len(".json")])) as handle:
-            summary = json.load(handle)
+    for summary in explore_summaries(results):
         on_front = ", ".join(f["config"] for f in summary.get("front", []) if f.get("explored")) or "none"
         for plane in sorted(k for k in summary if k.startswith("hypervolume_")):
             hv = summary[plane]
@@ -323,11 +329,14 @@ def figure_heading(stem):
 
 def write_figures(records, stands_for, results):
     """Each figure as results/report/figures/<stem>.png; `results`: a ResultsDir or its path."""
-    from artifact.host.report.figures import all_figures, plt
+    from artifact.host.report.figures import all_figures, explored_front, plt
 
     results = as_results(results)
     files = {}
-    for stem, fig in all_figures(records, stands_for).items():
+    drawn = all_figures(records, stands_for)
+    for summary in explore_summaries(results):  # one figure per model searched: its explored front vs the grid's
+        drawn["explore_" + summary["model"]] = explored_front(records, summary)
+    for stem, fig in ((k, v) for k, v in drawn.items() if v is not None):
         path = results.figure_file(stem)
         write_atomic(path, lambda handle, fig=fig: fig.savefig(handle, format="png", dpi=90), binary=True)
         plt.close(fig)
