@@ -1,7 +1,8 @@
-"""The real smoke profile on a fleet here: three EMULATED boards (two TX2 trees, one Orin tree, each with its own
-serial and power-sensor writer) and two server workers, on a LocalCluster, each cell measured by
-`python -m artifact run --cells KEY` in a subprocess. Its records and verdicts must agree with the frozen
-single-board run (`check --against expected_results/reference/smoke`), per kind. Trains mini_vgg: slow.
+"""The real smoke profile on a fleet here: two EMULATED TX2 boards (each its own tree, serial and power-sensor
+writer) and a server worker, on a LocalCluster, each cell measured by `python -m artifact run --cells KEY` in a
+subprocess. Its records and verdicts must agree with the frozen single-board run (`check --against
+expected_results/reference/smoke`). Trains mini_vgg: slow. Several kinds, several servers and a board killed
+mid-cell are test_fleet.py's, on stand-in cells.
 
 Each board's sensor writer runs in its own process (`python -m artifact.device.emulation`), as a board's
 sensors do: a writer thread inside this process shares its interpreter with the LocalCluster's scheduler and
@@ -17,11 +18,11 @@ from artifact.host.fleet.fleetfile import load_fleet
 from artifact.host.fleet.run import run_fleet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BOARDS = (("tx2-a", "tx2"), ("tx2-b", "tx2"), ("orin-a", "orin"))
+BOARDS = (("tx2-a", "tx2"), ("tx2-b", "tx2"))
 
 
 @pytest.mark.slow
-def test_the_smoke_profile_on_three_emulated_boards_agrees_with_a_single_board_run(tmp_path, monkeypatch):
+def test_the_smoke_profile_on_two_emulated_boards_agrees_with_a_single_board_run(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", ROOT)
     writers, lines = [], ['scheduler = "local"']
     try:
@@ -32,8 +33,7 @@ def test_the_smoke_profile_on_three_emulated_boards_agrees_with_a_single_board_r
             ready = writers[-1].stdout.readline()   # printed once the board and its sensors are written and updating
             assert ready.startswith("EMULATED"), f"the {name} emulator did not start: {ready!r}"
             lines += ["[[board]]", f'name = "{name}"', f'kind = "{kind}"', 'engine = "local"', f'sysfs = "{tree}"']
-        for server in ("srv-1", "srv-2"):
-            lines += ["[[server]]", f'name = "{server}"', 'engine = "local"']
+        lines += ["[[server]]", 'name = "srv-1"', 'engine = "local"']
         (tmp_path / "fleet.toml").write_text("\n".join(lines) + "\n")
         results = str(tmp_path / "results" / "smoke")
         summary = run_fleet(load_fleet(str(tmp_path / "fleet.toml")), "smoke", results, allow_busy=True,
@@ -42,8 +42,8 @@ def test_the_smoke_profile_on_three_emulated_boards_agrees_with_a_single_board_r
         for writer in writers:
             writer.terminate()
             writer.wait(timeout=30)
-    assert not summary["failed"] and summary["committed"] == 6, summary
-    for kind, boards in (("tx2", {"tx2-a", "tx2-b"}), ("orin", {"orin-a"})):
+    assert not summary["failed"] and summary["committed"] == 3, summary
+    for kind, boards in (("tx2", {"tx2-a", "tx2-b"}),):
         folder = f"{results}-{kind}"
         names = sorted(os.listdir(os.path.join(folder, "records")))
         assert len(names) == 3

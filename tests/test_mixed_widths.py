@@ -111,6 +111,7 @@ def test_the_sensitivity_ranks_layers_as_their_measured_single_layer_top1_drops(
     score = mixed.sensitivities(trained, 2, held_out)
     names = sorted(drops)
     rho = spearmanr([score[n] for n in names], [drops[n] for n in names])[0]
+    rho = float(rho)   # a numpy float64 cannot cross to pytest-xdist's controller in the report
     record_property("spearman_sensitivity_vs_top1_drop", rho)
     print("mini_resnet, 2 bits: Spearman {:.2f} over {} layers".format(rho, len(names)))
     assert rho >= 0.7
