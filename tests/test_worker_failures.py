@@ -56,6 +56,35 @@ def test_the_parent_reports_each_failed_cell_in_one_line(tmp_path, monkeypatch):
         os.path.join(str(tmp_path), "logs", "mini_vgg.log"))]
 
 
+def test_the_worker_measures_only_the_cells_its_parent_names(tmp_path, monkeypatch):
+    """`run --cells KEY` (a fleet's one cell per board): the worker measures that cell, not its model's other
+    pending ones (a board measuring the reference cell measured the model's every cell, and fine-tuned the pruned
+    one whose package it had not been given)."""
+    import subprocess
+
+    from artifact.device.run import parent
+
+    started = []
+
+    class _Proc:
+        stdout = iter(["CELL mini_vgg__quantize__bits-8 0.1\n"])
+
+        def __init__(self, cmd, *args, **kwargs):
+            started.append(cmd)
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", _Proc)
+    profile = load_profile("smoke")
+    one = [c for c in profile.cells if c.key == "mini_vgg__quantize__bits-8"]
+    parent.run_profile(profile, str(tmp_path / "parent"), {}, todo=one)
+    assert started[0][-3:] == ["mini_vgg", str(tmp_path / "parent"), "mini_vgg__quantize__bits-8"], started
+    monkeypatch.setattr(worker, "CellMeasurer", _Measurer)
+    assert worker.worker_main(["smoke", "mini_vgg", str(tmp_path / "w"), "mini_vgg__prune__threshold-0.05"]) == 0
+    assert os.listdir(tmp_path / "w" / "records") == ["mini_vgg__prune__threshold-0.05.json"]
+
+
 def _workers_of(results):
     """Pids of measurement workers writing into `results` (from /proc)."""
     pids = []

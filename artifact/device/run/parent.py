@@ -1,9 +1,9 @@
 """The parent of a run: which cells are pending, one worker process per model, progress, failures.
 
-`run_profile` starts `python -m artifact.device.run.worker <profile> <model> <results>` for each
-model that has pending cells, shows progress from the worker's `CELL <key> <seconds>` and
-`STEP <what>` lines, and reports failures at the end. Killing either at any moment loses at most
-the cell in progress; a re-run redoes only that.
+`run_profile` starts `python -m artifact.device.run.worker <profile> <model> <results> <keys>` for each
+model that has pending cells (its cells to measure named: `run --cells KEY` measures that cell only),
+shows progress from the worker's `CELL <key> <seconds>` and `STEP <what>` lines, and reports failures
+at the end. Killing either at any moment loses at most the cell in progress; a re-run redoes only that.
 """
 import os
 import signal
@@ -76,7 +76,8 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
     os.makedirs(results.logs, exist_ok=True)
     for model in [m for m in profile.models if any(c.model == m for c in todo)]:
         log_path = results.log_file(model)
-        cmd = [python, "-m", "artifact.device.run.worker", profile.source, model, results.path]
+        cmd = [python, "-m", "artifact.device.run.worker", profile.source, model, results.path,
+               ",".join(c.key for c in todo if c.model == model)]
         with open(log_path, "a") as log:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True, env=env,
                                     preexec_fn=dies_with(os.getpid()))

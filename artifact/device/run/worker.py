@@ -1,6 +1,9 @@
 """The worker: measures one model's pending cells, in a process of its own.
 
-    python -m artifact.device.run.worker <profile> <model> <results dir>
+    python -m artifact.device.run.worker <profile> <model> <results dir> [KEY,KEY...]
+
+With cell keys (the parent always gives them: its pending cells of the model, `run --cells` included), only
+those of the model's pending cells are measured; without, every pending cell of the model.
 
 It trains (or loads) the model's baseline, then for each pending cell applies the technique,
 writes the deployable file, loads that file back, runs the meters on it, and saves the record
@@ -205,11 +208,13 @@ def say(what):
 
 def worker_main(argv):
     # type: (List[str]) -> int
-    profile_source, model_name, results_path = argv
+    profile_source, model_name, results_path = argv[:3]
     profile = load_profile(profile_source)
     results = as_results(results_path)
     measurer = CellMeasurer(profile, model_name, results)
     pending = {c.key for c in pending_cells(profile, results, packages=os.environ.get(RETRAINED_ENV) or None)}
+    if len(argv) > 3:   # the parent's cells (`run --cells KEY`: that cell only, not the model's other pending ones)
+        pending &= set(argv[3].split(","))
     failed = 0
     try:
         for cell in profile.cells_of(model_name):
