@@ -42,7 +42,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/invoke bench
 
-emulate: $(STAMP)  ## CI's container emulation: local dockerd, substitute bases, both images built and run (root; ~30 min)
+emulate: $(STAMP)  ## CI's container emulation: local dockerd, substitute bases, both images built and run, the fleet over both engines (root; 15-32 min loaded)
 	.ci/container-emulation
 
 clean:

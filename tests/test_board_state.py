@@ -279,3 +279,21 @@ def test_real_machine():
     assert state["board"] and "board_state_error" not in state
     summary = _run_monitor("/", interval_s=0.05, before=0.1, after=0.0)
     assert isinstance(summary["throttling"], list)
+
+
+def test_emulate_runs_a_command_against_the_board_and_ends_with_its_status(tmp_path):
+    """`python -m artifact.device.emulation tx2 DIR --serial SN -- CMD`: CMD sees the tree (sensors playing,
+    the serial given) through ARTIFACT_SYSFS_ROOT, in a process of its own; the emulator exits with CMD's status."""
+    import subprocess
+    import sys
+
+    root = str(tmp_path / "board")
+    probe = ("import os, sys; r = os.environ['ARTIFACT_SYSFS_ROOT']; "
+             "s = open(os.path.join(r, 'proc/device-tree/serial-number')).read(); "
+             "ok = os.path.exists(os.path.join(r, 'EMULATED_SENSORS')) and s.strip('\\0\\n') == 'SN-7'; "
+             "sys.exit(3 if ok else 1)")
+    proc = subprocess.run([sys.executable, "-m", "artifact.device.emulation", "tx2", root, "--serial", "SN-7",
+                           "--", sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert proc.returncode == 3, proc.stderr
+    assert "EMULATED tx2 board" in proc.stdout

@@ -84,6 +84,12 @@ LOCAL = 'engine = "local"\n'
     ('scheduler = "gateway"\n[[board]]\nname = "a"\nkind = "tx2"\nengine = "local"\n', r"scheduler = 'gateway'"),
     ('[[board]]\nname = "a"\nkind = "tx2"\n' + LOCAL + 'colour = 1\n', r"board\[0\] \(a\): unknown field 'colour'"),
     ('[timeouts]\ncall_s = -1\n[[board]]\nname = "a"\nkind = "tx2"\nengine = "local"\n', r"timeouts.call_s = -1"),
+    ('[[board]]\nname = "a"\nkind = "tx2"\n' + LOCAL + 'emulated = true\n',
+     r"board\[0\] \(a\): emulated is for a Docker engine; a local board's emulated tree is sysfs = \"DIR\""),
+    ('[[board]]\nname = "a"\nkind = "xavier"\nengine = "ssh://ci@board"\nemulated = true\n',
+     r"board\[0\] \(a\): emulated = true, but there is no emulated xavier board; emulated kinds: tx2, orin, x86"),
+    ('[[board]]\nname = "a"\nkind = "tx2"\nengine = "ssh://ci@board"\nemulated = "yes"\n',
+     r"board\[0\] \(a\): emulated = 'yes'; give true or false"),
 ])
 def test_fleet_file_mistakes_are_one_line_naming_the_entry(tmp_path, body, expected):
     path = tmp_path / "fleet.toml"
@@ -321,6 +327,67 @@ def test_fencing_removes_the_stale_containers_of_its_board_on_a_docker_engine():
     engine = DockerEngine(Machine("tx2-a", "tx2", "ssh://nvidia@tx2-a"), 5, client_factory=Client, image="img")
     assert engine.fence() == ["tx2-a-20261207T120000-abcd0123"]
     assert mine.removed and not theirs.removed
+
+
+def test_an_emulated_board_on_a_docker_engine_plays_its_tree_beside_the_run_in_the_container(tmp_path):
+    """CI's board engine has no sensors: `emulated = true` runs the cell under the emulator in the container (its
+    own tree at a path of the container, its serial from the fleet file's name); a real board's command is bare."""
+    import io
+    import tarfile
+
+    made = []
+
+    class Container:
+        def put_archive(self, path, data):
+            return True
+
+        def start(self):
+            pass
+
+        def wait(self, timeout=None):
+            return {"StatusCode": 0}
+
+        def logs(self):
+            return b""
+
+        def get_archive(self, path):
+            buffer = io.BytesIO()
+            with tarfile.open(fileobj=buffer, mode="w") as archive:
+                archive.addfile(tarfile.TarInfo("results"))
+            return [buffer.getvalue()], {}
+
+        def remove(self, force=False):
+            pass
+
+    class Containers:
+        def create(self, image, command, **options):
+            made.append((command, options))
+            return Container()
+
+    class Client:
+        def __init__(self, **kwargs):
+            self.containers = Containers()
+
+        def info(self):
+            return {"KernelVersion": "6.1.0-amd64", "Runtimes": {}}
+
+    path = tmp_path / "fleet.toml"
+    path.write_text('[[board]]\nname = "ci-tx2"\nkind = "tx2"\nengine = "ssh://root@127.0.0.1:2222"\n'
+                    'emulated = true\n[[board]]\nname = "tx2-a"\nkind = "tx2"\nengine = "ssh://nvidia@tx2-a"\n')
+    emulated, real = load_fleet(str(path)).boards
+    args = ["run", "--profile", "RESULTS/profile.toml", "--results", "RESULTS", "--cells", REFERENCE]
+    for machine in (emulated, real):
+        engine = DockerEngine(machine, 5, client_factory=Client, image="img")
+        work = tmp_path / machine.name
+        work.mkdir()
+        assert engine.run(args, str(work), "attempt-1", 60, str(work / "log")) == 0
+    (wrapped, _), (bare, options) = made
+    run = ["python3", "-m", "artifact", "run", "--profile", "/results/profile.toml", "--results", "/results",
+           "--cells", REFERENCE]
+    assert wrapped == ["python3", "-m", "artifact.device.emulation", "tx2", "/tmp/emulated-board",
+                       "--serial", "EMULATED-ci-tx2", "--"] + run
+    assert bare == run and options["environment"]["ARTIFACT_SYSFS_ROOT"] == "/host"
+    assert DockerEngine(emulated, 5, client_factory=Client, image="img").serial() == "EMULATED-ci-tx2"
 
 
 def test_run_and_retrain_refuse_a_cell_the_profile_does_not_have(tmp_path):

@@ -1,6 +1,9 @@
 """The worker: measures one model's pending cells, in a process of its own.
 
-    python -m artifact.device.run.worker <profile> <model> <results dir> [<cell key>,<cell key>...]
+    python -m artifact.device.run.worker <profile> <model> <results dir> [KEY,KEY...]
+
+With cell keys (the parent always gives them: its pending cells of the model, `run --cells` included), only
+those of the model's pending cells are measured; without, every pending cell of the model.
 
 It trains (or loads) the model's baseline, then for each pending cell applies the technique,
 writes the deployable file, loads that file back, runs the meters on it, and saves the record

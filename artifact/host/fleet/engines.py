@@ -5,6 +5,11 @@ Arguments name the attempt directory as RESULTS (`--results RESULTS`): the engin
 path there (a subprocess) or /results (a container, its attempt copied in and back, as
 artifact.host.containers.run does for a remote engine).
 
+An emulated board on a Docker engine (the fleet file's `emulated = true`: CI's engines, no sensors there) runs
+its command under `python -m artifact.device.emulation KIND DIR --serial EMULATED-<name> -- ...` in the
+container: the board's tree and sensors are played beside the run, in a process of their own, and every record
+is flagged EMULATED; its serial is that tree's, not the engine machine's.
+
 Fencing: each try is marked with its attempt id (a subprocess's environment, ARTIFACT_FLEET_ATTEMPT; a
 container's labels, artifact.fleet.board / artifact.fleet.attempt). Before a machine takes work, what a
 stale try of it left running is removed: a lost worker's cell may still be running when the cell has
@@ -19,6 +24,7 @@ from artifact.core.results import FleetDir
 from artifact.host.fleet import BoardLost
 
 RESULTS = "RESULTS"
+EMULATED_TREE = "/tmp/emulated-board"   # in the container of an emulated board (its own /tmp: written by its user)
 ATTEMPT_ENV, BOARD_ENV = "ARTIFACT_FLEET_ATTEMPT", "ARTIFACT_FLEET_BOARD"
 LABEL_BOARD, LABEL_ATTEMPT = "artifact.fleet.board", "artifact.fleet.attempt"
 
@@ -158,6 +164,9 @@ class DockerEngine:
         client = self.client()
         command = ["python3", "-m", "artifact"] + [INSIDE if a == RESULTS else a.replace(RESULTS + "/", INSIDE + "/")
                                                    for a in args]
+        if self.machine.emulated:
+            command = ["python3", "-m", "artifact.device.emulation", self.machine.kind, EMULATED_TREE,
+                       "--serial", self.emulated_serial, "--"] + command
         with open(log_path, "a") as log:
             try:
                 options = container_options(client.info(), self.target, self.image, attempt_dir,
@@ -189,8 +198,15 @@ class DockerEngine:
                 except Exception:  # noqa: S110 (a lost engine: fencing removes it before the board works again)
                     pass
 
+    @property
+    def emulated_serial(self) -> str:
+        return "EMULATED-" + self.machine.name
+
     def serial(self) -> str:
-        """The board's serial number from its device tree, read by a short container of its image."""
+        """The board's serial number from its device tree, read by a short container of its image (an emulated
+        board's: the one its emulated tree is given)."""
+        if self.machine.emulated:
+            return self.emulated_serial
         try:
             out = self.client().containers.run(
                 self.image, ["cat", "/host/proc/device-tree/serial-number"], remove=True,

@@ -12,6 +12,8 @@
     kind = "tx2"                        # tx2, xavier, orin or x86
     engine = "ssh://nvidia@tx2-a"       # unix://, ssh://, tcp:// (a Docker engine) or "local" (a subprocess here)
     sysfs = "emulated/tx2-a"            # "local" only: an emulated board tree (tests, dry runs)
+    emulated = true                     # a Docker engine only: the container plays an EMULATED board of its kind
+                                        # (CI's emulation: no sensors on the engine's machine); records flagged
     [[server]]
     name = "gpu-1"
     engine = "unix:///var/run/docker.sock"
@@ -39,6 +41,7 @@ class Machine:
     engine: str
     sysfs: str = ""      # engine "local": the emulated board tree ("" = this machine's own /)
     where: str = ""      # "fleet.toml: board[1] (tx2-b)", for messages
+    emulated: bool = False   # a Docker engine: its container plays an emulated board (artifact.host.fleet.engines)
 
     @property
     def resource(self) -> str:
@@ -131,7 +134,7 @@ def _entries(path, data, table):
 def _machine(path, table, index, entry) -> Machine:
     name = entry.get("name")
     where = f"{path}: {table}[{index}]" + (f" ({name})" if isinstance(name, str) else "")
-    fields = {"name", "kind", "engine", "sysfs"} if table == "board" else {"name", "engine"}
+    fields = {"name", "kind", "engine", "sysfs", "emulated"} if table == "board" else {"name", "engine"}
     for key in entry:
         if key not in fields:
             raise FleetError(f"{where}: unknown field {key!r}; a [[{table}]] has {', '.join(sorted(fields))}")
@@ -154,7 +157,17 @@ def _machine(path, table, index, entry) -> Machine:
         if not isinstance(sysfs, str):
             raise FleetError(f"{where}: sysfs = {sysfs!r}; give the path of an emulated board tree")
         sysfs = os.path.join(os.path.dirname(os.path.abspath(path)), sysfs)
-    return Machine(name, kind, engine, sysfs, where)
+    emulated = entry.get("emulated", False)
+    if emulated is not False:
+        if emulated is not True:
+            raise FleetError(f"{where}: emulated = {emulated!r}; give true or false")
+        if engine == "local":
+            raise FleetError(f"{where}: emulated is for a Docker engine; a local board's emulated tree is "
+                             f"sysfs = \"DIR\" (python -m artifact.device.emulation {kind} DIR)")
+        if kind not in EMULATED_KINDS:
+            raise FleetError(f"{where}: emulated = true, but there is no emulated {kind} board; "
+                             f"emulated kinds: {', '.join(EMULATED_KINDS)}")
+    return Machine(name, kind, engine, sysfs, where, emulated)
 
 
 def check_reachable(fleet: Fleet, timeout: float = 5.0, docker_factory=None) -> None:
