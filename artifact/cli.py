@@ -117,19 +117,25 @@ def cmd_run(args):
         print("profile {}: {} cells, {} already measured in {}".format(
             profile.name, len(profile.cells), len(profile.cells) - len(todo), results.path))
         start = time.perf_counter()
-        watch = CellProgress(len(todo))
+        watches = [CellProgress(len(todo))]
 
         def progress(model, what, seconds):
             if seconds is None:
-                watch.phase(what)
+                watches[-1].phase(what)
             else:
-                watch.done(what, seconds)
+                watches[-1].done(what, seconds)
+
+        def on_stage(stage, cells, how):   # a two-stage run: a progress line of each stage's own
+            watches[-1].close()
+            print("{} stage: {} cells, {}".format(stage, cells, how), flush=True)
+            watches.append(CellProgress(cells, unit="prepared cell" if stage == "prepare" else "cell"))
 
         try:
             _, failures = run_profile(profile, results, _inputs(args), progress, todo=todo,
-                                      before_workers=lambda: _refuse_a_busy_machine(args.allow_busy))
+                                      before_workers=lambda: _refuse_a_busy_machine(args.allow_busy),
+                                      two_stage=args.two_stage, on_stage=on_stage)
         finally:
-            watch.close()
+            watches[-1].close()
         elapsed = time.perf_counter() - start
         results.update_run_info(profile, {"run": elapsed} if todo else {})
     print("run: {} cells measured in {:.1f} s".format(len(todo), elapsed))
@@ -588,6 +594,10 @@ def build_parser():
             p.add_argument("--cells", default=None, metavar="KEY,KEY",
                            help="only these cells of the profile (run: measure them if pending; retrain: fine-tune "
                                 "them; a baseline key: train or load that model's baseline only)")
+        if name in ("run", "reproduce"):
+            p.add_argument("--two-stage", action="store_true", default=os.environ.get("ARTIFACT_TWO_STAGE") == "1",
+                           help="prepare every model's cells in parallel (compress, convert, save, sizes, memory, "
+                                "accuracy), then time them one model at a time on the quiet machine (docs/fleet.md)")
         if name in ("retrain", "run", "reproduce"):
             p.add_argument("--retrained", default=os.environ.get("ARTIFACT_RETRAINED"), metavar="DIR",
                            help="model packages of the pruned cells (default: RESULTS/retrained, where `retrain` "
