@@ -8,8 +8,9 @@
     stage "quiet"    a worker per model with prepared cells, one at a time: time, power, op profile; the busy-
                      machine watch still brackets every timing (artifact.device.run.meters)
 
-`StageEngine` runs the stages and keeps their task stream: `events`, ("start", stage, task) appended before a
-worker is started and ("end", stage, task, exit code) after it has exited, in the order they happened. Each
+`StageEngine` runs the stages and keeps their task stream: `events`, ("start", stage, task, time) appended before
+a worker is started and ("end", stage, task, exit code, time) after it has exited, in the order they happened
+(time: time.monotonic()). Each
 worker's true lifetime therefore lies inside its start/end pair, so a stream in which no "prepare" pair
 overlaps a "quiet" pair proves that no preparation ran while a timing ran (tests/test_stages.py).
 Python 3.6-safe and stdlib-only: it runs on the board (Dask needs Python >= 3.10; a TX2 has 3.6).
@@ -18,6 +19,7 @@ import os
 import queue
 import signal
 import threading
+import time
 from typing import Any, Callable, Dict, List, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 # what one preparation worker may hold at its peak: a TensorFlow process with its baseline and variant (and the
@@ -82,7 +84,7 @@ class StageEngine(object):
             while waiting or running:
                 while waiting and len(running) < max(1, slots):
                     task = waiting.pop(0)
-                    self.events.append(("start", stage, task))
+                    self.events.append(("start", stage, task, time.monotonic()))
                     proc = self.start(stage, task)
                     running[task] = proc
                     reader = threading.Thread(target=_read_lines, args=(proc, task, lines))
@@ -93,14 +95,14 @@ class StageEngine(object):
                     self.on_line(stage, task, line)
                     continue
                 codes[task] = running.pop(task).wait()   # its stdout closed: it has ended (or is ending)
-                self.events.append(("end", stage, task, codes[task]))
+                self.events.append(("end", stage, task, codes[task], time.monotonic()))
         except BaseException:  # interrupted: the workers stop first (SIGINT: each saves what it finished)
             for proc in running.values():
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGINT)
             for task, proc in running.items():
                 proc.wait()
-                self.events.append(("end", stage, task, proc.returncode))
+                self.events.append(("end", stage, task, proc.returncode, time.monotonic()))
             raise
         return codes
 
@@ -131,3 +133,22 @@ def overlaps(events, first, second):
         else:
             running.pop((stage, task), None)
     return found
+
+
+def stage_times(events):
+    # type: (List[Tuple[Any, ...]]) -> Dict[str, Dict[str, float]]
+    """stage -> wall (first start to last end), busy (the workers' seconds summed) and most (workers at once)."""
+    out = {}  # type: Dict[str, Dict[str, float]]
+    began = {}  # type: Dict[Tuple[str, str], float]
+    for event in events:
+        what, stage, task, when = event[0], event[1], event[2], event[-1]
+        times = out.setdefault(stage, {"first": when, "last": when, "busy": 0.0, "running": 0, "most": 0})
+        if what == "start":
+            began[(stage, task)] = when
+            times["running"] += 1
+            times["most"] = max(times["most"], times["running"])
+        else:
+            times["busy"] += when - began.pop((stage, task), when)
+            times["running"] -= 1
+            times["last"] = when
+    return {stage: {"wall": t["last"] - t["first"], "busy": t["busy"], "most": t["most"]} for stage, t in out.items()}
