@@ -214,3 +214,13 @@ def test_a_prepared_cell_whose_file_is_gone_or_of_another_cell_is_prepared_again
     other = load_profile("smoke").cells[2]
     os.rename(results.prepared_file(cell.key), results.prepared_file(other.key))
     assert load_prepared(results, other) is None                           # made for another cell: refused
+
+
+def test_a_partial_is_swept_once_its_cell_has_a_record_and_kept_while_it_is_pending(tmp_path):
+    profile = load_profile("smoke")
+    results, cell, _ = _prepared(tmp_path)
+    parent._sweep_prepared(profile, [], results)          # `run --cells` another cell: this one is still pending
+    assert os.path.exists(results.prepared_file(cell.key))
+    results.save_record(Record(cell.to_dict(), {}))       # measured since (a one-stage run)
+    parent._sweep_prepared(profile, [], results)
+    assert not os.path.exists(results.prepared_file(cell.key))

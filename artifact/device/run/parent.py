@@ -150,13 +150,14 @@ def _collect(codes, failed_cells, failures, results):
 
 def _sweep_prepared(profile, todo, results):
     # type: (Any, List[Any], Any) -> None
-    """A prepared partial of a cell that is no longer pending (its record made in a later run, or by a one-stage
-    run) is done with: removed, so prepared/ holds only cells a quiet stage still has to time."""
+    """A prepared partial of a cell that is no longer pending (its record made since, e.g. by a one-stage run) is
+    done with: removed, so prepared/ holds only cells a quiet stage still has to time. A pending cell's partial
+    stays even when `todo` leaves the cell out (`run --cells` another one)."""
     if not os.path.isdir(results.prepared):
         return
     pending = {c.key for c in todo}
     for cell in profile.cells:
-        if cell.key not in pending:
+        if cell.key not in pending and os.path.exists(results.record_file(cell.key)):
             discard_prepared(results, cell.key)
 
 
