@@ -196,10 +196,12 @@ def retrain(c, profile=DEFAULT_PROFILES, results="", imagenet_train="", nmt_trai
                                       quick="the three-minute first look: the `quick` profile (every step and "
                                             "technique, looser targets, labelled QUICK)",
                                       fleet="a fleet file (docs/fleet.md): baselines and pruned cells on its servers, "
-                                            "measurements on its boards (Dask), then check and report each kind"))
+                                            "measurements on its boards (Dask), then check and report each kind",
+                                      two_stage="prepare the cells in parallel, then time them one model at a time "
+                                                "(run --two-stage; docs/fleet.md, 'A fleet of one')"))
 def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet="", checkpoints="", nmt="",
                   eval_samples=0, in_docker=False, datasets="", allow_busy=False, quick=False, imagenet_train="",
-                  nmt_train="", max_steps=0, fleet=""):
+                  nmt_train="", max_steps=0, fleet="", two_stage=False):
     """Retrain, run, check and report every profile: the reviewer's one command (embedded + paper by default).
 
     The two worlds of the paper, in order: `retrain` fine-tunes each pruned cell whose model can be trained
@@ -212,6 +214,9 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
     """
     if quick:
         profile = "quick"
+    if two_stage and (fleet or in_docker):
+        raise Exit(f"reproduce-all --two-stage: runs on this machine, not with --{'fleet' if fleet else 'in-docker'}; "
+                   f"leave one of the two out", code=2)
     allow_busy = allow_busy or os.environ.get("ARTIFACT_ALLOW_BUSY") == "1"
     if not in_docker:
         _refuse_a_busy_machine(allow_busy, "make quick" if quick else "make reproduce")
@@ -224,7 +229,8 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
         try:
             _each(c, "retrain", profile, results, extra=_inputs(checkpoints=checkpoints, nmt=nmt) + training)
             _each(c, "reproduce", profile, results, gate,
-                  extra=_inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))
+                  extra=_inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy) + (" --two-stage" if two_stage
+                                                                                          else ""))
         except Exit as stop:
             interrupted = stop.code == INTERRUPTED
             raise

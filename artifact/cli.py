@@ -9,7 +9,7 @@ import os
 import sys
 import textwrap
 import time
-from typing import Any, List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Any, Dict, List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import ArtifactError
 from artifact.core.inputs import on_jetson
@@ -117,26 +117,50 @@ def cmd_run(args):
         print("profile {}: {} cells, {} already measured in {}".format(
             profile.name, len(profile.cells), len(profile.cells) - len(todo), results.path))
         start = time.perf_counter()
-        watch = CellProgress(len(todo))
+        watches = [CellProgress(len(todo))]
 
         def progress(model, what, seconds):
             if seconds is None:
-                watch.phase(what)
+                watches[-1].phase(what)
             else:
-                watch.done(what, seconds)
+                watches[-1].done(what, seconds)
 
+        def on_stage(stage, cells, how):   # a two-stage run: a progress line of each stage's own
+            watches[-1].close()
+            print("{} stage: {} cells, {}".format(stage, cells, how), flush=True)
+            watches.append(CellProgress(cells, unit="prepared cell" if stage == "prepare" else "cell"))
+
+        events = []  # type: List[Any]
         try:
             _, failures = run_profile(profile, results, _inputs(args), progress, todo=todo,
-                                      before_workers=lambda: _refuse_a_busy_machine(args.allow_busy))
+                                      before_workers=lambda: _refuse_a_busy_machine(args.allow_busy),
+                                      two_stage=args.two_stage, on_stage=on_stage, events=events)
         finally:
-            watch.close()
+            watches[-1].close()
         elapsed = time.perf_counter() - start
-        results.update_run_info(profile, {"run": elapsed} if todo else {})
+        steps = {"run": elapsed} if todo else {}
+        if args.two_stage:
+            steps.update(_stage_steps(events))
+        results.update_run_info(profile, steps)
     print("run: {} cells measured in {:.1f} s".format(len(todo), elapsed))
     if failures:
         print("error: measurement failed for " + "; ".join(failures), file=sys.stderr)
         return 3
     return 0
+
+
+def _stage_steps(events):
+    # type: (List[Any]) -> Dict[str, float]
+    """A two-stage run's stages: a line each (wall time, the workers' summed time, how many ran at once) and their
+    wall times as steps of run.json ("run: prepare stage", "run: quiet stage")."""
+    from artifact.device.run.stages import stage_times
+
+    steps = {}  # type: Dict[str, float]
+    for stage, times in stage_times(events).items():
+        print("{} stage: {:.1f} s wall, its workers {:.1f} s in all, at most {} at once".format(
+            stage, times["wall"], times["busy"], int(times["most"])))
+        steps["run: {} stage".format(stage)] = times["wall"]
+    return steps
 
 
 def _refuse_a_busy_machine(allow_busy):
@@ -592,6 +616,10 @@ def build_parser():
             p.add_argument("--cells", default=None, metavar="KEY,KEY",
                            help="only these cells of the profile (run: measure them if pending; retrain: fine-tune "
                                 "them; a baseline key: train or load that model's baseline only)")
+        if name in ("run", "reproduce"):
+            p.add_argument("--two-stage", action="store_true", default=os.environ.get("ARTIFACT_TWO_STAGE") == "1",
+                           help="prepare every model's cells in parallel (compress, convert, save, sizes, memory, "
+                                "accuracy), then time them one model at a time on the quiet machine (docs/fleet.md)")
         if name in ("retrain", "run", "reproduce"):
             p.add_argument("--retrained", default=os.environ.get("ARTIFACT_RETRAINED"), metavar="DIR",
                            help="model packages of the pruned cells (default: RESULTS/retrained, where `retrain` "

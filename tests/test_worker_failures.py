@@ -1,6 +1,8 @@
 """One cell's failure never stops the model's other cells; the parent names the cell, the cause and the log."""
 import os
 
+import pytest
+
 from artifact.core.profiles import load_profile
 from artifact.core.records import Record
 from artifact.device.run import worker
@@ -122,3 +124,48 @@ def test_a_worker_dies_with_its_parent(tmp_path):
     for pid in left:  # pragma: no cover - only when the test fails
         os.kill(pid, signal.SIGKILL)
     assert workers and not left
+
+
+class _KilledAtTheBarrier(Exception):
+    pass
+
+
+@pytest.mark.slow
+def test_a_kill_between_the_stages_loses_nothing_and_mislabels_nothing(tmp_path):
+    """A two-stage run of the smoke profile (real cells: mini_vgg trained, quantized, pruned) stopped between its
+    stages: no cell counts as measured and every prepared one waits in prepared/; the next run prepares nothing
+    again, times each prepared cell, and every metric each cell asks for is measured or skipped with its reason."""
+    from artifact.core.results import ResultsDir
+    from artifact.device.run import parent
+    from artifact.device.run.stages import overlaps
+
+    profile, results = load_profile("smoke"), ResultsDir(str(tmp_path / "results"))
+    calls = []
+
+    def barrier():   # before_workers: called before the first stage, then at the barrier, where the run dies
+        calls.append(1)
+        if len(calls) == 2:
+            raise _KilledAtTheBarrier()
+
+    with pytest.raises(_KilledAtTheBarrier):
+        parent.run_profile(profile, results, {}, before_workers=barrier, two_stage=True)
+    assert results.load_records() == {}                                   # nothing half-measured counts as done
+    assert len(parent.pending_cells(profile, results)) == len(profile.cells)
+    assert sorted(os.listdir(results.prepared)) == sorted(c.key + ".json" for c in profile.cells)
+
+    events, stages = [], []
+    count, failures = parent.run_profile(profile, results, {}, two_stage=True, events=events,
+                                         on_stage=lambda stage, cells, how: stages.append((stage, cells)))
+    assert failures == [] and count == len(profile.cells)
+    assert stages == [("prepare", 0), ("quiet", len(profile.cells))]
+    assert [e for e in events if e[1] == "prepare"] == [] and overlaps(events, "prepare", "quiet") == []
+    records = results.load_records()
+    assert sorted(records) == sorted(c.key for c in profile.cells) and os.listdir(results.prepared) == []
+    for cell in profile.cells:
+        record = records[cell.key]
+        assert set(cell.metrics) == set(record.measurements) | set(record.skipped), cell.key   # nothing lost
+        assert "inference_time_s" in record.measurements and "memory_peak_bytes" in record.measurements
+        assert "time_and_power" in record.phases and "memory" in record.phases   # both stages' meters ran
+        if cell.technique != "baseline":
+            assert "compress" in record.phases   # prepared by the first run, not made again by the second
+        assert record.environment["run_stages"].startswith("two stages")

@@ -5,6 +5,8 @@
         run.json          the profile, environment, cell counts, step times (kind artifact-run)
         records/*.json    one record per cell (kind artifact-record, artifact.core.records)
         models/           the deployed file of each cell (suffix from artifact.core.techniques)
+        prepared/<key>.json  a cell prepared by a two-stage run's first stage, not yet timed (kind
+                          artifact-prepared-cell, artifact.device.run.prepared): never a record
         retrained/<key>/  the model package of each fine-tuned pruned cell (artifact.core.packages), and
                           retrained/.work/<key>/ its training checkpoints until the package is written
         logs/<model>.log  each worker's stderr
@@ -175,6 +177,17 @@ class ResultsDir(object):
     def record_file(self, cell_key):
         # type: (str) -> str
         return record_path(self.records, cell_key)
+
+    @property
+    def prepared(self):
+        # type: () -> str
+        """A two-stage run's cells prepared but not yet timed (artifact.device.run.prepared): outside records/, so
+        a kill between the stages leaves such a cell pending, never a half-measured record."""
+        return os.path.join(self.path, "prepared")
+
+    def prepared_file(self, cell_key):
+        # type: (str) -> str
+        return os.path.join(self.prepared, cell_key + ".json")
 
     def relative(self, path):
         # type: (str) -> str

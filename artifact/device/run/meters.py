@@ -4,6 +4,10 @@ Each row names the metrics it produces (`artifact.core.metrics` says what they a
 `measure(measurer, deployed, record, wanted)` that adds a Measurement, or a skip with the reason,
 for each metric in `wanted`. Every metric has exactly one meter (tests/test_architecture.py).
 The rows run in order: time and power share one timing run; accuracy scores the file that was timed.
+
+A two-stage run (artifact.device.run.stages) splits the rows: the QUIET ones (time, power, op profile: what
+another process's CPU use disturbs) run one cell at a time on a quiet machine; the others (sizes, parameters,
+depth, the memory probe: a process's own RSS; accuracy) run beforehand, several cells at once.
 """
 import collections
 import os
@@ -234,11 +238,33 @@ METERS = (
 )
 
 
-def measure_all(measurer, deployed, record, say=None):
-    # type: (Any, Deployed, Any, Optional[Callable[[str], None]]) -> None
-    """Run every meter whose metrics the cell asks for, in the table's order; `say(meter name)` before each."""
+# the meters another process's CPU use disturbs: a two-stage run measures them alone, after every preparation
+QUIET_METERS = ("time_and_power", "op_profile")
+STAGES = ("prepare", "quiet")
+
+
+def meters_of(stage=None):
+    # type: (Optional[str]) -> List[Meter]
+    """The meters a stage runs: "prepare" (all but the quiet ones), "quiet", or None (all: a one-stage run)."""
+    if stage is None:
+        return list(METERS)
+    if stage not in STAGES:
+        raise ValueError("stage {!r}: one of {}".format(stage, ", ".join(STAGES)))
+    return [m for m in METERS if (m.name in QUIET_METERS) == (stage == "quiet")]
+
+
+def needs_quiet(cell):
+    # type: (Any) -> bool
+    """Whether a cell asks for a metric of a quiet meter (else its prepare stage finishes it)."""
+    return any(metric in cell.metrics for meter in meters_of("quiet") for metric in meter.metrics)
+
+
+def measure_all(measurer, deployed, record, say=None, stage=None):
+    # type: (Any, Deployed, Any, Optional[Callable[[str], None]], Optional[str]) -> None
+    """Run every meter (of `stage`: meters_of) whose metrics the cell asks for, in the table's order; `say(meter
+    name)` before each."""
     asked = set(deployed.cell.metrics)
-    for meter in METERS:
+    for meter in meters_of(stage):
         wanted = [m for m in meter.metrics if m in asked]
         if wanted:
             if say is not None:

@@ -3,14 +3,17 @@
 `run_profile` starts `python -m artifact.device.run.worker <profile> <model> <results>` for each
 model that has pending cells, shows progress from the worker's `CELL <key> <seconds>` and
 `STEP <what>` lines, and reports failures at the end. Killing either at any moment loses at most
-the cell in progress; a re-run redoes only that.
+the cell in progress; a re-run redoes only that. A two-stage run (`run --two-stage`,
+artifact.device.run.stages) starts each model's worker twice: `... prepare` (several models at once), then,
+after every preparation has ended, `... quiet` (one at a time); a kill between the stages keeps the prepared
+cells (prepared/), which the next run times without preparing them again.
 """
 import os
-import signal
 import subprocess
 import sys
-from typing import Any, Callable, List, Mapping, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
+from artifact.core.catalog import TABLE_I
 from artifact.core.children import dies_with
 from artifact.core.errors import ConfigError
 from artifact.core.inputs import environment_for_worker
@@ -27,6 +30,10 @@ from artifact.core.profiles import load_profile
 from artifact.core.records import rail_set
 from artifact.core.results import ResultsDir, as_results  # noqa: F401 (ResultsDir: a name of the type comments)
 from artifact.device.run.inputs import check_required, open_inputs
+from artifact.device.run.prepared import discard_prepared, load_prepared
+from artifact.device.run.stages import StageEngine, mem_available, prepare_slots
+
+ONE_STAGE = "all"  # a one-stage run's workers: every meter of a cell at once
 
 POWER_METRICS = in_group("power")
 
@@ -51,14 +58,19 @@ def pending_cells(profile, results, set_aside=False, packages=None):
     return todo
 
 
-def run_profile(profile, results, inputs=None, progress=None, python=sys.executable, before_workers=None, todo=None):
-    # type: (Any, ResultsDir, Optional[Mapping[str, Any]], Optional[Callable[..., None]], str, Optional[Callable[[], None]], Optional[List[Any]]) -> Tuple[int, List[str]]  # noqa: E501
+def run_profile(profile, results, inputs=None, progress=None, python=sys.executable, before_workers=None, todo=None,
+                two_stage=False, on_stage=None, events=None):
+    # type: (Any, ResultsDir, Optional[Mapping[str, Any]], Optional[Callable[..., None]], str, Optional[Callable[[], None]], Optional[List[Any]], bool, Optional[Callable[[str, int, str], None]], Optional[List[Any]]) -> Tuple[int, List[str]]  # noqa: E501
     """Measure every cell of the profile that has no record yet; returns (cells to do, failures).
 
     `profile` is a loaded Profile (or a name/path to load); `progress(model, what, seconds)` is
-    called per STEP (seconds None) and per finished CELL; `before_workers()` once every input has been
-    checked and before the first worker starts (the busy-machine check), when there is work to do; `todo`:
-    the pending cells when the caller already worked them out (under the directory's lock)."""
+    called per STEP (seconds None) and per finished CELL (and, in a two-stage run's first stage, per PREPARED
+    cell); `before_workers()` once every input has been checked and before the first worker starts (the
+    busy-machine check), when there is work to do, and again before a two-stage run's quiet stage; `todo`: the
+    pending cells when the caller already worked them out (under the directory's lock).
+    `two_stage` (artifact.device.run.stages): the models' cells prepared in parallel, then timed one model at
+    a time; `on_stage(stage, cells, how)` as each stage starts; `events`: a list the engine appends its task
+    stream to."""
     if isinstance(profile, str):
         profile = load_profile(profile)
     results = as_results(results)
@@ -69,38 +81,92 @@ def run_profile(profile, results, inputs=None, progress=None, python=sys.executa
     check_packages(todo, inputs.get("retrained"), results.retrained)
     results.pin_inputs(inputs)
     _pin_power_rails(todo, results)
+    _sweep_prepared(profile, todo, results)
     if todo and before_workers is not None:
         before_workers()
     env = environment_for_worker(inputs)
     failures = []  # type: List[str]
     os.makedirs(results.logs, exist_ok=True)
-    for model in [m for m in profile.models if any(c.model == m for c in todo)]:
-        log_path = results.log_file(model)
+    models = [m for m in profile.models if any(c.model == m for c in todo)]
+    failed_cells = {}  # type: Dict[str, List[str]]
+    logs = []  # type: List[Any]
+
+    def start(stage, model):
         cmd = [python, "-m", "artifact.device.run.worker", profile.source, model, results.path,
                ",".join(c.key for c in todo if c.model == model)]  # only these: `run --cells` selects
-        with open(log_path, "a") as log:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, universal_newlines=True, env=env,
-                                    preexec_fn=dies_with(os.getpid()))
-            failed_cells = []
-            try:
-                for line in proc.stdout or ():  # stdout=PIPE: always a pipe
-                    if line.startswith("CELL ") and progress is not None:
-                        progress(model, line.split()[1], float(line.split()[2]))
-                    elif line.startswith("STEP ") and progress is not None:
-                        progress(model, line[5:].strip(), None)
-                    elif line.startswith("FAILED "):
-                        failed_cells.append(line[7:].strip())
-            except KeyboardInterrupt:  # interrupted alone (not by the terminal): the worker stops first
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGINT)
-                proc.wait()
-                raise
-            code = proc.wait()
-        failures.extend("{} (see {})".format(cell, log_path) for cell in failed_cells)
-        if code != 0 and not failed_cells:
+        log = open(results.log_file(model), "a")  # noqa: SIM115 (closed once every worker has ended)
+        logs.append(log)
+        return subprocess.Popen(cmd + ([stage] if stage != ONE_STAGE else []), stdout=subprocess.PIPE, stderr=log,
+                                universal_newlines=True, env=env, preexec_fn=dies_with(os.getpid()))
+
+    def on_line(stage, model, line):
+        if line.startswith(("CELL ", "PREPARED ")) and progress is not None:
+            progress(model, line.split()[1], float(line.split()[2]))
+        elif line.startswith("STEP ") and progress is not None:
+            progress(model, line[5:].strip(), None)
+        elif line.startswith("FAILED "):
+            failed_cells.setdefault(model, []).append(line[7:].strip())
+
+    engine = StageEngine(start, on_line, events)
+    try:
+        if not two_stage:
+            codes = engine.run_stage(ONE_STAGE, models, 1)
+        else:
+            ready = {c.key for c in todo if load_prepared(results, c) is not None}   # a run killed between stages
+            unprepared = [c for c in todo if c.key not in ready]
+            to_prepare = [m for m in models if any(c.model == m for c in unprepared)]
+            slots, why = prepare_slots([model_params(m) for m in to_prepare], available=mem_available())
+            if on_stage is not None:
+                on_stage("prepare", len(unprepared), "{} at once ({}){}".format(
+                    slots, why, "; {} prepared by an earlier run".format(len(ready)) if ready else ""))
+            # the models with the most cells first: the longest preparations start at once (a list schedule)
+            to_prepare.sort(key=lambda m: -sum(c.model == m for c in unprepared))
+            codes = engine.run_stage("prepare", to_prepare, slots)
+            prepared = [c for c in todo if os.path.exists(results.prepared_file(c.key))]
+            _collect(codes, failed_cells, failures, results)   # a model whose preparation failed says so once
+            codes, failed_cells = {}, {}
+            if prepared:
+                if before_workers is not None:
+                    before_workers()
+                if on_stage is not None:
+                    on_stage("quiet", len(prepared), "one model at a time, nothing else of this run beside it")
+                codes = engine.run_stage("quiet", [m for m in models if any(c.model == m for c in prepared)], 1)
+    finally:
+        for log in logs:
+            log.close()
+    _collect(codes, failed_cells, failures, results)
+    return len(todo), failures
+
+
+def _collect(codes, failed_cells, failures, results):
+    # type: (Dict[str, int], Dict[str, List[str]], List[str], Any) -> None
+    """Each worker's failures: its FAILED cells, or its exit status and last error when it named none."""
+    for model, code in codes.items():
+        log_path = results.log_file(model)
+        failures.extend("{} (see {})".format(cell, log_path) for cell in failed_cells.get(model, []))
+        if code != 0 and not failed_cells.get(model):
             why = _last_error(log_path)
             failures.append("{} (exit {}{}; see {})".format(model, code, ": " + why if why else "", log_path))
-    return len(todo), failures
+
+
+def _sweep_prepared(profile, todo, results):
+    # type: (Any, List[Any], Any) -> None
+    """A prepared partial of a cell that is no longer pending (its record made since, e.g. by a one-stage run) is
+    done with: removed, so prepared/ holds only cells a quiet stage still has to time. A pending cell's partial
+    stays even when `todo` leaves the cell out (`run --cells` another one)."""
+    if not os.path.isdir(results.prepared):
+        return
+    pending = {c.key for c in todo}
+    for cell in profile.cells:
+        if cell.key not in pending and os.path.exists(results.record_file(cell.key)):
+            discard_prepared(results, cell.key)
+
+
+def model_params(model):
+    # type: (str) -> int
+    """A model's parameter count for the memory bound (Table I's; the mini-zoo's are small: 0)."""
+    row = TABLE_I.get(model)
+    return int(row.expected_params or row.paper_params or 0) if row is not None else 0
 
 
 def _pin_power_rails(cells, results):

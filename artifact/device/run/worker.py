@@ -1,9 +1,11 @@
 """The worker: measures one model's pending cells, in a process of its own.
 
-    python -m artifact.device.run.worker <profile> <model> <results dir> [KEY,KEY...]
+    python -m artifact.device.run.worker <profile> <model> <results dir> [KEY,KEY... [prepare|quiet]]
 
 With cell keys (the parent always gives them: its pending cells of the model, `run --cells` included), only
-those of the model's pending cells are measured; without, every pending cell of the model.
+those of the model's pending cells are measured; without, every pending cell of the model. A two-stage run
+(`run --two-stage`, run/stages.py) names the stage after the keys: prepare (every meter that needs no quiet
+machine, into prepared/) or quiet (timing, power, op profile of the prepared cells, then the record).
 
 It trains (or loads) the model's baseline, then for each pending cell applies the technique,
 writes the deployable file, loads that file back, runs the meters on it, and saves the record
@@ -17,7 +19,7 @@ import os
 import sys
 import time
 import traceback
-from typing import Any, Dict, List  # noqa: F401 (names of the type comments; typing has them on 3.6)
+from typing import Any, Dict, List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
 from artifact.core.errors import ArtifactError, UnsupportedError
 from artifact.core.inputs import RETRAINED_ENV, inputs_from_env
@@ -27,8 +29,12 @@ from artifact.core.records import Record, rail_set
 from artifact.core.results import as_results, timestamp
 from artifact.core.techniques import retrains
 from artifact.device.run.memory_probe import ProbeServer
-from artifact.device.run.meters import Deployed, measure_all
+from artifact.device.run.meters import STAGES, Deployed, measure_all, needs_quiet
 from artifact.device.run.parent import pending_cells
+from artifact.device.run.prepared import discard_prepared, load_prepared, save_prepared
+
+TWO_STAGES_NOTE = ("two stages: sizes, parameters, depth, memory and accuracy measured while other cells were "
+                   "prepared beside it; time, power and the op profile measured alone, after every preparation")
 
 
 class CellMeasurer(object):
@@ -56,6 +62,7 @@ class CellMeasurer(object):
         self._keep_to_the_runs_rails()
         self.memory_probes = ProbeServer(self.results.logs)  # started at the first memory probe
         self._baseline = None  # type: Any  # (model, its baseline_identity) once loaded
+        self.last_prepared_s = 0.0  # the last cell prepared (stage "prepare"): its seconds, for the progress line
         if self.sensor is not None:
             self.environment["power_sensor"] = self.sensor.name
             if self.sysfs_root != "/":
@@ -146,8 +153,11 @@ class CellMeasurer(object):
 
         return fine_tuned
 
-    def measure(self, cell):
-        # type: (Cell) -> Record
+    def measure(self, cell, stage=None):
+        # type: (Cell, Optional[str]) -> Optional[Record]
+        """The cell's record; `stage` "prepare" (a two-stage run's first stage): the record when no quiet meter is
+        asked for, else None once its partial is saved (artifact.device.run.prepared); "quiet": the prepared
+        cell timed and its record completed."""
         from artifact.device.compat import keras
         from artifact.device.compress.deploy import load_deployable, save_deployable
         from artifact.device.compress.techniques import RETRAIN_EPOCHS, apply_technique
@@ -156,6 +166,8 @@ class CellMeasurer(object):
         t0 = time.perf_counter()
         record = Record(cell.to_dict(), self.environment, started_at=timestamp(), provenance=self._provenance(cell))
         path = self.model_path(cell.key, cell.technique)
+        if stage == "quiet":
+            return self._time_prepared(cell)
         if cell.technique != "baseline" and os.path.exists(path):
             # a pending cell's file was saved by a run killed before its record: nothing says how it was made
             # (from which package, retrained or not), so it is made again, never measured as this cell
@@ -192,11 +204,42 @@ class CellMeasurer(object):
         model = load_deployable(path)
         deployed = Deployed(cell, path, model, self.task.predict_fn(model), getattr(model, "is_litert", False))
         record.phases["load"] = time.perf_counter() - start
-        measure_all(self, deployed, record, lambda meter: say("{}: {}".format(cell.key, meter.replace("_", " "))))
+        measure_all(self, deployed, record, lambda meter: say("{}: {}".format(cell.key, meter.replace("_", " "))),
+                    stage=stage)
         record.duration_s = time.perf_counter() - t0
+        if stage == "prepare" and needs_quiet(cell):
+            save_prepared(self.results, record, path)   # the quiet stage times this file, then removes it
+            self.last_prepared_s = record.duration_s
+            return None
+        del model, deployed
+        self.remove_variant(cell, path)
+        return record
+
+    def remove_variant(self, cell, path):
+        # type: (Cell, str) -> None
         if not self.settings["keep_model_files"] and cell.technique != "baseline":
-            del model, deployed
             os.remove(path)  # its size is in the record; the baseline stays for the next cells
+
+    def _time_prepared(self, cell):
+        # type: (Cell) -> Record
+        """A two-stage run's quiet stage: the prepared cell's file loaded and timed (the quiet meters), its
+        record completed; the environment is this stage's (where the timing ran), with the stages said."""
+        from artifact.device.compress.deploy import load_deployable
+
+        prepared = load_prepared(self.results, cell)
+        if prepared is None:
+            raise RuntimeError("{}: not prepared (its first stage failed or its partial was stale); run again to "
+                               "prepare it".format(cell.key))
+        record, path = prepared
+        t0 = time.perf_counter()
+        say(cell.key + ": loading")
+        model = load_deployable(path)
+        deployed = Deployed(cell, path, model, self.task.predict_fn(model), getattr(model, "is_litert", False))
+        record.phases["load"] = record.phases.get("load", 0.0) + time.perf_counter() - t0
+        measure_all(self, deployed, record, lambda meter: say("{}: {}".format(cell.key, meter.replace("_", " "))),
+                    stage="quiet")
+        record.duration_s += time.perf_counter() - t0
+        record.environment = dict(self.environment, run_stages=TWO_STAGES_NOTE)
         return record
 
 
@@ -209,21 +252,31 @@ def say(what):
 def worker_main(argv):
     # type: (List[str]) -> int
     """argv: profile, model, results directory[, the cell keys to measure, comma-separated (default: every
-    pending cell of the model)]; a listed cell is measured only if it is pending."""
+    pending cell of the model; a listed cell is measured only if it is pending)[, stage: "prepare" or "quiet" (a
+    two-stage run), else every meter]]. Prints `CELL <key> <seconds>` per record saved, `PREPARED <key>
+    <seconds>` per cell prepared for the quiet stage, `FAILED <key> <why>` per cell that failed."""
     profile_source, model_name, results_path = argv[:3]
+    selected = set(argv[3].split(",")) if len(argv) > 3 else None   # the parent's cells (`run --cells`)
+    stage = argv[4] if len(argv) > 4 else None
+    if stage is not None and stage not in STAGES:
+        raise ArtifactError("stage {}: one of {}".format(stage, ", ".join(STAGES)))
     profile = load_profile(profile_source)
     results = as_results(results_path)
-    measurer = CellMeasurer(profile, model_name, results)
     pending = {c.key for c in pending_cells(profile, results, packages=os.environ.get(RETRAINED_ENV) or None)}
-    if len(argv) > 3:  # the parent's --cells: only these
-        pending &= set(argv[3].split(","))
+    if selected is not None:
+        pending &= selected
+    cells = [c for c in profile.cells_of(model_name) if c.key in pending]
+    if stage is not None:   # prepare: the cells not prepared yet; quiet: the prepared ones
+        prepared = {c.key for c in cells if load_prepared(results, c) is not None}
+        cells = [c for c in cells if (c.key in prepared) == (stage == "quiet")]
+    if not cells:
+        return 0
+    measurer = CellMeasurer(profile, model_name, results)
     failed = 0
     try:
-        for cell in profile.cells_of(model_name):
-            if cell.key not in pending:
-                continue
+        for cell in cells:
             try:
-                record = measurer.measure(cell)
+                record = measurer.measure(cell, stage) if stage else measurer.measure(cell)
             except ArtifactError:
                 raise  # a user's mistake (a missing input): the same for every cell, one line from __main__
             except Exception as exc:  # one cell's failure never stops the model's other cells
@@ -232,7 +285,13 @@ def worker_main(argv):
                                                 if str(exc) else "no message"), flush=True)
                 failed += 1
                 continue
+            if record is None:   # prepared: timed by the quiet stage
+                print("PREPARED {} {:.2f}".format(cell.key, measurer.last_prepared_s), flush=True)
+                continue
             results.save_record(record)
+            discard_prepared(results, cell.key)   # the record is in: a partial of the cell is done with
+            if stage == "quiet":   # and so is the variant's file
+                measurer.remove_variant(cell, results.model_file(cell.key, cell.technique))
             print("CELL {} {:.2f}".format(cell.key, record.duration_s), flush=True)
     finally:
         measurer.close()
