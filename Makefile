@@ -31,7 +31,7 @@ twins:  ## software twins of the boards' stacks in .twins/ (tx2: CPython 3.6 + T
 	.ci/board-twins .twins
 
 test-twins: $(STAMP) twins  ## the smoke profile run by each twin, judged and reported by this Python
-	ARTIFACT_REQUIRE_TWINS=1 $(BIN)/python -m pytest -q -m twins
+	ARTIFACT_REQUIRE_TWINS=1 $(BIN)/python -m pytest -q -n 2 --dist worksteal -m twins
 
 figures: $(STAMP)  ## regenerate the report and figures from stored results (no re-run)
 	$(BIN)/invoke figures

@@ -390,10 +390,21 @@ def lint(c):
 FAST_TIER = "not slow and not twins and not trains"  # tests/conftest.py TRAINING_MODULES: the files left out
 
 
-@task(help={"k": "pytest -k expression", "fast": "the fast tier only: no model training, no pipeline runs (<= 3 min)"})
-def test(c, k="", fast=False):
-    """Run the test suite (--fast: the developer's loop, unit tests without TensorFlow model training)."""
-    c.run(f"{PY} -m pytest -q" + (f" -m '{FAST_TIER}'" if fast else "") + (f" -k '{k}'" if k else ""))
+def test_workers():
+    """pytest-xdist workers: one per core, at most 4 (each imports TensorFlow and starts pipeline subprocesses:
+    about 1.5 GB at its peak). Most of a test's time is one core's (importing TensorFlow, building and training
+    small models, subprocess start-up), so two workers on the 2 cores run the suite in less wall time; the tests
+    are built to pass beside other work (`make test-loaded`)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+@task(help={"k": "pytest -k expression", "fast": "the fast tier only: no model training, no pipeline runs (<= 3 min)",
+            "workers": "pytest-xdist workers (default: one per core, at most 4; 1: no xdist)"})
+def test(c, k="", fast=False, workers=0):
+    """Run the test suite in parallel (--fast: the developer's loop, unit tests without TensorFlow model training)."""
+    workers = workers or test_workers()
+    parallel = f" -n {workers} --dist worksteal" if workers > 1 else ""
+    c.run(f"{PY} -m pytest -q{parallel}" + (f" -m '{FAST_TIER}'" if fast else "") + (f" -k '{k}'" if k else ""))
 
 
 @task(help={"only": "run one benchmark script of benchmarks/ (e.g. model_zoo); default: all"})
