@@ -179,6 +179,10 @@ def test_an_empty_checkpoints_directory_names_every_missing_model_in_one_line(tm
 
 
 # ---- SIGINT
+def _records(results):
+    return sorted(p for p in (results / "records").glob("*.json") if not p.name.startswith("."))
+
+
 def test_sigint_to_invoke_alone_is_one_line_exit_130_and_keeps_every_finished_cell(tmp_path):
     """^C sent to invoke only (not to its process group): the command is interrupted, says so in one line, keeps
     its finished records, leaves no worker behind, and invoke adds no traceback."""
@@ -196,8 +200,10 @@ def test_sigint_to_invoke_alone_is_one_line_exit_130_and_keeps_every_finished_ce
         reader.start()
         # the first cell's record is written: interrupt the second. (Waiting for invoke's echo of the progress line
         # instead lost the race on a loaded machine: the echo came after the run had ended, and exit was 0.)
+        # A record is a file whose name does not start with "." (pathlib's "*" also matches the atomic writer's
+        # ".tmp-*.json": interrupting that write left no record, a race lost only on a loaded machine)
         deadline = time.monotonic() + 300
-        while not list((results / "records").glob("*.json")) and proc.poll() is None and time.monotonic() < deadline:
+        while not _records(results) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert proc.poll() is None, "".join(seen)
         os.kill(proc.pid, signal.SIGINT)
@@ -206,7 +212,7 @@ def test_sigint_to_invoke_alone_is_one_line_exit_130_and_keeps_every_finished_ce
         rest = "".join(seen)
     assert "Traceback" not in rest and "I/O operation" not in rest, rest
     assert rest.strip().splitlines()[-1] == "interrupted: finished cells are saved; re-run the same command to continue"
-    records = sorted((results / "records").glob("*.json"))
+    records = _records(results)
     assert records and all(json.loads(r.read_text())["cell"] for r in records)
     workers = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
