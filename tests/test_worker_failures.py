@@ -12,7 +12,7 @@ class _Measurer:
     def __init__(self, profile, model_name, results):
         pass
 
-    def measure(self, cell):
+    def measure(self, cell, stage=None):
         if cell.technique == "quantize":
             raise ValueError("weights went missing\nsecond line of the message")
         record = Record(cell.to_dict(), {})

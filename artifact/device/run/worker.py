@@ -163,11 +163,11 @@ class CellMeasurer(object):
         from artifact.device.compress.techniques import RETRAIN_EPOCHS, apply_technique
         from artifact.device.models.architectures.mini_zoo import scaled_epochs
 
+        if stage == "quiet":
+            return self._time_prepared(cell)
         t0 = time.perf_counter()
         record = Record(cell.to_dict(), self.environment, started_at=timestamp(), provenance=self._provenance(cell))
         path = self.model_path(cell.key, cell.technique)
-        if stage == "quiet":
-            return self._time_prepared(cell)
         if cell.technique != "baseline" and os.path.exists(path):
             # a pending cell's file was saved by a run killed before its record: nothing says how it was made
             # (from which package, retrained or not), so it is made again, never measured as this cell
@@ -240,6 +240,8 @@ class CellMeasurer(object):
                     stage="quiet")
         record.duration_s += time.perf_counter() - t0
         record.environment = dict(self.environment, run_stages=TWO_STAGES_NOTE)
+        del model, deployed
+        self.remove_variant(cell, path)   # as measure() does: the prepared partial, now stale, is discarded
         return record
 
 
@@ -276,7 +278,7 @@ def worker_main(argv):
     try:
         for cell in cells:
             try:
-                record = measurer.measure(cell, stage) if stage else measurer.measure(cell)
+                record = measurer.measure(cell, stage)
             except ArtifactError:
                 raise  # a user's mistake (a missing input): the same for every cell, one line from __main__
             except Exception as exc:  # one cell's failure never stops the model's other cells
@@ -290,8 +292,6 @@ def worker_main(argv):
                 continue
             results.save_record(record)
             discard_prepared(results, cell.key)   # the record is in: a partial of the cell is done with
-            if stage == "quiet":   # and so is the variant's file
-                measurer.remove_variant(cell, results.model_file(cell.key, cell.technique))
             print("CELL {} {:.2f}".format(cell.key, record.duration_s), flush=True)
     finally:
         measurer.close()
