@@ -98,9 +98,28 @@ def test_windows_are_sized_to_the_clock_and_to_the_power_sensor_when_power_is_sa
     assert timed.per_window == 1                                    # a 2 ms inference already spans 1 ms
     with_power = time_inference(two_ms, [0], settings, power=True)
     assert with_power.per_window == 25                              # 50 ms: the sensor changes within a window
-    assert timed.inferences == 2 + 1 * (1 + 3)                      # sizing, warm-up, windows
-    assert with_power.inferences == 2 + 25 * (1 + 3)
+    assert timed.inferences == timed.sizing_inferences + 1 * (1 + 3)            # sizing, warm-up, windows
+    assert with_power.inferences == with_power.sizing_inferences + 25 * (1 + 3)
     assert timed.notes()["inferences"] == timed.inferences
+
+
+def test_a_slow_first_timed_call_does_not_shrink_the_windows_below_the_floor(clock):
+    """The failure CI met: the window was sized from one timed call; the first calls after tracing are slower
+    (a cold cache, a loaded machine), so 50 ms windows came out 9 ms and a cell's windows spanned 31 ms, less
+    than one power-sensor update. The size is the fewest inferences that span the floor at the fastest speed
+    the sizing saw, so a window at steady speed still lasts the floor."""
+    state = {"calls": 0}
+
+    def warming(_):
+        state["calls"] += 1
+        clock.spend(0.006 if state["calls"] <= 3 else 0.001)   # 6 ms for the first calls, then 1 ms for ever
+
+    settings = dict(SETTINGS, warmup_windows=1, min_windows=3, max_windows=3, min_window_s=0.001,
+                    power_window_s=0.05)
+    result = time_inference(warming, [0], settings, power=True, reference=warming)
+    assert result.per_window == 50 and result.reference_per_window == 50
+    assert all(end - start >= 0.05 for start, end in result.windows)
+    assert result.inferences == result.sizing_inferences + 50 * (1 + 3) * 2 == state["calls"]
 
 
 def test_the_running_interval_equals_the_batch_formula():

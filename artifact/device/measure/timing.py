@@ -5,7 +5,9 @@ K is the fewest inferences that make a window last `window_floor_s`: the larger 
 (1 ms by default: the clock's nanosecond resolution and the two clock reads per window are then below
 1e-3 of it) and 10,000 ticks of the clock, and, when power is sampled over the same windows, of the
 `power_window_s` a sensor needs to change value a few times within one window. Shorter windows mean
-more of them for the same inferences, so the rule can stop as soon as the interval is tight.
+more of them for the same inferences, so the rule can stop as soon as the interval is tight. K is sized
+at the fastest speed the sizing sees (`_window_size`): the first calls after tracing are slower, and a
+size taken from one of them gave windows a third of the floor.
 
 Warm-up windows are discarded and kept apart. The CI uses Student's t with n-1 degrees of freedom,
 checked after every window from `min_windows` on (the rule stops the first time it holds). Paired with
@@ -49,7 +51,7 @@ clock = time.perf_counter
 
 class TimingResult(object):
     def __init__(self, samples, warmup, windows, per_window, converged, half_width, reference_samples=None,
-                 reference_per_window=0):
+                 reference_per_window=0, sizing_inferences=0):
         self.samples = samples  # type: List[float]  # seconds per inference, one per window
         self.warmup = warmup  # type: List[float]
         self.windows = windows  # type: List[Tuple[float, float]]  # perf_counter (start, end)
@@ -58,6 +60,7 @@ class TimingResult(object):
         self.half_width = half_width
         self.reference_samples = list(reference_samples or [])  # the paired baseline's, one per window
         self.reference_per_window = reference_per_window
+        self.sizing_inferences = sizing_inferences  # run to size the windows (both models when paired)
 
     @property
     def paired_ratios(self):
@@ -81,10 +84,10 @@ class TimingResult(object):
     def inferences(self):
         # type: () -> int
         """Every inference this timing ran, warm-up and window sizing included (both models when paired)."""
-        own = self.per_window * (len(self.samples) + len(self.warmup)) + SIZING_INFERENCES
+        own = self.per_window * (len(self.samples) + len(self.warmup)) + self.sizing_inferences
         if not self.reference_per_window:
             return own
-        return own + self.reference_per_window * (len(self.reference_samples) + len(self.warmup)) + SIZING_INFERENCES
+        return own + self.reference_per_window * (len(self.reference_samples) + len(self.warmup))
 
     def flags(self, target):
         # type: (float) -> List[str]
@@ -140,7 +143,7 @@ def _run_window(fn, inputs, k, offset):
     return start, clock()
 
 
-SIZING_INFERENCES = 2   # a first, tracing call and one timed call size the window
+SIZING_ROUNDS = 6   # timed sizing windows at most: each is sized from the fastest call seen so far
 CLOCK_TICKS_PER_WINDOW = 10000
 
 
@@ -154,11 +157,25 @@ def window_floor_s(settings, power=False):
 
 
 def _window_size(fn, inputs, floor_s):
-    # type: (Callable[[Any], Any], Sequence[Any], float) -> int
-    """Inferences per window: enough for a window to last `floor_s` (after a first, tracing call)."""
+    # type: (Callable[[Any], Any], Sequence[Any], float) -> Tuple[int, int]
+    """(inferences per window, inferences the sizing ran): the fewest that make a window last `floor_s` at the
+    fastest per-inference time seen, after a first, tracing call.
+
+    A window of K calls is timed and K re-sized from the fastest per-call time so far, until a window of K
+    at that speed spans the floor. Sizing from one timed call gave windows a third of the floor: the first
+    calls after tracing are slower, and a loaded machine stalls a call; the fastest time only falls, so K
+    only grows and a stall can never end the sizing early."""
     materialise(fn(inputs[0]))  # trace / first-call overhead, outside every window
-    start, end = _run_window(fn, inputs, 1, 0)
-    return max(1, int(math.ceil(floor_s / max(end - start, 1e-9) - 1e-9)))  # 0.05 / 0.002 is 25, not 26
+    k, ran, fastest = 1, 1, float("inf")
+    for _ in range(SIZING_ROUNDS):
+        start, end = _run_window(fn, inputs, k, ran)
+        ran += k
+        fastest = min(fastest, max(end - start, 1e-9) / k)
+        needed = max(1, int(math.ceil(floor_s / fastest - 1e-9)))  # 0.05 / 0.002 is 25, not 26
+        if needed <= k:
+            return needed, ran
+        k = needed
+    return k, ran
 
 
 def time_inference(fn, inputs, settings, on_window=None, reference=None, power=False):
@@ -174,8 +191,8 @@ def time_inference(fn, inputs, settings, on_window=None, reference=None, power=F
     if not inputs:
         raise ValueError("no inputs to time")
     floor = window_floor_s(settings, power)
-    k = _window_size(fn, inputs, floor)
-    k_ref = _window_size(reference, inputs, floor) if reference is not None else 0
+    k, sizing = _window_size(fn, inputs, floor)
+    k_ref, sizing_ref = _window_size(reference, inputs, floor) if reference is not None else (0, 0)
     warmup, samples, windows, ref_samples = [], [], [], []
     offset, deadline = 1, clock() + settings["time_budget_s"]
     for _ in range(settings["warmup_windows"]):
@@ -210,7 +227,7 @@ def time_inference(fn, inputs, settings, on_window=None, reference=None, power=F
                 break
     if samples:
         half = ci_half_width(samples)   # the reported interval, recomputed from the samples themselves
-    return TimingResult(samples, warmup, windows, k, converged, half, ref_samples, k_ref)
+    return TimingResult(samples, warmup, windows, k, converged, half, ref_samples, k_ref, sizing + sizing_ref)
 
 
 class _Running(object):
