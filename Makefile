@@ -27,7 +27,7 @@ test-fast: $(STAMP)  ## set up, then the fast tier: unit tests, no model trainin
 test-loaded: $(STAMP)  ## the suite 5 times in a row beside two busy processes (scheduler-dependent tests fail here)
 	.ci/test-loaded 5
 
-twins:  ## software twins of the boards' stacks in .twins/ (tx2: CPython 3.6 + TF 2.6; xavier: 3.8 + TF 2.11; orin: 3.10 + TF 2.14)
+twins:  ## software twins of the boards' stacks in .twins/, one per docker/bases.toml [jetson.twin] (tx2: CPython 3.6 + TF 2.6, ...)
 	.ci/board-twins .twins
 
 test-twins: $(STAMP) twins  ## the smoke profile run by each twin, judged and reported by this Python

@@ -497,7 +497,8 @@ def docker_wheelhouse(c, target="jetson", platform="", python_version="", requir
     """Download the wheels docker/<target>'s image installs into docker/wheelhouse/<target>/ (offline builds)."""
     import shlex
 
-    from artifact.host.containers.images import base_entry, wheelhouse_commands, wheelhouse_dir
+    from artifact.host.containers.bases import base_entry
+    from artifact.host.containers.images import wheelhouse_commands, wheelhouse_dir
     from artifact.host.containers.settings import check_target
 
     _containers_call(check_target, target)

@@ -1,4 +1,5 @@
-"""The device side on the boards' own software: software twins of the Jetson stacks (`.ci/board-twins`).
+"""The device side on the boards' own software: software twins of the Jetson stacks (`.ci/board-twins`), one per
+row of docker/bases.toml with a board kind (its [jetson.twin]; artifact.host.containers.bases). Today:
 
     tx2     CPython 3.6  + tensorflow-cpu 2.6.2   (JetPack 4.6: Python 3.6 + TF 2.7)
     xavier  CPython 3.8  + tensorflow-cpu 2.11.1  (L4T R35: Python 3.8 + TF 2.11)
@@ -16,9 +17,39 @@ import time
 
 import pytest
 
+from artifact.host.containers import ContainerError
+from artifact.host.containers.bases import EMULATED_TREES, board_twins
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TWINS = os.environ.get("ARTIFACT_TWINS_DIR", os.path.join(ROOT, ".twins"))
-BOARDS = {"tx2": ("3.6", "tx2"), "xavier": ("3.8", "orin"), "orin": ("3.10", "orin")}  # python, emulated board
+# kind -> (its Python's major.minor, the emulated board it runs against)
+BOARDS = {t["kind"]: (t["python"].rsplit(".", 1)[0], t["emulated"]) for t in board_twins()}
+
+
+def test_the_twin_table_is_docker_bases_and_names_real_emulators(tmp_path):
+    from artifact.device.emulation.cli import BOARDS as EMULATORS
+    from artifact.host.fleet import KINDS
+
+    assert BOARDS == {"tx2": ("3.6", "tx2"), "xavier": ("3.8", "orin"), "orin": ("3.10", "orin")}
+    assert set(EMULATED_TREES) == set(EMULATORS) and KINDS == ("tx2", "xavier", "orin", "x86")
+    with open(os.path.join(ROOT, "docker", "bases.toml")) as handle:
+        good = handle.read()
+    (tmp_path / "jetson").mkdir()
+    for name in ("requirements-l4t-r32.txt", "requirements-l4t-r35.txt", "requirements-l4t-r36.txt"):
+        (tmp_path / "jetson" / name).write_text("")
+    bases = tmp_path / "bases.toml"
+    for bad, words in ((good.replace('emulated = "orin"', 'emulated = "xavier"', 1), r"row 2 .*twin.emulated"),
+                       (good.replace('python = "3.6.15"', 'python = "3.6"'), r"row 1 .*twin.python = '3.6'"),
+                       (good.replace('kind = "orin"', 'kind = "tx2"'), r"row 3 .*kind = 'tx2'"),
+                       (good.replace("\n[jetson.twin]\npython = \"3.8.18\"", "\n[jetson.extra]\npython = \"3.8.18\""),
+                        r"row 2 .*no \[jetson.twin\]")):
+        assert bad != good
+        bases.write_text(bad)
+        with pytest.raises(ContainerError, match=words):
+            board_twins(str(bases))
+    bases.write_text(good.replace("requirements-l4t-r36.txt", "requirements-l4t-r99.txt"))
+    with pytest.raises(ContainerError, match=r"row 3 .*requirements-l4t-r99.txt' is not a file"):
+        board_twins(str(bases))
 
 
 def _twin_python(board):

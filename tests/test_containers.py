@@ -13,13 +13,8 @@ import pytest
 
 from artifact.host.containers import ContainerError
 from artifact.host.containers import engine as engine_mod
-from artifact.host.containers.images import (
-    REPO_ROOT,
-    base_entry,
-    build_image,
-    load_bases,
-    wheelhouse_commands,
-)
+from artifact.host.containers.bases import base_entry, board_twins, load_bases
+from artifact.host.containers.images import REPO_ROOT, build_image, wheelhouse_commands
 from artifact.host.containers.run import container_options, run_container
 from artifact.host.containers.settings import DockerSettings
 
@@ -329,7 +324,9 @@ def test_wheelhouse_commands():
 
 
 def test_jetson_requirements_do_not_reinstall_tensorflow_on_l4t():
-    for name in ("requirements-l4t-r32.txt", "requirements-l4t-r35.txt", "requirements-l4t-r36.txt"):
+    names = [twin["requirements"] for twin in board_twins()]
+    assert names == ["requirements-l4t-r32.txt", "requirements-l4t-r35.txt", "requirements-l4t-r36.txt"]
+    for name in names:
         with open(os.path.join(REPO_ROOT, "docker", "jetson", name)) as handle:
             pins = [line.split("==")[0].strip() for line in handle if line.strip() and not line.startswith("#")]
         assert "tensorflow" not in pins, name

@@ -12,12 +12,12 @@ from artifact import __version__
 from artifact.core.paths import PROJECT_ROOT
 from artifact.core.tomlfile import load_toml
 from artifact.host.containers import ContainerError
+from artifact.host.containers.bases import base_entry
 from artifact.host.containers.engine import engine_arch
 from artifact.host.containers.settings import check_target
 
 REPO_ROOT = PROJECT_ROOT
 DOCKER_DIR = os.path.join(REPO_ROOT, "docker")
-BASES_FILE = os.path.join(DOCKER_DIR, "bases.toml")
 SDIST_ONLY = os.path.join(DOCKER_DIR, "sdist-only.txt")
 TAIL_LINES = 20
 # requirements file of a jetson base that docker/bases.toml does not list (the L4T R32 one)
@@ -33,15 +33,6 @@ def dockerfile(target: str) -> str:
 
 def wheelhouse_dir(target: str, root: str = REPO_ROOT) -> str:
     return os.path.join(root, "docker", "wheelhouse", check_target(target))
-
-
-def load_bases(path: str = BASES_FILE) -> dict:
-    return load_toml(path, "base images", ContainerError)
-
-
-def base_entry(target: str, base: str, path: str = BASES_FILE) -> dict:
-    """docker/bases.toml's entry for this base image ({} when it is not listed)."""
-    return next((e for e in load_bases(path).get(target, []) if e.get("image") == base), {})
 
 
 def git_revision(root: str = REPO_ROOT) -> str:
