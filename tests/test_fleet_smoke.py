@@ -1,6 +1,6 @@
-"""The real smoke profile on a fleet here: two EMULATED TX2 boards (each its own tree, serial and power-sensor
-writer) and a server worker, on a LocalCluster, each cell measured by `python -m artifact run --cells KEY` in a
-subprocess. Its records and verdicts must agree with the frozen single-board run (`check --against
+"""The real smoke profile on a fleet here: three EMULATED boards of two kinds (two TX2, one Orin; each its own
+tree, serial and power-sensor writer) and a server worker, on a LocalCluster, each cell measured by `python -m artifact run --cells KEY` in a
+subprocess. Each kind's records and verdicts (RESULTS-<kind>) must agree with the frozen single-board run (`check --against
 expected_results/reference/smoke`). Trains mini_vgg: slow. Several kinds, several servers and a board killed
 mid-cell are test_fleet.py's, on stand-in cells.
 
@@ -18,11 +18,11 @@ from artifact.host.fleet.fleetfile import load_fleet
 from artifact.host.fleet.run import run_fleet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BOARDS = (("tx2-a", "tx2"), ("tx2-b", "tx2"))
+BOARDS = (("tx2-a", "tx2"), ("tx2-b", "tx2"), ("orin-a", "orin"))
 
 
 @pytest.mark.slow
-def test_the_smoke_profile_on_two_emulated_boards_agrees_with_a_single_board_run(tmp_path, monkeypatch):
+def test_the_smoke_profile_on_three_emulated_boards_of_two_kinds_agrees_with_a_single_board_run(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", ROOT)
     writers, lines = [], ['scheduler = "local"']
     try:
@@ -42,9 +42,10 @@ def test_the_smoke_profile_on_two_emulated_boards_agrees_with_a_single_board_run
         for writer in writers:
             writer.terminate()
             writer.wait(timeout=30)
-    assert not summary["failed"] and summary["committed"] == 3, summary
-    for boards in ({"tx2-a", "tx2-b"},):
-        folder = results   # one kind: RESULTS itself (several: RESULTS-<kind>, artifact.host.fleet.run)
+    assert not summary["failed"] and summary["committed"] == 6, summary   # 3 cells on each kind
+    for kind, boards in (("tx2", {"tx2-a", "tx2-b"}), ("orin", {"orin-a"})):
+        folder = results + "-" + kind   # several kinds: RESULTS-<kind> (artifact.host.fleet.run)
+        assert not os.path.exists(os.path.join(results, "records")) or not os.listdir(os.path.join(results, "records"))
         names = sorted(os.listdir(os.path.join(folder, "records")))
         assert len(names) == 3
         for name in names:
