@@ -261,6 +261,44 @@ def test_a_worker_killed_mid_cell_moves_the_cell_to_the_other_board_of_its_kind(
     assert summary["committed"] == 3
 
 
+def test_a_worker_killed_during_its_boards_reference_is_swept_and_nothing_is_measured_again(tmp_path, monkeypatch):
+    """The reference cell's orphaned attempt ends on its own with a record: the sweep keeps it as that board's
+    reference (and as the cell's record only if none was committed), so the next run has nothing to do."""
+    log = fake_env(monkeypatch, tmp_path, sleep="4")
+    fleet = load_fleet(write_fleet(tmp_path, [("tx2-a", "tx2"), ("tx2-b", "tx2")]))
+    results = str(tmp_path / "results")
+    killed = {}
+
+    def kill_the_first_reference(cluster):
+        def watch():
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not killed:
+                for event in events(log) if log.exists() else []:
+                    if event["command"] == "run" and event["what"] == "start" and event["key"] == REFERENCE:
+                        time.sleep(0.5)
+                        killed.update(event, worker=cluster.processes[event["machine"]].pid)
+                        os.kill(killed["worker"], signal.SIGKILL)
+                        return
+                time.sleep(0.1)
+        threading.Thread(target=watch, daemon=True).start()
+
+    summary = run_fleet(fleet, "smoke", results, artifact_cmd=FAKE, say=lambda *_: None,
+                        on_started=kill_the_first_reference)
+    assert killed and killed["machine"] in summary["lost"]
+    assert set(records(os.path.join(results, "records"))) == SMOKE_KEYS
+    deadline = time.monotonic() + 60
+    while os.path.exists(f"/proc/{killed['pid']}") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    committed_before = {n: read(os.path.join(results, "records", n)) for n in os.listdir(results + "/records")}
+    again = run_fleet(fleet, "smoke", results, artifact_cmd=FAKE, say=lambda *_: None)
+    assert again["tasks"] == [], again["tasks"]   # the killed board's reference is not measured a second time
+    kept = json.loads(read(FleetDir(results).reference_record(killed["machine"], REFERENCE)))
+    assert kept["environment"]["fleet_board"] == killed["machine"]
+    assert kept["environment"]["fleet_note"] == "committed by the sweep: its worker was lost"
+    assert {n: read(os.path.join(results, "records", n)) for n in os.listdir(results + "/records")} == committed_before
+    assert not os.path.exists(os.path.join(results, "fleet", "aside"))   # a board's reference is kept, not aside
+
+
 def test_an_engine_that_stops_answering_is_timed_out_and_its_cell_moves(tmp_path, monkeypatch):
     log = fake_env(monkeypatch, tmp_path, sleep="0.3", hang="tx2-a")
     fleet = load_fleet(write_fleet(tmp_path, [("tx2-a", "tx2"), ("tx2-b", "tx2")],

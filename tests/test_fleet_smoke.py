@@ -1,8 +1,8 @@
 """The real smoke profile on a fleet here: three EMULATED boards of two kinds (two TX2, one Orin; each its own
-tree, serial and power-sensor writer) and a server worker, on a LocalCluster, each cell measured by `python -m artifact run --cells KEY` in a
-subprocess. Each kind's records and verdicts (RESULTS-<kind>) must agree with the frozen single-board run (`check --against
-expected_results/reference/smoke`). Trains mini_vgg: slow. Several kinds, several servers and a board killed
-mid-cell are test_fleet.py's, on stand-in cells.
+tree, serial and power-sensor writer) and a server worker, on a LocalCluster, each cell measured by
+`python -m artifact run --cells KEY` in a subprocess. Each kind's records and verdicts (RESULTS-<kind>) must
+agree with the frozen single-board run (`check --against expected_results/reference/smoke`). Trains mini_vgg:
+slow. Several servers and a board killed mid-cell are test_fleet.py's, on stand-in cells.
 
 Each board's sensor writer runs in its own process (`python -m artifact.device.emulation`), as a board's
 sensors do: a writer thread inside this process shares its interpreter with the LocalCluster's scheduler and

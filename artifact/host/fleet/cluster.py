@@ -14,6 +14,8 @@ from typing import Any
 from artifact.host.fleet import FleetError
 from artifact.host.fleet.worker import command, environment
 
+WORKERS = "workers"   # alive_resources' key of the live workers' names (no resource is named so)
+
 
 class FleetCluster:
     def __init__(self, fleet, log_dir: str, python: str = sys.executable, join_timeout: float = 60.0):
@@ -67,12 +69,14 @@ class FleetCluster:
         return {str(w.get("name")): address for address, w in info.get("workers", {}).items()}
 
     def alive_resources(self, exclude=()) -> dict:
-        """resource -> how many live workers offer it (workers named in `exclude` left out: lost machines)."""
+        """resource -> how many live workers offer it (workers named in `exclude` left out: lost machines), and
+        under the key WORKERS the set of their names (one scheduler round trip for both)."""
         info = self.client.scheduler_info()
-        out: dict = {}
+        out: dict = {WORKERS: set()}
         for worker in info.get("workers", {}).values():
             if str(worker.get("name")) in exclude:
                 continue
+            out[WORKERS].add(str(worker.get("name")))
             for resource in (worker.get("resources") or {}):
                 out[resource] = out.get(resource, 0) + 1
         return out

@@ -20,8 +20,8 @@ from dataclasses import asdict
 from artifact.core.profiles import load_profile
 from artifact.core.results import FleetDir, ResultsDir
 from artifact.host.fleet import BoardLost, FleetError
-from artifact.host.fleet.attempts import commit_record, committed_keys, stamp_record
-from artifact.host.fleet.cluster import FleetCluster
+from artifact.host.fleet.attempts import commit_first, commit_record, committed_keys, publish_file, stamp_record
+from artifact.host.fleet.cluster import WORKERS, FleetCluster
 from artifact.host.fleet.plan import make_plan, reference_cell
 from artifact.host.fleet.tasks import run_task
 
@@ -54,7 +54,8 @@ def run_fleet(fleet, profile_name: str, results: str, kinds=None, inputs=(), all
     images = _images(fleet)   # before anything is written
     main = ResultsDir(results)
     by_kind = results_by_kind(results, kinds)
-    swept = sweep_attempts(main.path, {k: rd.records for k, rd in by_kind.items()})   # a lost worker's finished cells
+    boards = {b.name: b.kind for b in fleet.boards}
+    swept = sweep_attempts(main.path, by_kind, boards)   # a lost worker's finished cells
     done = {kind: committed_keys(rd.records) for kind, rd in by_kind.items()}
     reference = reference_cell(profile, fleet.reference)
     if reference is None and fleet.reference:
@@ -88,7 +89,7 @@ def run_fleet(fleet, profile_name: str, results: str, kinds=None, inputs=(), all
         if on_started is not None:
             on_started(cluster)
         drive(cluster, fleet, plan, settings, summary, say, poll_s)
-    summary["set_aside"] += sweep_attempts(main.path, settings["records"])
+    summary["set_aside"] += sweep_attempts(main.path, by_kind, boards)
     for rd in by_kind.values():
         rd.update_run_info(profile, {"fleet": time.perf_counter() - start})
     summary["committed"] = sum(1 for t in summary["tasks"] if t.get("status") == "committed")
@@ -117,6 +118,7 @@ def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task
     tries: dict = {}
     running: dict = {}   # future -> task
     missing_since: dict = {}   # resource -> when the scheduler first showed no worker with it
+    worker_gone_since: dict = {}   # board -> when the scheduler first showed no worker of that name
     alive, asked = {}, -ALIVE_EVERY_S
     while pending or running:
         now = time.monotonic()
@@ -134,6 +136,20 @@ def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task
             raise FleetError(f"no board of kind {task.kind} left ({_lost_of(summary, fleet, task.kind)}); "
                                  f"cells left: {', '.join(left)}; committed records are kept: bring a {task.kind} "
                                  f"board back (or add one to {fleet.source}) and run the same command again")
+        # a task pinned to one board (its reference) is never moved by Dask: when that board's worker dies, the
+        # task waits for it for ever ("no-worker"); the driver counts the board lost and the task with it
+        for future, task in list(running.items()):
+            if task.board and WORKERS in alive and task.board not in alive[WORKERS]:
+                worker_gone_since.setdefault(task.board, now)
+                if now - worker_gone_since[task.board] >= NO_BOARD_GRACE_S:
+                    future.cancel()
+                    del running[future]
+                    summary["lost"].setdefault(task.board, f"its worker left the cluster during {task.key}")
+                    say(f"fleet: lost {task.board}: its worker left the cluster; the kind's other boards measure")
+                    cluster.retire(task.board)
+                    finished.add(task.key)   # a reference: the cell's own measurement still runs
+            elif task.board:
+                worker_gone_since.pop(task.board, None)
         in_flight: dict = {}
         for task in running.values():
             in_flight[task.resource] = in_flight.get(task.resource, 0) + 1
@@ -208,23 +224,28 @@ def _lost_of(summary, fleet, kind) -> str:
     return "lost: " + ", ".join(lost) if lost else "none joined"
 
 
-def sweep_attempts(results: str, records: dict) -> list:
-    """Attempts whose record exists but was never committed (their worker died after the cell ended): committed
-    when the cell has no record yet, else set aside. Returns the records set aside."""
+def sweep_attempts(results: str, by_kind: dict, boards: dict) -> list:
+    """Attempts whose record exists but was never committed (their worker died after the cell ended), in the
+    kinds' results (`by_kind`: kind -> ResultsDir; `boards`: board name -> kind). A cell's measurement: committed
+    when the cell has no record yet, else set aside. A board's reference: kept as that board's reference, and as
+    the cell's record if it has none (as run_task keeps one). Returns the records set aside."""
     aside: list = []
     root = ResultsDir(results).fleet.attempts
     if not os.path.isdir(root):
         return aside
     for task_dir in sorted(os.listdir(root)):
         parts = task_dir.split("__")
-        if parts[0] != "measure" or len(parts) < 4:
+        if parts[0] not in ("measure", "reference") or len(parts) < 4:
             continue
-        kind = parts[-1]
         cell = "__".join(parts[1:-2])
+        kind = parts[-1] if parts[0] == "measure" else boards.get(parts[-1])   # reference|cell|revision|board
+        if kind not in by_kind:
+            continue
+        records = by_kind[kind].records
         for attempt in sorted(os.listdir(os.path.join(root, task_dir))):
             work = ResultsDir(results).fleet.attempt(task_dir, attempt)
             record = ResultsDir(work).record_file(cell)
-            if not os.path.exists(record) or kind not in records:
+            if not os.path.exists(record):
                 continue
             stamped = FleetDir.stamped_record(work)
             if os.path.exists(stamped):   # handled by its task: committed or set aside then
@@ -233,7 +254,11 @@ def sweep_attempts(results: str, records: dict) -> list:
             stamped = stamp_record(record, stamped, {"fleet_board": board, "fleet_board_kind": kind,
                                                      "fleet_attempt": attempt,
                                                      "fleet_note": "committed by the sweep: its worker was lost"})
-            status, path = commit_record(stamped, records[kind], cell, attempt, results)
+            if parts[0] == "reference":
+                publish_file(stamped, by_kind[kind].fleet.reference_record(board, cell))   # unless it has one
+                commit_first(stamped, records, cell)
+                continue
+            status, path = commit_record(stamped, records, cell, attempt, results)
             if status == "aside":
                 aside.append(path)
     return aside
