@@ -349,7 +349,7 @@ REFERENCE_FILES = ("run_json", "inputs_json", "verdicts_json")  # ResultsDir's n
 def freeze_reference(c, profile=DEFAULT_PROFILES):
     """Copy results/<profile>'s records, run.json and verdicts.json to expected_results/reference/<profile>.
 
-    The committed copy is what CI's tolerance-check tests judge (tests/test_reference_results.py):
+    The committed copy is what CI's tolerance-check tests judge (tests/behaviour/test_reference_results.py):
     re-run this after `invoke reproduce-all` when measurements or claims change on purpose.
     """
     import shutil

@@ -5,7 +5,7 @@
     artifact.host.*          the reader of results: core and host packages, never TensorFlow
     artifact.cli             the entry point: core at module level; each command imports one side
 
-`tests/test_architecture.py` fails on any import that breaks `ALLOWED` (or a circle), and
+`tests/behaviour/test_architecture.py` fails on any import that breaks `ALLOWED` (or a circle), and
 `invoke lint` runs vermin (Python 3.6) over `device_closure()`, every module a board imports.
 Run `python -m artifact.layers` to print that closure. Stdlib only: it reads source, imports nothing.
 """

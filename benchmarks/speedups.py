@@ -1,6 +1,7 @@
 """The faster full run against the methods it replaced, on the paper's architectures: `invoke bench --only speedups`.
 
-Figures, never pass/fail (the tests pin what must hold: tests/test_op_profile.py, tests/test_memory_probe.py).
+Figures, never pass/fail (the tests pin what must hold: tests/device/measure/test_op_profile.py,
+tests/device/run/test_memory_probe.py).
 Each pair runs in alternating order, REPEATS times, so drift on a shared machine hits both; medians.
 
 1. Op profile (the op_shares and dequantize_share meters): weights as variables read at run time (since

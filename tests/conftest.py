@@ -5,13 +5,16 @@ import time
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The one place a test computes the checkout from its own location: conftest.py imports before `artifact` can be
+# (without an installed copy); every test takes the root from `artifact.core.paths.PROJECT_ROOT`.
+TESTS = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(TESTS)
 sys.path.insert(0, ROOT)
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # The tests measure plumbing, not this machine's quietness: `run` refuses a busy machine unless told
 # (artifact.device.measure.busy); `.ci/test-loaded` runs the suite beside busy processes on purpose.
-# tests/test_busy_machine.py unsets it where the refusal itself is tested.
+# tests/device/measure/test_busy.py unsets it where the refusal itself is tested.
 os.environ.setdefault("ARTIFACT_ALLOW_BUSY", "1")
 
 
@@ -41,19 +44,34 @@ def clock(monkeypatch):
 
 # The fast tier (`make test-fast`, `invoke test --fast`: `-m "not slow and not twins and not trains"`): every test
 # file but these, whose tests train, fine-tune or convert TensorFlow models, or run the measuring pipeline in
-# subprocesses (chosen by their measured durations: docs/DESIGN.md "Tests"). A new test file is in the fast tier
-# unless it is named here; the full suite (`make test`) runs everything.
+# subprocesses (chosen by their measured durations: docs/DESIGN.md "Tests"). Paths relative to tests/ (the tree
+# mirrors artifact/: two folders may hold files of one name). A new test file is in the fast tier unless it is
+# named here; the full suite (`make test`) runs everything.
 TRAINING_MODULES = frozenset([
-    "test_board_run_script", "test_board_twins", "test_compression", "test_litert", "test_memory_probe",
-    "test_mini_zoo", "test_mixed_widths", "test_nmt_data", "test_paper_architectures", "test_paper_profile",
-    "test_pipeline", "test_prune_gnmt", "test_report_browser", "test_report_golden", "test_retrain",
-    "test_retrain_paper", "test_sparsity", "test_worker_failures",
+    "behaviour/test_board_run_script.py", "behaviour/test_board_twins.py", "behaviour/test_paper_profile.py",
+    "behaviour/test_pipeline.py", "behaviour/test_report_browser.py",
+    "device/compress/test_compress.py", "device/compress/test_litert.py", "device/compress/test_mixed.py",
+    "device/compress/test_prune_gnmt.py", "device/compress/test_sparsity.py",
+    "device/models/architectures/test_mini_zoo.py", "device/models/architectures/test_paper_architectures.py",
+    "device/models/data/test_nmt_data.py",
+    "device/run/test_memory_probe.py", "device/run/test_worker_failures.py",
+    "device/train/test_retrain.py", "device/train/test_retrain_paper.py",
+    "host/report/test_render_golden.py",
 ])
+
+
+def relative_test_file(item):
+    """The test file an item was collected from, relative to tests/ with / separators (None outside tests/)."""
+    path = getattr(item, "path", None)
+    if path is None:
+        return None
+    relative = os.path.relpath(str(path), TESTS)
+    return None if relative.startswith(os.pardir) else relative.replace(os.sep, "/")
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in TRAINING_MODULES:
+        if relative_test_file(item) in TRAINING_MODULES:
             item.add_marker(pytest.mark.trains)
 
 

@@ -3,7 +3,7 @@ import os
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from artifact.core.paths import PROJECT_ROOT as ROOT
 
 
 def artifact(*args, cwd=ROOT):

@@ -12,5 +12,5 @@
     results     the results directory: every path, kind and format version in it
 
 The device side (`artifact.device`) and the host side (`artifact.host`) import this package and
-themselves only; `tests/test_architecture.py` checks it.
+themselves only; `tests/behaviour/test_architecture.py` checks it.
 """

@@ -2,7 +2,7 @@
 
 `TABLE_I` keeps, per model of the paper's Table I, what TF-Slim / tensorflow/nmt and the paper say
 and what this artifact's build of it measures (`expected_*`, checked by
-tests/test_paper_architectures.py against the Keras builders in
+tests/device/models/architectures/test_paper_architectures.py against the Keras builders in
 `artifact.device.models.architectures.paper_architectures`). The report reads it without
 TensorFlow; the device side attaches the builders to these rows.
 """

@@ -7,5 +7,5 @@
     run       the parent that supervises workers, the worker that measures cells, the meters
 
 Importable on Python 3.6 + TF 2.7 (the TX2's JetPack 4.6): it imports `artifact.core` and itself,
-never `artifact.host` (tests/test_architecture.py checks it, vermin checks its whole import closure).
+never `artifact.host` (tests/behaviour/test_architecture.py checks it, vermin checks its whole import closure).
 """

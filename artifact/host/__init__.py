@@ -5,5 +5,5 @@
     containers  the docker SDK: engines per role, image builds, container runs
 
 It imports `artifact.core` and itself, never `artifact.device`, and never TensorFlow: a report
-renders on any machine (tests/test_architecture.py checks it).
+renders on any machine (tests/behaviour/test_architecture.py checks it).
 """

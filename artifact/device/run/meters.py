@@ -2,7 +2,7 @@
 
 Each row names the metrics it produces (`artifact.core.metrics` says what they are) and a function
 `measure(measurer, deployed, record, wanted)` that adds a Measurement, or a skip with the reason,
-for each metric in `wanted`. Every metric has exactly one meter (tests/test_architecture.py).
+for each metric in `wanted`. Every metric has exactly one meter (tests/behaviour/test_architecture.py).
 The rows run in order: time and power share one timing run; accuracy scores the file that was timed.
 
 A two-stage run (artifact.device.run.stages) splits the rows: the QUIET ones (time, power, op profile: what

@@ -12,7 +12,7 @@
 a worker is started and ("end", stage, task, exit code, time) after it has exited, in the order they happened
 (time: time.monotonic()). Each
 worker's true lifetime therefore lies inside its start/end pair, so a stream in which no "prepare" pair
-overlaps a "quiet" pair proves that no preparation ran while a timing ran (tests/test_stages.py).
+overlaps a "quiet" pair proves that no preparation ran while a timing ran (tests/device/run/test_stages.py).
 Python 3.6-safe and stdlib-only: it runs on the board (Dask needs Python >= 3.10; a TX2 has 3.6).
 """
 import os

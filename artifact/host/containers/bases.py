@@ -3,7 +3,7 @@
 A `[[jetson]]` row with a `kind` is a board stack the project serves: the kind a fleet file names
 (`artifact.host.fleet.KINDS`), and its `[jetson.twin]` (the CPython release, the PyPI stand-ins for what the
 L4T image carries, the emulated board tree it runs against) from which `.ci/board-twins` builds
-`.twins/<kind>` and `tests/test_board_twins.py` runs the smoke profile. A new JetPack is its row here, its
+`.twins/<kind>` and `tests/behaviour/test_board_twins.py` runs the smoke profile. A new JetPack is its row here, its
 requirements file, its emulated tree and that tree's test (docs/DESIGN.md, "Where a change goes").
 """
 import os
@@ -15,7 +15,7 @@ from artifact.host.containers import ContainerError
 
 BASES_FILE = os.path.join(PROJECT_ROOT, "docker", "bases.toml")
 # the emulated board trees of artifact.device.emulation (named here, not imported: the host does not load the
-# device side to read a table); tests/test_board_twins.py checks they are the emulator's own
+# device side to read a table); tests/behaviour/test_board_twins.py checks they are the emulator's own
 EMULATED_TREES = ("tx2", "orin", "x86")
 TWIN_FIELDS = {
     "python": (r"^3\.\d+\.\d+$", 'the CPython release pyenv installs, e.g. "3.8.18"'),

@@ -1,0 +1,69 @@
+"""Rules checked against the paper's sentences (issue 29): a claim about a direction never accepts the opposite
+direction, and no two claims judge one measured number unless the paper states that number twice."""
+import collections
+import os
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from artifact.host.judge.claims import load_claims
+from artifact.host.judge.verdicts import FAIL, apply_rule
+
+CLAIMS = load_claims()
+with open("/work/shared/paper/ispa18-final.txt" if os.path.exists("/work/shared/paper/ispa18-final.txt")
+          else os.devnull) as _handle:
+    PAPER = _handle.read()
+
+# A direction claim: a change the paper gives a sign to (a cut, a rise, a ratio above or below 1).
+DIRECTED = [c for c in CLAIMS if (c.statistic in ("change_pct", "reduction_pct") and c.paper_value != 0)
+            or (c.statistic == "ratio" and c.paper_value != 1) or c.rule.kind == "ordering"]
+
+# Pairs of claims that judge one measured number because the paper states it twice, with both sentences.
+STATED_TWICE = {
+    ("II-B/prune/top1-drop", "IV-G/prune/top1-drop"): (
+        "Applying both compression techniques has modest impact on the prediction accuracy, on average, less than 5%",
+        "pruning reduces the accuracy of the two CNN models with by 5.7% and 1.7% respectively for the top1"),
+}
+
+
+def _opposite(claim, magnitude: float) -> float:
+    """A measured number on the other side of 'no change' from the paper's."""
+    if claim.rule.kind == "ordering":
+        return 1 + magnitude if claim.rule.relation == "<" else 1 / (1 + magnitude)
+    if claim.statistic == "ratio":
+        return 1 - magnitude * (claim.paper_value - 1) / abs(claim.paper_value - 1)
+    return -magnitude * claim.paper_value / abs(claim.paper_value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(index=st.integers(0, len(DIRECTED) - 1), magnitude=st.floats(1e-6, 1e3))
+def test_no_band_of_a_direction_claim_contains_the_opposite_direction(index, magnitude):
+    claim = DIRECTED[index]
+    measured = _opposite(claim, magnitude if claim.statistic != "ratio" else min(magnitude, 0.999))
+    outcome, why = apply_rule(claim, measured)  # no noise recorded: nothing to hide behind
+    assert outcome == FAIL, f"{claim.id}: {measured} (the other direction from {claim.paper_value}) is {outcome}: {why}"
+
+
+def _number(claim) -> tuple:
+    """What a claim measures: the metric, the models, the cells compared, the statistic and how it aggregates."""
+    cells = (claim.config,) if claim.lhs is None else (claim.lhs, claim.rhs)
+    return (claim.metric, tuple(sorted(claim.models)), repr(cells), claim.statistic, claim.aggregate)
+
+
+def test_no_two_claims_judge_one_measured_number_unless_the_paper_states_it_twice():
+    judged = collections.defaultdict(list)
+    for claim in CLAIMS:
+        judged[_number(claim)].append(claim.id)
+    twice = {tuple(sorted(ids)) for ids in judged.values() if len(ids) > 1}
+    assert twice == set(STATED_TWICE), f"claims judging one number: {sorted(twice - set(STATED_TWICE))}"
+
+
+def test_the_sentences_that_state_a_number_twice_are_the_papers():
+    if not PAPER:
+        pytest.skip("the paper's text (/work/shared/paper/ispa18-final.txt) is not on this machine")
+    flat = re.sub(r"\s+", " ", PAPER)
+    for sentences in STATED_TWICE.values():
+        for sentence in sentences:
+            assert sentence in flat, sentence
