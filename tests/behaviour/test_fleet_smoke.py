@@ -21,12 +21,11 @@ from artifact.host.fleet.run import run_fleet
 BOARDS = (("tx2-a", "tx2"), ("tx2-b", "tx2"), ("orin-a", "orin"))
 
 
-@pytest.mark.slow
-def test_the_smoke_profile_on_three_emulated_boards_of_two_kinds_agrees_with_a_single_board_run(tmp_path, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", ROOT)
+def run_on_emulated_fleet(tmp_path, boards, profile):
+    """The profile on a LocalCluster of `boards` (name, kind), each an emulator in its own process, and a server."""
     writers, lines = [], ['scheduler = "local"']
     try:
-        for name, kind in BOARDS:
+        for name, kind in boards:
             tree = str(tmp_path / "boards" / name)
             writers.append(subprocess.Popen([sys.executable, "-m", "artifact.device.emulation", kind, tree,
                                              "--serial", "SN-" + name], stdout=subprocess.PIPE, text=True, cwd=ROOT))
@@ -35,26 +34,39 @@ def test_the_smoke_profile_on_three_emulated_boards_of_two_kinds_agrees_with_a_s
             lines += ["[[board]]", f'name = "{name}"', f'kind = "{kind}"', 'engine = "local"', f'sysfs = "{tree}"']
         lines += ["[[server]]", 'name = "srv-1"', 'engine = "local"']
         (tmp_path / "fleet.toml").write_text("\n".join(lines) + "\n")
-        results = str(tmp_path / "results" / "smoke")
-        summary = run_fleet(load_fleet(str(tmp_path / "fleet.toml")), "smoke", results, allow_busy=True,
+        results = str(tmp_path / "results" / profile)
+        summary = run_fleet(load_fleet(str(tmp_path / "fleet.toml")), profile, results, allow_busy=True,
                             say=lambda *_: None)
     finally:
         for writer in writers:
             writer.terminate()
             writer.wait(timeout=30)
-    assert not summary["failed"] and summary["committed"] == 6, summary   # 3 cells on each kind
-    for kind, boards in (("tx2", {"tx2-a", "tx2-b"}), ("orin", {"orin-a"})):
-        folder = results + "-" + kind   # several kinds: RESULTS-<kind> (artifact.host.fleet.run)
-        assert not os.path.exists(os.path.join(results, "records")) or not os.listdir(os.path.join(results, "records"))
-        names = sorted(os.listdir(os.path.join(folder, "records")))
-        assert len(names) == 3
-        for name in names:
-            with open(os.path.join(folder, "records", name)) as handle:
-                env = json.load(handle)["environment"]
-            assert env["fleet_board"] in boards and env["board_serial"] == "SN-" + env["fleet_board"]
-            assert env["emulated"].startswith("yes")   # an emulated board is never reported as the paper's
-        proc = subprocess.run([sys.executable, "-m", "artifact", "check", "--profile", "smoke", "--results", folder,
-                               "--against", os.path.join(ROOT, "expected_results", "reference", "smoke")],
-                              capture_output=True, text=True, cwd=ROOT, timeout=300)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert "check: agrees with" in proc.stdout
+    assert not summary["failed"], summary["failed"]
+    return results, summary
+
+
+def agrees_with_the_reference(profile, folder, boards, cells):
+    """Every record names its board (serial, EMULATED), and `check --against` the frozen single-board run agrees."""
+    names = sorted(os.listdir(os.path.join(folder, "records")))
+    assert len(names) == cells
+    for name in names:
+        with open(os.path.join(folder, "records", name)) as handle:
+            env = json.load(handle)["environment"]
+        assert env["fleet_board"] in boards and env["board_serial"] == "SN-" + env["fleet_board"]
+        assert env["emulated"].startswith("yes")   # an emulated board is never reported as the paper's
+    proc = subprocess.run([sys.executable, "-m", "artifact", "check", "--profile", profile, "--results", folder,
+                           "--against", os.path.join(ROOT, "expected_results", "reference", profile)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "check: agrees with" in proc.stdout
+
+
+@pytest.mark.slow
+def test_the_smoke_profile_on_three_emulated_boards_of_two_kinds_agrees_with_a_single_board_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", ROOT)
+    results, summary = run_on_emulated_fleet(tmp_path, BOARDS, "smoke")
+    assert summary["committed"] == 6, summary   # 3 cells on each kind
+    assert not os.path.exists(os.path.join(results, "records"))   # several kinds: RESULTS-<kind> each
+    for kind in ("tx2", "orin"):
+        agrees_with_the_reference("smoke", results + "-" + kind, {n for n, k in BOARDS if k == kind}, 3)
+

@@ -21,19 +21,29 @@ def mobilenet_file(tmp_path_factory):
 
 
 def test_a_forked_probe_measures_what_a_fresh_process_measures(mobilenet_file, tmp_path):
+    """Medians of three of each: one footprint moves by about 5 MB (10%) from process to process, forked or fresh
+    (measured: fresh 50.4-58.5 MB, forked 47.4-52.3 MB on this model), so one pair differed by 11.8 MB in CI."""
+    import statistics
+
     server = ProbeServer(str(tmp_path))
     try:
-        code, forked, _ = server.measure(mobilenet_file, "mobilenet_v1", 3)
+        runs = [server.measure(mobilenet_file, "mobilenet_v1", 3) for _ in range(3)]
     finally:
         server.close()
-    fresh = fresh_probe(mobilenet_file, "mobilenet_v1", 3)[1]
-    assert code == 0 and forked["process"].startswith("forked from a probe server")
+    fresh = [fresh_probe(mobilenet_file, "mobilenet_v1", 3)[1] for _ in range(3)]
+    assert all(code == 0 and forked["process"].startswith("forked from a probe server") for code, forked, _ in runs)
+    forked = [result for _, result, _ in runs]
+
+    def median(results, key):
+        return statistics.median(r[key] for r in results)
+
     # Without touching the library pages the server had (Linux does not copy a file mapping's page-table
     # entries on fork) the child started at 315 MB where a fresh process starts at 654 MB, and the pages
     # counted again as the model's footprint (+11 MB on this model).
-    assert forked["rss_before_bytes"] == pytest.approx(fresh["rss_before_bytes"], rel=0.03)
-    assert abs(forked["peak_delta_bytes"] - fresh["peak_delta_bytes"]) <= max(5 * MB, 0.1 * fresh["peak_delta_bytes"])
-    assert forked["peak_delta_bytes"] > 17 * MB   # the weights are in it
+    assert median(forked, "rss_before_bytes") == pytest.approx(median(fresh, "rss_before_bytes"), rel=0.03)
+    delta, fresh_delta = median(forked, "peak_delta_bytes"), median(fresh, "peak_delta_bytes")
+    assert abs(delta - fresh_delta) <= max(5 * MB, 0.1 * fresh_delta), (forked, fresh)
+    assert delta > 17 * MB   # the weights are in it
 
 
 def test_a_failing_probe_is_its_exit_code_and_last_line_and_the_server_goes_on(mobilenet_file, tmp_path):
