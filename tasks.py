@@ -404,7 +404,8 @@ def test(c, k="", fast=False, workers=0):
     """Run the test suite in parallel (--fast: the developer's loop, unit tests without TensorFlow model training)."""
     workers = workers or test_workers()
     parallel = f" -n {workers} --dist worksteal" if workers > 1 else ""
-    c.run(f"{PY} -m pytest -q --durations=25{parallel}" + (f" -m '{FAST_TIER}'" if fast else "") + (f" -k '{k}'" if k else ""))
+    selected = (f" -m '{FAST_TIER}'" if fast else "") + (f" -k '{k}'" if k else "")
+    c.run(f"{PY} -m pytest -q --durations=25{parallel}{selected}")   # the slowest 25: where a slower suite went
 
 
 @task(help={"only": "run one benchmark script of benchmarks/ (e.g. model_zoo); default: all"})
