@@ -16,12 +16,12 @@ subprocess or a container, as artifact.host.explore does. Nothing of Dask runs o
 here (or on a lab gateway) and drives the board's engine. docs/fleet.md is the user's page.
 """
 from artifact.core.errors import ArtifactError
-from artifact.host.containers.bases import board_twins
+from artifact.host.containers.bases import EMULATED_TREES, board_twins
 
 # the board kinds the project knows: the Jetson bases of docker/bases.toml with a `kind` (tx2: R32, xavier: R35,
 # orin: R36), then x86; emulated trees exist for tx2, orin and x86 (artifact.device.emulation)
 KINDS = tuple(twin["kind"] for twin in board_twins()) + ("x86",)
-EMULATED_KINDS = ("tx2", "orin", "x86")
+EMULATED_KINDS = EMULATED_TREES   # a kind with an emulated tree of its own name (one owner: containers.bases)
 
 
 class FleetError(ArtifactError):

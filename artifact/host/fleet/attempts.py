@@ -62,6 +62,13 @@ def commit_first(record_file: str, records: str, cell_key: str) -> str:
         return ""
 
 
+def keep_reference(record_file: str, kind_results: str, records: str, board: str, cell_key: str) -> str:
+    """A board's reference record: kept as that board's (FleetDir.reference_record, unless it has one) and linked
+    into `records` as the cell's record if it has none: that path, or "" (the cell had one)."""
+    publish_file(record_file, FleetDir(kind_results).reference_record(board, cell_key))
+    return commit_first(record_file, records, cell_key)
+
+
 def stamp_record(record_file: str, out: str, stamp: dict) -> str:
     """A copy of the attempt's record with the board's identity in its environment (`fleet_*`, `board_serial`),
     written to `out` in the attempt (`.tmp-` then os.replace): the file that is then linked into records/."""

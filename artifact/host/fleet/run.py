@@ -20,7 +20,7 @@ from dataclasses import asdict
 from artifact.core.profiles import load_profile
 from artifact.core.results import FleetDir, ResultsDir
 from artifact.host.fleet import BoardLost, FleetError
-from artifact.host.fleet.attempts import commit_first, commit_record, committed_keys, publish_file, stamp_record
+from artifact.host.fleet.attempts import commit_record, committed_keys, keep_reference, stamp_record
 from artifact.host.fleet.cluster import WORKERS, FleetCluster
 from artifact.host.fleet.plan import make_plan, reference_cell
 from artifact.host.fleet.tasks import run_task
@@ -255,8 +255,7 @@ def sweep_attempts(results: str, by_kind: dict, boards: dict) -> list:
                                                      "fleet_attempt": attempt,
                                                      "fleet_note": "committed by the sweep: its worker was lost"})
             if parts[0] == "reference":
-                publish_file(stamped, by_kind[kind].fleet.reference_record(board, cell))   # unless it has one
-                commit_first(stamped, records, cell)
+                keep_reference(stamped, by_kind[kind].path, records, board, cell)
                 continue
             status, path = commit_record(stamped, records, cell, attempt, results)
             if status == "aside":

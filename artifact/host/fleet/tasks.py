@@ -18,8 +18,8 @@ from artifact.host.fleet import BoardLost
 from artifact.host.fleet.attempts import (
     attempt_dir,
     attempt_id,
-    commit_first,
     commit_record,
+    keep_reference,
     publish_dir,
     publish_file,
     seed,
@@ -99,8 +99,8 @@ def run_task(task: dict, fleet_data: dict, settings: dict) -> dict:
             "board_serial": _SERIALS.setdefault(name, read_serial(machine) if machine.is_local else engine.serial()),
             "fleet_worker": f"{name}@{socket.gethostname()}:{os.getpid()}", "fleet_attempt": attempt})
         if task["step"] == "reference":   # kept per board; the cell's record only when it is the first
-            publish_file(stamped, FleetDir(settings["kind_results"][machine.kind]).reference_record(name, task["cell"]))
-            out["path"] = commit_first(stamped, settings["records"][machine.kind], task["cell"])
+            out["path"] = keep_reference(stamped, settings["kind_results"][machine.kind],
+                                         settings["records"][machine.kind], name, task["cell"])
             out["status"] = "committed" if out["path"] else "reference kept"
         else:
             out["status"], out["path"] = commit_record(stamped, settings["records"][machine.kind], task["cell"],
