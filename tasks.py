@@ -369,6 +369,20 @@ def freeze_reference(c, profile=DEFAULT_PROFILES):
         print(f"{dst.path}: {len(os.listdir(dst.records))} records, verdicts and run.json frozen")
 
 
+@task(name="reference-platforms")
+def reference_platforms(c):
+    """Write each committed reference's run.json `environment.platform` from its own recorded facts.
+
+    The references were run before run.json said what platform a run is on (artifact.core.evidence); this
+    re-derives it from the environment each one recorded (ResultsDir.state_platform), measuring nothing again.
+    """
+    for name in sorted(os.listdir(REFERENCE_DIR)):
+        results = ResultsDir(os.path.join(REFERENCE_DIR, name))
+        changed = results.state_platform()
+        print(f"{results.run_json}: {'platform written' if changed else 'unchanged'}: "
+              f"{results.read_run_info().get('environment', {}).get('platform', 'no environment recorded')}")
+
+
 @task
 def doctor(c):
     """Show what this machine offers: GPU, power sensors, inputs, versions."""
@@ -526,7 +540,7 @@ def docker_wheelhouse(c, target="jetson", platform="", python_version="", requir
 
 docker_ns = Collection("docker", docker_build, docker_run, docker_wheelhouse)
 
-ns = Collection(retrain, run, check, report, figures, reproduce_all, freeze_reference, doctor, advise, explore, lint,
-                test, bench)
+ns = Collection(retrain, run, check, report, figures, reproduce_all, freeze_reference, reference_platforms, doctor,
+                advise, explore, lint, test, bench)
 ns.add_collection(docker_ns)
 ns.configure({"runners": {"local": _Interruptible}})

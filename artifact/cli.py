@@ -279,11 +279,10 @@ def cmd_fleet(args):
 def cmd_advise(args):
     # type: (argparse.Namespace) -> int
     """The Pareto-optimal configurations of each model and the one to deploy under the constraints given."""
-    import json
-
     from tabulate import tabulate
 
     from artifact.core.errors import ConfigError
+    from artifact.core.jsonfile import dumps_json
     from artifact.host.advise.from_records import configs_by_model
     from artifact.host.advise.pareto import CONSTRAINTS, LABELS, OBJECTIVES, advise, on_runtime
 
@@ -304,7 +303,7 @@ def cmd_advise(args):
     bounds = {o: getattr(args, c) for c, o in CONSTRAINTS.items() if getattr(args, c) is not None}
     answers = [advise(configs[m], objective, bounds) for m in ([args.model] if args.model else configs)]
     if args.json:
-        print(json.dumps([a.to_dict() for a in answers], indent=1, sort_keys=True))
+        print(dumps_json([a.to_dict() for a in answers]))  # strict JSON: a non-finite number is null
         return 0
     for answer in answers:
         shown = answer.front_objectives or list(OBJECTIVES)
@@ -326,11 +325,9 @@ def cmd_advise(args):
 def cmd_explore(args):
     # type: (argparse.Namespace) -> int
     """A seeded multi-objective search over techniques and settings; every trial is measured as a cell."""
-    import json
-
     from tqdm import tqdm
 
-    from artifact.core.jsonfile import write_json_atomic
+    from artifact.core.jsonfile import dumps_json, write_json_atomic
     from artifact.host.explore.search import GRID_TECHNIQUES, Explorer
 
     results = results_for(args)
@@ -358,7 +355,7 @@ def cmd_explore(args):
                 model, plane.replace("hypervolume_", "hypervolume ").replace("_", " "), hv["explored"], hv["grid"],
                 ratio, summary["trials"], summary["grid_points"]))
     if args.json:
-        print(json.dumps(summaries, indent=1, sort_keys=True))
+        print(dumps_json(summaries))  # strict JSON: a non-finite number is null
     return 0
 
 

@@ -32,7 +32,8 @@ ALLOWED = {
     "artifact.host.judge": ("artifact.core", "artifact.host.judge"),
     "artifact.host.report": ("artifact.core", "artifact.host.judge", "artifact.host.advise", "artifact.host.report"),
     "artifact.host.containers": ("artifact.core", "artifact.host.containers", "artifact"),
-    "artifact.host.advise": ("artifact.core", "artifact.host.advise"),
+    # the advisor ranks on the judge's numbers: summaries re-derived from the windows (host.judge.rederive)
+    "artifact.host.advise": ("artifact.core", "artifact.host.judge", "artifact.host.advise"),
     "artifact.host.explore": ("artifact.core", "artifact.host.advise", "artifact.host.explore"),
     "artifact.host.fleet": ("artifact.core", "artifact.host.containers", "artifact.host.fleet"),
     "artifact.cli": ("artifact.core", "artifact.device", "artifact.host"),

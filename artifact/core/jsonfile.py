@@ -19,10 +19,16 @@ def _json_safe(obj):
     return obj
 
 
+def dumps_json(data):
+    # type: (Any) -> str
+    """Strict JSON text of `data` (indented, keys sorted): a non-finite number is null, never a bare NaN/Infinity."""
+    return json.dumps(_json_safe(data), indent=1, sort_keys=True, allow_nan=False)
+
+
 def write_json_atomic(path, data):
     # type: (str, Any) -> None
     """Write JSON so that readers see the old file or the whole new one, never a part (artifact.core.atomic)."""
-    write_atomic(path, json.dumps(_json_safe(data), indent=1, sort_keys=True, allow_nan=False) + "\n")
+    write_atomic(path, dumps_json(data) + "\n")
 
 
 def read_json(path, what):

@@ -28,6 +28,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional  # noqa: F401 (n
 
 from artifact.core.atomic import write_atomic
 from artifact.core.errors import ConfigError, FormatError
+from artifact.core.evidence import describe_platform
 from artifact.core.inputs import pinned
 from artifact.core.jsonfile import FORMAT_VERSION, check_format, read_json, write_json_atomic
 from artifact.core.packages import MANIFEST as PACKAGE_MANIFEST
@@ -317,6 +318,22 @@ class ResultsDir(object):
         for model, paper_models in (data.get("stands_for") or {}).items():
             check(paper_models, "a list", "{}: stands_for.{}".format(self.run_json, model), fix)
         return data
+
+    def state_platform(self):
+        # type: () -> bool
+        """Write run.json's `environment.platform` as its own recorded facts give it (artifact.core.evidence:
+        what a new run's device side writes), for a run recorded before run.json said it; nothing is measured
+        again and a sentence already there is never trusted. True when the file changed (no environment: False)."""
+        info = self.read_run_info()
+        env = info.get("environment")
+        if not env:
+            return False
+        stated = describe_platform({k: v for k, v in env.items() if k != "platform"})
+        if env.get("platform") == stated:
+            return False
+        env["platform"] = stated
+        write_json_atomic(self.run_json, info)
+        return True
 
     def pin_power_rails(self, rails):
         # type: (str) -> None

@@ -89,6 +89,40 @@ def test_every_environment_states_its_platform_without_ambiguity(tmp_path):
     assert "EMULATED tree, not hardware" in env["platform"]
 
 
+@pytest.mark.parametrize("profile", sorted(os.listdir(REFERENCE)))
+def test_every_committed_run_json_states_the_platform_its_own_facts_give(profile):
+    """The references were run before run.json said its platform; `invoke reference-platforms` wrote it from each
+    one's recorded environment (ResultsDir.state_platform), nothing re-measured."""
+    with open(os.path.join(REFERENCE, profile, "run.json")) as handle:
+        env = json.load(handle)["environment"]
+    facts = {k: v for k, v in env.items() if k != "platform"}
+    assert env.get("platform") == describe_platform(facts)
+    assert env["platform"].startswith(X86_CPU + ":")   # all three ran on an x86 machine's CPU
+    if profile == "smoke":   # the emulated TX2 tree it read never makes it a Jetson's run
+        assert "EMULATED tree, not hardware" in env["platform"] and "Jetson" not in env["platform"].split(";")[0]
+
+
+def test_stating_the_platform_derives_it_from_the_runs_facts_and_is_idempotent(tmp_path):
+    from artifact.core.results import ResultsDir
+
+    results = ResultsDir(str(tmp_path / "smoke"))
+    shutil.copytree(os.path.join(REFERENCE, "smoke"), results.path)
+    with open(results.run_json) as handle:
+        committed = handle.read()
+    data = json.loads(committed)
+    data["environment"]["platform"] = "paper board: a sentence someone typed"   # never trusted: re-derived
+    with open(results.run_json, "w") as handle:
+        json.dump(data, handle)
+    assert results.state_platform() is True
+    with open(results.run_json) as handle:
+        assert handle.read() == committed   # the same file, byte for byte
+    assert results.state_platform() is False   # nothing to change the second time
+    del data["environment"]
+    with open(results.run_json, "w") as handle:
+        json.dump(data, handle)
+    assert results.state_platform() is False   # no facts: nothing to derive from, nothing written
+
+
 def test_check_says_what_its_judged_claims_stand_on(tmp_path, capsys):
     from artifact.cli import main
 

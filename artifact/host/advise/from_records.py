@@ -1,7 +1,14 @@
-"""Configurations of each model from a run's records (artifact.host.advise.pareto.Config)."""
-from artifact.core.metrics import CI95_RELATIVE, PAIRED_RATIO, PAIRED_RATIO_CI
+"""Configurations of each model from a run's records (artifact.host.advise.pareto.Config).
+
+The numbers are the judge's: a summary of the samples (the paired ratio, its interval, the windows' interval) is
+re-derived from the record's raw windows (artifact.host.judge.rederive), never read from its stored note, and a
+power-group metric that is not above zero beyond its noise (artifact.core.metrics.above_zero) is no number, as
+the judge SKIPs it (artifact.host.judge.verdicts).
+"""
+from artifact.core.metrics import CI95_RELATIVE, PAIRED_RATIO, PAIRED_RATIO_CI, above_zero, in_group
 from artifact.core.techniques import LITERT_FILE, TECHNIQUES
 from artifact.host.advise.pareto import Config
+from artifact.host.judge.rederive import derived
 
 
 def config_name(cell: dict) -> str:
@@ -9,27 +16,40 @@ def config_name(cell: dict) -> str:
     return cell["technique"] + ("" if not setting else " " + ", ".join(f"{k}={v}" for k, v in sorted(setting.items())))
 
 
+def _value(record, metric: str) -> float | None:
+    """The record's number for `metric`; None for a power-group one within its noise of idle (the judge's rule)."""
+    value = record.value(metric)
+    if value is None or (metric in in_group("power") and not above_zero(record.measurements[metric].samples)):
+        return None
+    return value
+
+
+def _paired_ratio(record, baseline) -> float | None:
+    """The variant/baseline time ratio of windows paired with the baseline, re-derived from them (None: unpaired)."""
+    if baseline is None or record is baseline:
+        return None
+    return derived(record, "inference_time_s", PAIRED_RATIO) or None  # a ratio of 0 is no ratio
+
+
 def _latency_ms(record, baseline) -> float | None:
     """Median seconds per inference, in ms; for a variant timed window by window against its fp32 baseline,
     the baseline's median times the paired ratio (the number the verdicts use)."""
-    m = record.measurements.get("inference_time_s")
-    if m is None:
+    if record.measurements.get("inference_time_s") is None:
         return None
-    ratio = m.notes.get(PAIRED_RATIO)
+    ratio = _paired_ratio(record, baseline)
     base = baseline.value("inference_time_s") if baseline is not None else None
-    if isinstance(ratio, (int, float)) and ratio > 0 and base is not None and record is not baseline:
+    if ratio is not None and base is not None:
         return base * ratio * 1e3
     value = record.value("inference_time_s")
     return None if value is None else value * 1e3
 
 
 def _half_width(record, metric, value, paired) -> float | None:
-    """The 95% half-width of an objective, in its unit, from the measurement's notes (None: none measured)."""
-    m = record.measurements.get(metric)
-    if m is None or value is None:
+    """The 95% half-width of an objective, in its unit, re-derived from the measurement's windows (None: none)."""
+    if value is None:
         return None
-    relative = m.notes.get(PAIRED_RATIO_CI if paired else CI95_RELATIVE)
-    return abs(value) * relative if isinstance(relative, (int, float)) and relative >= 0 else None
+    relative = derived(record, metric, PAIRED_RATIO_CI if paired else CI95_RELATIVE)
+    return None if relative is None else abs(value) * relative
 
 
 def runtime_of(technique: str) -> str:
@@ -47,7 +67,7 @@ def configs_by_model(records: dict) -> dict[str, list[Config]]:
         base = baselines.get(model)
 
         def scaled(metric, factor, record=record):
-            value = record.value(metric)
+            value = _value(record, metric)
             return None if value is None else value * factor
 
         def drop(metric, factor, record=record, base=base):
@@ -57,8 +77,8 @@ def configs_by_model(records: dict) -> dict[str, list[Config]]:
         values = {"size_mb": scaled("storage_bytes", 1e-6), "latency_ms": _latency_ms(record, base),
                   "energy_mj": scaled("energy_j", 1e3), "top1_drop": drop("top1", 100.0),
                   "bleu_drop": drop("bleu", 1.0)}
-        paired = base is not None and record is not base and isinstance(
-            getattr(record.measurements.get("inference_time_s"), "notes", {}).get(PAIRED_RATIO), (int, float))
+        paired = base is not None and _paired_ratio(record, base) is not None \
+            and base.value("inference_time_s") is not None  # the latency is the baseline's x the paired ratio
         halves = {"latency_ms": _half_width(record, "inference_time_s", values["latency_ms"], paired),
                   "energy_mj": _half_width(record, "energy_j", values["energy_mj"], False)}  # the ranked objectives
         out.setdefault(model, []).append(Config(model, config_name(record.cell), values, [key],

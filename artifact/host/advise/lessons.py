@@ -46,6 +46,10 @@ def lesson_rows(configs_by_model: dict) -> list[list[str]]:
                 agrees = "not testable here"
             elif not any(_technique(c.name) in techniques for c in paper):
                 agrees = "not testable here (no {} cell for {})".format(" or ".join(techniques), model)
+            elif all(c.get(objective) is None for c in paper if _technique(c.name) in techniques):
+                # e.g. an energy within its noise of idle: unknown, never evidence against the lesson
+                agrees = "not testable here ({} of no {} cell of {} is a number in this run)".format(
+                    LABELS[objective], " or ".join(techniques), model)
             elif len({_technique(c.name) in techniques for c in [within.recommended] + within.ties}) > 1:
                 agrees = "tied: {} within the 95% intervals".format(" and ".join(
                     sorted({_technique(c.name) for c in [within.recommended] + within.ties})))

@@ -150,12 +150,18 @@ def combine(results_dirs: list[str]) -> dict:
 
 
 def evidence_line(data: dict) -> str:
-    """How many claims were judged, and on what grade of evidence (grade.LEVELS)."""
+    """How many claims were judged, on what grade of evidence (grade.LEVELS), and how many of those answers rest
+    on flagged measurements: a flag (no convergence, a busy machine, throttling) is shown beside the answer and
+    the answer counts at its grade, as adequate evidence where the grade is."""
     g = data["grades"]
+    flagged = sum(1 for v in data["verdicts"]
+                  if v["outcome"] in JUDGED and (v.get("grade") or {}).get("quality", "clean") != "clean")
     return ("judged {} of {} claims: {} on the paper's models (on its board, or a number no platform changes), "
-            "{} on the paper's models on another platform, {} on stand-ins only; {} not judged here").format(
+            "{} on the paper's models on another platform, {} on stand-ins only; {} not judged here; {} of the "
+            "judged rest on flagged measurements (counted at their grade: a flag is shown beside the answer, it "
+            "does not disqualify it)").format(
         sum(g.values()), len(data["verdicts"]), g["paper"], g["other platform"], g["stand-in"],
-        len(data["verdicts"]) - sum(g.values()))
+        len(data["verdicts"]) - sum(g.values()), flagged)
 
 
 __all__ = ["NOT_RUN", "combine", "evidence_line", "section_of"]

@@ -188,3 +188,14 @@ def test_a_lesson_about_a_technique_the_run_did_not_measure_is_not_testable():
     rows = {row[1]: row for row in lesson_rows({"m": [C("baseline", 100, 10), C("quantize bits=8", 25, 14)]})}
     assert rows["latency-bound"][4] == "not testable here (no prune or quantize_prune cell for m)"
     assert "accuracy not measured in this run" in rows["latency-bound"][6]
+
+
+def test_a_lesson_whose_techniques_have_no_number_for_the_objective_is_not_testable():
+    """An energy within its noise of idle is no number (from_records): the pruned cell's energy unknown must not
+    read as 'prune does not save energy'."""
+    from artifact.host.advise.lessons import lesson_rows
+
+    configs = [C("baseline", 100, 10, energy=5.0, top1=0.0), C("prune threshold=0.05", 90, 9, top1=0.2),
+               C("quantize bits=8", 25, 14, top1=0.5)]
+    row = {row[1]: row for row in lesson_rows({"m": configs})}["energy-bound"]
+    assert row[4] == "not testable here (energy (mJ) of no prune cell of m is a number in this run)"

@@ -86,3 +86,17 @@ def test_stand_ins_are_shown_as_such_and_never_make_a_section_reproduced():
         if v["outcome"] in ("PASS", "DEVIATION", "FAIL"):
             assert v["grade_text"].startswith(v["grade"]["level"]) and v["grade"]["platform"] == "x86 CPU"
             assert v["grade"]["model"] == ("stand-in" if v["profile"] == "embedded" else "paper, untrained")
+
+
+def test_the_evidence_line_says_how_many_answers_rest_on_flagged_measurements():
+    """A flagged measurement (no convergence, a busy machine) is counted at its grade, as adequate evidence: the
+    line says how many answers stand on one, and that they were counted."""
+    from artifact.host.judge.combine import evidence_line
+
+    data = combine(RUNS)
+    flagged = [v for v in data["verdicts"] if v["outcome"] in ("PASS", "DEVIATION", "FAIL") and v["flags"]]
+    assert flagged   # the paper run's GNMT and VGG 6-bit timings did not converge
+    assert evidence_line(data).endswith(f"; {len(flagged)} of the judged rest on flagged measurements (counted at "
+                                        "their grade: a flag is shown beside the answer, it does not disqualify it)")
+    data["verdicts"] = [dict(v, flags=[], grade=dict(v["grade"], quality="clean")) for v in data["verdicts"]]
+    assert "; 0 of the judged rest on flagged measurements" in evidence_line(data)
