@@ -96,3 +96,21 @@ def test_not_encoded_refers_only_to_inconsistencies_that_exist():
     cited = re.findall(r'`\.\./inconsistencies\.toml`: "([^"]+)"', text)
     assert cited and set(cited) <= wheres, sorted(set(cited) - wheres)
     assert not re.findall(r"\bK\d+\b", text), "labels (K<n>) that no file defines"
+
+
+# Direction claims whose tolerance was as large as the paper's effect (issue 29): PASS within half the effect.
+HALVED = ("IV-F/prune/peak-power", "IV-F/quantize-6bit/peak-power", "IV-F/quantize-8bit/peak-power",
+          "IV-F/quantize-16bit/peak-power", "IV-D/prune/memory")
+
+
+@pytest.mark.parametrize("claim_id", HALVED)
+def test_a_halved_direction_claim_passes_half_its_effect_and_says_a_cut_beyond_twice_it_fails(claim_id):
+    from artifact.host.judge.verdicts import DEVIATION, PASS
+
+    (claim,) = [c for c in CLAIMS if c.id == claim_id]
+    paper = claim.paper_value
+    assert claim.rule.tolerance == pytest.approx(paper / 2)
+    assert apply_rule(claim, paper * 1.49)[0] == PASS and apply_rule(claim, paper * 0.51)[0] == PASS
+    assert apply_rule(claim, paper * 0.4)[0] == DEVIATION and apply_rule(claim, paper * 1.9)[0] == DEVIATION
+    assert apply_rule(claim, paper * 2.1)[0] == FAIL   # a magnitude the paper did not report
+    assert "more than twice the paper's" in claim.rule.why and "twice the paper's" in claim.notes
