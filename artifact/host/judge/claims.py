@@ -62,8 +62,9 @@ class Rule:
 
     `tolerance` bounds PASS; `outer` (same units; direction rules default to 2 x tolerance) bounds
     DEVIATION: beyond it the claim FAILs, so every rule can FAIL. `sided` is for binomial rules: "two"
-    for a stated drop (a much smaller drop is a DEVIATION: the paper's cost does not reproduce), "one"
-    for an upper bound ("less than 3%")."""
+    for a stated drop (a much smaller drop is a DEVIATION: the paper's cost does not reproduce; a gain is
+    the other direction: "not resolved", a DEVIATION, within k·SE of no change, FAIL beyond), "one" for an
+    upper bound ("less than 3%": a gain meets it)."""
 
     kind: str
     tolerance: float = 0.0
@@ -88,8 +89,8 @@ class Rule:
         if self.kind == "binomial":
             if self.sided == "one":
                 return f"upper bound: drop ≤ paper + {self.tolerance:g}·SE (binomial, vs same run's fp32), else FAIL"
-            return (f"drop within paper ± {self.tolerance:g}·SE (binomial, vs same run's fp32); smaller: DEVIATION; "
-                    "larger: FAIL")
+            return (f"drop within paper ± {self.tolerance:g}·SE (binomial, vs same run's fp32); smaller, or a gain "
+                    f"within {self.tolerance:g}·SE of none: DEVIATION; larger, or a gain beyond it: FAIL")
         sign = {"absolute": "±", "relative": "±", "at_least": "≥ paper −", "at_most": "≤ paper +"}[self.kind]
         suffix = "×paper" if self.kind == "relative" else ""
         return f"{self.kind} {sign}{self.tolerance:g}{suffix}{deviation}"

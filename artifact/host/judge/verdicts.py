@@ -219,6 +219,13 @@ def apply_rule(claim: Claim, measured: float, noise: float | None = None) -> tup
         high, low = paper + rule.tolerance * se, paper - rule.tolerance * se
         if measured > high:
             return FAIL, f"drop {measured:.4g} > {paper:.4g} + {rule.tolerance:g}×{se:.3g} = {high:.4g} ({why})"
+        if rule.sided == "two" and paper > 0 and measured < 0:  # the paper states a drop; this is a gain
+            gain, noise = -measured, rule.tolerance * se
+            if gain <= noise:  # however wide k·SE is around the paper's drop, the run cannot tell the direction
+                return DEVIATION, (f"a gain of {gain:.4g} points, not resolved: within {rule.tolerance:g}×{se:.3g} = "
+                                   f"{noise:.4g} of no change ({why}); the paper states a drop of {paper:.4g}")
+            return FAIL, (f"a gain of {gain:.4g} points > {rule.tolerance:g}×{se:.3g} = {noise:.4g} ({why}): the "
+                          f"other way from the paper's drop of {paper:.4g}")
         if rule.sided == "two" and measured < low:
             return DEVIATION, (f"drop {measured:.4g} < {paper:.4g} − {rule.tolerance:g}×{se:.3g} = {low:.4g} ({why}): "
                                "smaller than the paper's, its cost does not reproduce")

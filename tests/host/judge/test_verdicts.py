@@ -189,7 +189,9 @@ def binomial_claim(paper=1.0, sided="two"):
     (0.88, 360, "two", PASS),          # drop 2 points; SE = 100·√((.9·.1 + .88·.12)/360) = 2.33 → 1 ± 4.66
     (0.82, 360, "two", FAIL),          # drop 8 points > 1 + 2·2.57
     (0.88, 100000, "two", FAIL),       # drop 2 points > 1 + 2·0.14: the same drop is resolved on many samples
-    (0.95, 360, "two", DEVIATION),     # a 5-point gain: below 1 − 2·1.95, the paper's cost does not reproduce
+    (0.95, 360, "two", FAIL),          # a 5-point gain beyond 2·1.95 of no change: the other way from the paper's drop
+    (0.91, 360, "two", DEVIATION),     # a 1-point gain within 2·2.18 of no change: not resolved, never a PASS
+    (0.93, 360, "two", DEVIATION),     # a 3-point gain, still within 2·2.07: not resolved
     (0.90, 100000, "two", DEVIATION),  # no drop, resolved: the paper's 1-point cost does not reproduce
     (0.95, 360, "one", PASS),          # an upper bound: a gain never misses
     (0.82, 360, "one", FAIL),
@@ -200,6 +202,14 @@ def test_binomial_rule_against_same_run_fp32(variant, n, sided, outcome):
     assert v.outcome == outcome
     se = 100 * math.sqrt((0.9 * 0.1 + variant * (1 - variant)) / n)
     assert f"SE {se:.3g} points" in v.explanation
+
+
+def test_a_gain_within_the_noise_on_a_stated_drop_says_it_is_not_resolved():
+    """A claim that states a drop (pruning costs 1.7 points of top-5) is not confirmed by a measured gain just
+    because 2 SE exceed the paper's drop: the run cannot tell the direction (issue 29)."""
+    v = judge(binomial_claim(paper=1.7), view(acc_rec("mini_vgg", "baseline", {}, 0.90, 360),
+                                              acc_rec("mini_vgg", "quantize", {"bits": 8}, 0.91, 360)))
+    assert v.outcome == DEVIATION and "not resolved" in v.explanation and "gain" in v.explanation
 
 
 def test_binomial_bound_scales_with_n():
