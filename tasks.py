@@ -219,7 +219,7 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
                    f"leave one of the two out", code=2)
     allow_busy = allow_busy or os.environ.get("ARTIFACT_ALLOW_BUSY") == "1"
     if not in_docker:
-        _refuse_a_busy_machine(allow_busy, "make quick" if quick else "make reproduce")
+        _refuse_a_busy_machine(allow_busy, _busy_ways(quick))
     training = _training(imagenet_train, nmt_train, max_steps)
     if fleet:
         _fleet(c, fleet, profile, results, gate, _inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))
@@ -298,19 +298,48 @@ def _summary(c, profiles, results):
         c.run(f"{PY} -m artifact summary --results {','.join(dirs)} --out {out}", warn=True, pty=False)
 
 
-def _refuse_a_busy_machine(allow_busy, command):
-    """A second of watching before anything costly (retraining included): on a busy machine, one line naming
-    the processes and each way to measure anyway, exit 2; with --allow-busy a warning (timings are flagged)."""
-    from artifact.device.measure.busy import check_now, describe
+def _busy_ways(quick, argv=None):
+    """The commands that measure anyway, each as it can be pasted where the user is: the make target this run is
+    (`ARTIFACT_ALLOW_BUSY=1 make quick`), then the invoke command line as typed with --allow-busy added, its
+    program the invoke that runs now (`.venv/bin/invoke reproduce-all --quick --allow-busy` under `make quick`)."""
+    import shlex
 
-    load = check_now(1.0)
+    argv = sys.argv if argv is None else argv
+    typed = argv[argv.index("reproduce-all"):] if "reproduce-all" in argv else ["reproduce-all"]
+    if quick and "--quick" not in typed and "-q" not in typed:
+        typed.append("--quick")
+    ways = []
+    target = "quick" if quick else "reproduce" if typed == ["reproduce-all"] else ""
+    if target:
+        where = os.path.relpath(ROOT, CALLED_FROM)
+        ways.append(f"ARTIFACT_ALLOW_BUSY=1 make {'' if where == '.' else f'-C {shlex.quote(where)} '}{target}")
+    program = os.path.join(os.path.dirname(PY), "invoke")
+    if not os.path.exists(program):
+        program = f"{shlex.quote(PY)} -m invoke"
+    elif os.path.realpath(program).startswith(os.path.realpath(ROOT) + os.sep):
+        program = shlex.quote(os.path.relpath(program, CALLED_FROM))
+    else:
+        program = shlex.quote(program)
+    ways.append(" ".join([program] + [shlex.quote(a) for a in typed] + ["--allow-busy"]))
+    return ways
+
+
+def _refuse_a_busy_machine(allow_busy, ways):
+    """A second of watching before anything costly (retraining included): on a busy machine, one line naming
+    the processes and each way to measure anyway (`ways`: commands to paste), exit 2; with --allow-busy a
+    warning (timings are flagged). A ^C while watching: one line, exit 130."""
+    from artifact.device.measure.busy import check_now, describe, refusal
+
+    try:
+        load = check_now(1.0)
+    except KeyboardInterrupt:
+        raise Exit("interrupted", code=INTERRUPTED) from None
     if not load["busy"]:
         return
     if allow_busy:
         print(f"warning: {describe(load)}; measuring anyway: timings will be flagged 'busy machine'", file=sys.stderr)
         return
-    raise Exit(f"error: {describe(load)}: stop them, or measure anyway with timings flagged 'busy machine': "
-               f"ARTIFACT_ALLOW_BUSY=1 {command}, or invoke reproduce-all --allow-busy", code=2)
+    raise Exit(refusal(load, ways), code=2)
 
 
 @task(help={"profile": "one profile (default embedded)", "results": "results directory (default results/<profile>)",

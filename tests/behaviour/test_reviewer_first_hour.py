@@ -99,8 +99,104 @@ def test_reproduce_all_refuses_a_busy_machine_within_seconds_before_retraining(l
     assert done.returncode == 2 and "retrain" not in done.stdout
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: busy machine: other processes used")
-    assert "ARTIFACT_ALLOW_BUSY=1 make quick" in last and "invoke reproduce-all --allow-busy" in last
     assert not (checkout / "results").exists()
+    make, invoke = _ways_in(last)
+    assert make == "ARTIFACT_ALLOW_BUSY=1 make -C .. quick"   # called from docs/: make in the checkout's root
+    _the_make_way_runs_the_quick_look(make, cwd=checkout / "docs", root=checkout)
+    _the_invoke_way_goes_on_with_the_quick_look(invoke, cwd=checkout / "docs", tmp_path=tmp_path)
+
+
+def _ways_in(refusal):
+    """The commands a busy-machine refusal offers, as text to paste."""
+    return refusal.split("timings flagged 'busy machine': ", 1)[1].split(" or ")
+
+
+def _the_make_way_runs_the_quick_look(way, cwd, root):
+    """`ARTIFACT_ALLOW_BUSY=1 make [-C DIR] quick`: the variable is the one both checks read, DIR is the checkout
+    and the target exists in the Makefile and runs `invoke reproduce-all --quick`."""
+    import shlex
+
+    words = shlex.split(way)
+    assert words[0] == "ARTIFACT_ALLOW_BUSY=1" and words[1] == "make", way
+    where = words[words.index("-C") + 1] if "-C" in words else "."
+    assert os.path.realpath(os.path.join(str(cwd), where)) == os.path.realpath(str(root))
+    with open(os.path.join(ROOT, "Makefile")) as handle:
+        recipe = handle.read().split("\n{}:".format(words[-1]), 1)[1].split("\n\n")[0]
+    assert "invoke reproduce-all --quick\n" in recipe + "\n"
+
+
+def _the_invoke_way_goes_on_with_the_quick_look(way, cwd, tmp_path):
+    """The invoke command as pasted where the refusal was printed: its program runs, invoke's own parser accepts
+    each option it names for reproduce-all, and those options retrain, run (--allow-busy) and summarise quick."""
+    import shlex
+
+    from invoke.parser import Parser
+
+    words = shlex.split(way)
+    program = os.path.join(str(cwd), words[0])
+    assert os.access(program, os.X_OK), way
+    tasks = _tasks_module()
+    (parsed,) = Parser(contexts=tasks.ns.to_contexts()).parse_argv(words[1:])   # ParseError on an unknown option
+    assert parsed.name == "reproduce-all"
+    options = {name.replace("-", "_"): arg.value for name, arg in parsed.args.items() if arg.got_value}
+    assert options == {"quick": True, "allow_busy": True}, way
+    results = tmp_path / "pasted"
+    results.mkdir()
+    shutil.copy(os.path.join(SMOKE, "verdicts.json"), results / "verdicts.json")
+    context = _recording_context()
+    tasks.reproduce_all(context, results=str(results), **options)
+    steps = [c.split(" -m artifact ")[1].split()[:3] for c in context.commands]
+    assert steps == [["retrain", "--profile", "quick"], ["reproduce", "--profile", "quick"],
+                     ["summary", "--results", str(results)]], context.commands
+    assert "--allow-busy" in context.commands[1]
+
+
+def test_make_quick_on_a_busy_machine_refuses_within_seconds_before_building_the_environment(load, tmp_path):
+    """A fresh clone (no .venv): `make quick` watches with the system python3's standard library (-S) before the
+    set-up, refuses in one line naming the way in that exists yet, exit 2, nothing built. Once set up (a stand-in
+    .venv whose invoke records its arguments), the refusal also names that invoke; ARTIFACT_ALLOW_BUSY=1 goes on."""
+    if shutil.which("make") is None:
+        pytest.skip("no make")
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(os.path.join(ROOT, name), clone / name)
+    os.symlink(os.path.join(ROOT, "artifact"), str(clone / "artifact"))
+    env = {k: v for k, v in os.environ.items() if k not in ("ARTIFACT_ALLOW_BUSY", "MAKEFLAGS", "MAKELEVEL")}
+    env["PYTHONPATH"] = ""
+    start = time.monotonic()
+    done = subprocess.run(["make", "quick"], cwd=str(clone), env=env, capture_output=True, text=True, timeout=120)
+    assert time.monotonic() - start < 5
+    assert done.returncode == 2 and not (clone / ".venv").exists(), done.stdout + done.stderr
+    refusal = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(refusal) == 1 and refusal[0].startswith("error: busy machine: other processes used"), done.stderr
+    assert _ways_in(refusal[0]) == ["ARTIFACT_ALLOW_BUSY=1 make quick"]
+    _the_make_way_runs_the_quick_look(_ways_in(refusal[0])[0], cwd=clone, root=clone)
+
+    venv = clone / "fake"   # set up: a stamp newer than pyproject.toml, an invoke that records its arguments
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "invoke").write_text('#!/bin/sh\necho "$@" > invoked\n')
+    (venv / "bin" / "invoke").chmod(0o755)
+    (venv / ".installed").touch()
+    done = subprocess.run(["make", "VENV=fake", "quick"], cwd=str(clone), env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and not (clone / "invoked").exists()
+    (refusal,) = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    make, invoke = _ways_in(refusal)
+    assert (make, invoke) == ("ARTIFACT_ALLOW_BUSY=1 make quick", "fake/bin/invoke reproduce-all --quick --allow-busy")
+    _the_invoke_way_goes_on_with_the_quick_look(invoke, cwd=clone, tmp_path=tmp_path)
+    done = subprocess.run(["make", "VENV=fake", "quick"], cwd=str(clone), env=dict(env, ARTIFACT_ALLOW_BUSY="1"),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (clone / "invoked").read_text() == "reproduce-all --quick\n"
+
+
+def test_the_invoke_way_in_is_the_command_as_typed_with_allow_busy_added(tmp_path):
+    tasks = _tasks_module()
+    ways = tasks._busy_ways(False, ["/x/bin/invoke", "reproduce-all", "--profile", "smoke", "--eval-samples", "5"])
+    assert len(ways) == 1 and ways[0].endswith(" reproduce-all --profile smoke --eval-samples 5 --allow-busy")
+    make, _ = tasks._busy_ways(False, ["/x/bin/invoke", "reproduce-all"])
+    assert make == "ARTIFACT_ALLOW_BUSY=1 make reproduce"
 
 
 def _tasks_module():
