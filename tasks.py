@@ -103,6 +103,14 @@ def _profile_names(profiles, results):
     return names
 
 
+def _progress_env():
+    """The children's stderr is invoke's pipe (pty=False): when invoke's own stderr is a terminal, say so, so their
+    progress redraws the current cell and phase (artifact.core.progress)."""
+    from artifact.core.progress import TTY_ENV
+
+    return {TTY_ENV: "1"} if sys.stderr.isatty() else {}
+
+
 def _each(c, command, profiles, results, gate=False, extra="", only_measured=False):
     """Run `python -m artifact <command>` once per profile; results dirs default to results/<profile>."""
     names = _profile_names(profiles, results)
@@ -116,7 +124,7 @@ def _each(c, command, profiles, results, gate=False, extra="", only_measured=Fal
         name = _here(name) if name.endswith(".toml") else name
         opts = f"--profile {name}" + (f" --results {_here(results)}" if results else "") + (" --gate" if gate else "")
         opts += extra
-        result = c.run(f"{PY} -m artifact {command} {opts}", warn=True, pty=False)
+        result = c.run(f"{PY} -m artifact {command} {opts}", warn=True, pty=False, env=_progress_env())
         if result.exited != 0:
             failed.append((name, result.exited))
     if failed:
@@ -280,7 +288,7 @@ def _fleet(c, fleet, profiles, results, gate, extra):
     kinds = load_fleet(fleet).kinds()
     for name in _profile_names(profiles, results):
         base = results or os.path.join("results", name)
-        c.run(f"{PY} -m artifact fleet {fleet} --profile {name} --results {base}{extra}")
+        c.run(f"{PY} -m artifact fleet {fleet} --profile {name} --results {base}{extra}", env=_progress_env())
         for folder in results_by_kind(base, kinds).values():
             c.run(f"{PY} -m artifact check --profile {name} --results {folder.path}{' --gate' if gate else ''}",
                   warn=not gate)

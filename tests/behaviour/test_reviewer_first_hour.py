@@ -48,6 +48,37 @@ def test_progress_on_a_terminal_redraws_the_current_cell_and_phase():
     assert (duration(45), duration(130), duration(4000)) == ("45 s", "2 min 10 s", "1 h 06 min")
 
 
+def test_progress_through_a_pipe_redraws_when_invoke_says_its_terminal_is_one(monkeypatch):
+    """Under make/invoke the child's stderr is invoke's pipe: ARTIFACT_PROGRESS_TTY=1 (invoke's own stderr is a
+    terminal) brings the redrawn cell and phase back; without it the pipe gets only the line per cell."""
+    code = ("import sys; from artifact.core.progress import CellProgress; "
+            "w = CellProgress(2); w.phase('mini_vgg__quantize__bits-8: memory'); "
+            "w.done('mini_vgg__quantize__bits-8', 1)")
+    for flag, redrawn in (("1", True), (None, False)):
+        env = {k: v for k, v in os.environ.items() if k != "ARTIFACT_PROGRESS_TTY"}
+        env.update(PYTHONPATH=ROOT, **({"ARTIFACT_PROGRESS_TTY": flag} if flag else {}))
+        err = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True).stderr.decode()  # \r kept
+        assert ("\r\033[K[0/2 cells] mini_vgg__quantize__bits-8: memory" in err) == redrawn, err
+        assert "[1/2 cells] mini_vgg__quantize__bits-8 done in" in err
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_invoke_tells_its_children_whether_its_stderr_is_a_terminal(terminal, monkeypatch, tmp_path):
+    class Stderr(io.StringIO):
+        def isatty(self):
+            return terminal
+
+    tasks = _tasks_module()
+    monkeypatch.delenv("ARTIFACT_PROGRESS_TTY", raising=False)
+    monkeypatch.setattr(sys, "stderr", Stderr())
+    context = _recording_context()
+    tasks.run(context, profile="smoke", results=str(tmp_path / "smoke"))
+    tasks.reproduce_all(context, profile="smoke", results=str(tmp_path / "smoke"), allow_busy=True)
+    assert len(context.options) == 3   # run; retrain and reproduce (no verdicts: no summary)
+    for options in context.options:
+        assert options.get("env", {}).get("ARTIFACT_PROGRESS_TTY") == ("1" if terminal else None), options
+
+
 # ---- invoke as a reviewer meets it: a copy of the checkout's tasks.py, run from a subdirectory
 def _checkout(tmp_path, with_results=True):
     checkout = tmp_path / "checkout"
@@ -212,10 +243,11 @@ def _recording_context():
     class Recording(Context):
         def run(self, command, **kwargs):
             self.commands.append(command)
+            self.options.append(kwargs)
             return Result(command=command, exited=0)
 
     context = Recording()
-    context.commands = []
+    context.commands, context.options = [], []
     return context
 
 
