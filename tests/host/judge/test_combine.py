@@ -86,3 +86,15 @@ def test_stand_ins_are_shown_as_such_and_never_make_a_section_reproduced():
         if v["outcome"] in ("PASS", "DEVIATION", "FAIL"):
             assert v["grade_text"].startswith(v["grade"]["level"]) and v["grade"]["platform"] == "x86 CPU"
             assert v["grade"]["model"] == ("stand-in" if v["profile"] == "embedded" else "paper, untrained")
+
+
+def test_a_long_reason_is_cut_at_a_word_with_an_ellipsis():
+    from artifact.host.judge.combine import _section
+
+    reason = ("no power sensor: no INA3221 under /sys/bus/i2c/drivers/ina3221x and no hwmon rail named VDD_IN, "
+              "so the model drew no measurable power; set --power-sensor")
+    skipped = {"claim_id": "IV-F/x", "outcome": "SKIPPED", "grade": {"level": "none"}, "explanation": reason}
+    why = _section([skipped])["why"]
+    assert len(reason.split(";")[0]) > 120
+    assert why.endswith(" …") and len(why) <= 120 and reason.startswith(why[:-2])
+    assert reason[len(why) - 2] == " ", why   # cut between words, not inside one
