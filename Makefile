@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 # so it runs before .venv exists; refuses with each way in that exists yet, exit 2; ARTIFACT_ALLOW_BUSY=1 skips it.
 BUSY_CHECK = $(PYTHON) -S -m artifact.device.measure.busy
 
-quick:  ## watch for a busy machine, set up, then the three-minute first look: every step and technique, labelled QUICK
+quick:  ## watch for a busy machine, set up, then the first look (minutes: docs/benchmarks.md): every step and technique, labelled QUICK
 	@$(BUSY_CHECK) 'ARTIFACT_ALLOW_BUSY=1 make quick' '$(BIN)/invoke reproduce-all --quick --allow-busy'
 	@$(MAKE) -s --no-print-directory $(STAMP)
 	$(BIN)/invoke reproduce-all --quick

@@ -43,6 +43,7 @@ def _suggesting_error(self, msg):
 _invoke_parser.ParseMachine.error = _suggesting_error
 
 INTERRUPTED = 130  # what `python -m artifact` exits with on SIGINT, after its one line
+INTERRUPTED_LINE = "interrupted: finished cells are saved; re-run the same command to continue"  # and invoke's
 
 
 class _Interruptible(Local):
@@ -201,8 +202,8 @@ def retrain(c, profile=DEFAULT_PROFILES, results="", imagenet_train="", nmt_trai
                                       in_docker="retrain in the server image and run in the jetson image "
                                                 "(invoke.yaml docker.step_roles), then check and report here",
                                       datasets="--in-docker: directory mounted read-only at /datasets",
-                                      quick="the three-minute first look: the `quick` profile (every step and "
-                                            "technique, looser targets, labelled QUICK)",
+                                      quick="the first look (how long: docs/benchmarks.md): the `quick` profile "
+                                            "(every step and technique, looser targets, labelled QUICK)",
                                       fleet="a fleet file (docs/fleet.md): baselines and pruned cells on its servers, "
                                             "measurements on its boards (Dask), then check and report each kind",
                                       two_stage="prepare the cells in parallel, then time them one model at a time "
@@ -230,7 +231,12 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
         _refuse_a_busy_machine(allow_busy, _busy_ways(quick))
     training = _training(imagenet_train, nmt_train, max_steps)
     if fleet:
-        _fleet(c, fleet, profile, results, gate, _inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))
+        try:
+            dirs = _fleet(c, fleet, profile, results, gate,
+                          _inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))
+        except KeyboardInterrupt:
+            raise Exit(INTERRUPTED_LINE, code=INTERRUPTED) from None
+        _summary(c, profile, results, dirs)
         return
     if not in_docker:
         interrupted = False
@@ -239,6 +245,9 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
             _each(c, "reproduce", profile, results, gate,
                   extra=_inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy) + (" --two-stage" if two_stage
                                                                                           else ""))
+        except KeyboardInterrupt:   # ^C in invoke's own code between two steps (a child's ^C ends in Exit 130)
+            interrupted = True
+            raise Exit(INTERRUPTED_LINE, code=INTERRUPTED) from None
         except Exit as stop:
             interrupted = stop.code == INTERRUPTED
             raise
@@ -265,27 +274,32 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
         "run": weights + inside.get("--imagenet", "") + (f" --eval-samples {eval_samples}" if eval_samples else "")
         + (" --allow-busy" if allow_busy else ""),
     }
-    for name in names:
-        host_results = ResultsDir.for_profile(name, results).path
-        for step, options in steps.items():
-            role = _containers_call(settings.role_for_step, step)
-            print(f"== {name}: {step} in the {role} image ({settings.image(role)})")
-            code = _docker_run(c, role, f"python3 -m artifact {step} --profile {name} --results /results{options}",
-                               host_results, datasets, cpu=False, settings=settings)
-            if code != 0:
-                raise SystemExit(f"{name}: {step} in the {role} container exited {code}")
-    _each(c, "check", profile, results, gate)
-    _each(c, "report", profile, results)
+    try:
+        for name in names:
+            host_results = ResultsDir.for_profile(name, results).path
+            for step, options in steps.items():
+                role = _containers_call(settings.role_for_step, step)
+                print(f"== {name}: {step} in the {role} image ({settings.image(role)})")
+                code = _docker_run(c, role, f"python3 -m artifact {step} --profile {name} --results /results{options}",
+                                   host_results, datasets, cpu=False, settings=settings)
+                if code != 0:
+                    raise SystemExit(f"{name}: {step} in the {role} container exited {code}")
+        _each(c, "check", profile, results, gate)
+        _each(c, "report", profile, results)
+    except KeyboardInterrupt:
+        raise Exit(INTERRUPTED_LINE, code=INTERRUPTED) from None
     _summary(c, profile, results)
 
 
 def _fleet(c, fleet, profiles, results, gate, extra):
     """`python -m artifact fleet FILE` for each profile, then check and report each kind's results directory
-    (RESULTS for a fleet of one kind, RESULTS-<kind> for several: artifact.host.fleet.run.results_by_kind)."""
+    (RESULTS for a fleet of one kind, RESULTS-<kind> for several: artifact.host.fleet.run.results_by_kind);
+    returns those directories (the summary page's)."""
     from artifact.host.fleet.fleetfile import load_fleet
     from artifact.host.fleet.run import results_by_kind
 
     kinds = load_fleet(fleet).kinds()
+    dirs = []
     for name in _profile_names(profiles, results):
         base = results or os.path.join("results", name)
         c.run(f"{PY} -m artifact fleet {fleet} --profile {name} --results {base}{extra}", env=_progress_env())
@@ -293,13 +307,17 @@ def _fleet(c, fleet, profiles, results, gate, extra):
             c.run(f"{PY} -m artifact check --profile {name} --results {folder.path}{' --gate' if gate else ''}",
                   warn=not gate)
             c.run(f"{PY} -m artifact report --profile {name} --results {folder.path}")
+            dirs.append(folder.path)
+    return dirs
 
 
-def _summary(c, profiles, results):
-    """The last page of every reproduce-all: one verdict per claim over the profiles just run, by paper section
-    (results/summary for several profiles; RESULTS/summary for one, so a quick look never replaces it)."""
-    names = _profile_names(profiles, results)
-    dirs = [_here(results)] if results else [ResultsDir.for_profile(n).path for n in names]
+def _summary(c, profiles, results, dirs=None):
+    """The last page of every reproduce-all: one verdict per claim over the profiles just run (or `dirs`: a fleet's
+    results directories), by paper section (results/summary for several; RESULTS/summary for one, so a quick look
+    never replaces it)."""
+    if dirs is None:
+        names = _profile_names(profiles, results)
+        dirs = [_here(results)] if results else [ResultsDir.for_profile(n).path for n in names]
     dirs = [d for d in dirs if os.path.exists(ResultsDir(d).verdicts_json)]
     if dirs:
         out = ResultsDir(dirs[0]).summary if len(dirs) == 1 else SummaryDir().path
@@ -341,7 +359,7 @@ def _refuse_a_busy_machine(allow_busy, ways):
     try:
         load = check_now(1.0)
     except KeyboardInterrupt:
-        raise Exit("interrupted", code=INTERRUPTED) from None
+        raise Exit(INTERRUPTED_LINE, code=INTERRUPTED) from None
     if not load["busy"]:
         return
     if allow_busy:

@@ -276,6 +276,65 @@ def test_the_pasted_ways_in_go_on_past_the_busy_check_and_end_with_the_summary_p
         assert context.commands[2].endswith("--results {} --out {}".format(results, results / "summary"))
 
 
+@pytest.mark.parametrize("kinds", [["x86"], ["tx2", "nano"]])
+def test_reproduce_all_with_a_fleet_ends_with_the_summary_page(kinds, tmp_path, monkeypatch):
+    import artifact.host.fleet.fleetfile as fleetfile
+
+    class Fleet:
+        def kinds(self):
+            return kinds
+
+    monkeypatch.setattr(fleetfile, "load_fleet", lambda path: Fleet())
+    tasks = _tasks_module()
+    base = tmp_path / "fleet"
+    dirs = [base] if len(kinds) == 1 else [tmp_path / "fleet-{}".format(k) for k in kinds]
+    for folder in dirs:   # what check would have written
+        folder.mkdir()
+        shutil.copy(os.path.join(SMOKE, "verdicts.json"), folder / "verdicts.json")
+    context = _recording_context()
+    tasks.reproduce_all(context, profile="smoke", results=str(base), fleet="fleet.toml", allow_busy=True)
+    steps = [c.split(" -m artifact ")[1].split()[0] for c in context.commands]
+    assert steps == ["fleet"] + ["check", "report"] * len(kinds) + ["summary"], context.commands
+    assert "--results {} ".format(",".join(str(d) for d in dirs)) in context.commands[-1]
+
+
+def test_ctrl_c_in_invokes_own_code_is_one_line_exit_130_and_no_summary_page(tmp_path, monkeypatch):
+    """^C while invoke itself works (the busy watch, between two steps), not in a child: one line, exit 130, and the
+    summary page is not written over a half-done run."""
+    from invoke import Exit
+
+    import artifact.device.measure.busy as busy
+
+    tasks = _tasks_module()
+    results = tmp_path / "quick"
+    results.mkdir()
+    shutil.copy(os.path.join(SMOKE, "verdicts.json"), results / "verdicts.json")
+
+    def interrupted(seconds):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(busy, "check_now", interrupted)
+        context = _recording_context()
+        with pytest.raises(Exit) as stopped:
+            tasks.reproduce_all(context, quick=True, results=str(results))
+        assert stopped.value.code == 130 and context.commands == []
+        assert stopped.value.message.startswith("interrupted") and "\n" not in stopped.value.message
+
+    class InterruptedBetweenSteps(type(_recording_context())):
+        def run(self, command, **kwargs):
+            if " reproduce " in command:
+                raise KeyboardInterrupt
+            return super().run(command, **kwargs)
+
+    context = InterruptedBetweenSteps()
+    context.commands, context.options = [], []
+    with pytest.raises(Exit) as stopped:
+        tasks.reproduce_all(context, quick=True, results=str(results), allow_busy=True)
+    assert stopped.value.code == 130 and stopped.value.message.startswith("interrupted")
+    assert [c.split(" -m artifact ")[1].split()[0] for c in context.commands] == ["retrain"], context.commands
+
+
 # ---- doctor and the inputs
 def test_doctor_ends_with_one_ready_or_not_ready_line():
     from artifact.cli import ready_line
