@@ -7,15 +7,24 @@ STAMP := $(VENV)/.installed
 .PHONY: quick reproduce test test-fast test-loaded test-twins twins figures lint bench emulate clean
 
 $(STAMP): pyproject.toml
+	@echo "set-up: building $(VENV) from pyproject.toml (minutes, once)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-quick: $(STAMP)  ## set up, then the three-minute first look: every step and technique, labelled QUICK
+# A second's watch for a busy machine before the set-up (minutes in a fresh clone): the standard library only (-S),
+# so it runs before .venv exists; refuses with each way in that exists yet, exit 2; ARTIFACT_ALLOW_BUSY=1 skips it.
+BUSY_CHECK = $(PYTHON) -S -m artifact.device.measure.busy
+
+quick:  ## watch for a busy machine, set up, then the first look (minutes: docs/benchmarks.md): every step and technique, labelled QUICK
+	@$(BUSY_CHECK) 'ARTIFACT_ALLOW_BUSY=1 make quick' '$(BIN)/invoke reproduce-all --quick --allow-busy'
+	@$(MAKE) -s --no-print-directory $(STAMP)
 	$(BIN)/invoke reproduce-all --quick
 
-reproduce: $(STAMP)  ## set up, then run every experiment (embedded + paper profiles), check, report
+reproduce:  ## watch for a busy machine, set up, then run every experiment (embedded + paper profiles), check, report
+	@$(BUSY_CHECK) 'ARTIFACT_ALLOW_BUSY=1 make reproduce' '$(BIN)/invoke reproduce-all --allow-busy'
+	@$(MAKE) -s --no-print-directory $(STAMP)
 	$(BIN)/invoke reproduce-all
 
 test: $(STAMP)  ## set up, then lint and run the test suite

@@ -43,6 +43,7 @@ def _suggesting_error(self, msg):
 _invoke_parser.ParseMachine.error = _suggesting_error
 
 INTERRUPTED = 130  # what `python -m artifact` exits with on SIGINT, after its one line
+INTERRUPTED_LINE = "interrupted: finished cells are saved; re-run the same command to continue"  # and invoke's
 
 
 class _Interruptible(Local):
@@ -103,6 +104,14 @@ def _profile_names(profiles, results):
     return names
 
 
+def _progress_env():
+    """The children's stderr is invoke's pipe (pty=False): when invoke's own stderr is a terminal, say so, so their
+    progress redraws the current cell and phase (artifact.core.progress)."""
+    from artifact.core.progress import TTY_ENV
+
+    return {TTY_ENV: "1"} if sys.stderr.isatty() else {}
+
+
 def _each(c, command, profiles, results, gate=False, extra="", only_measured=False):
     """Run `python -m artifact <command>` once per profile; results dirs default to results/<profile>."""
     names = _profile_names(profiles, results)
@@ -116,7 +125,7 @@ def _each(c, command, profiles, results, gate=False, extra="", only_measured=Fal
         name = _here(name) if name.endswith(".toml") else name
         opts = f"--profile {name}" + (f" --results {_here(results)}" if results else "") + (" --gate" if gate else "")
         opts += extra
-        result = c.run(f"{PY} -m artifact {command} {opts}", warn=True, pty=False)
+        result = c.run(f"{PY} -m artifact {command} {opts}", warn=True, pty=False, env=_progress_env())
         if result.exited != 0:
             failed.append((name, result.exited))
     if failed:
@@ -193,8 +202,8 @@ def retrain(c, profile=DEFAULT_PROFILES, results="", imagenet_train="", nmt_trai
                                       in_docker="retrain in the server image and run in the jetson image "
                                                 "(invoke.yaml docker.step_roles), then check and report here",
                                       datasets="--in-docker: directory mounted read-only at /datasets",
-                                      quick="the three-minute first look: the `quick` profile (every step and "
-                                            "technique, looser targets, labelled QUICK)",
+                                      quick="the first look (how long: docs/benchmarks.md): the `quick` profile "
+                                            "(every step and technique, looser targets, labelled QUICK)",
                                       fleet="a fleet file (docs/fleet.md): baselines and pruned cells on its servers, "
                                             "measurements on its boards (Dask), then check and report each kind",
                                       two_stage="prepare the cells in parallel, then time them one model at a time "
@@ -219,10 +228,15 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
                    f"leave one of the two out", code=2)
     allow_busy = allow_busy or os.environ.get("ARTIFACT_ALLOW_BUSY") == "1"
     if not in_docker:
-        _refuse_a_busy_machine(allow_busy, "make quick" if quick else "make reproduce")
+        _refuse_a_busy_machine(allow_busy, _busy_ways(quick))
     training = _training(imagenet_train, nmt_train, max_steps)
     if fleet:
-        _fleet(c, fleet, profile, results, gate, _inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))
+        try:
+            dirs = _fleet(c, fleet, profile, results, gate,
+                          _inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy))
+        except KeyboardInterrupt:
+            raise Exit(INTERRUPTED_LINE, code=INTERRUPTED) from None
+        _summary(c, profile, results, dirs)
         return
     if not in_docker:
         interrupted = False
@@ -231,6 +245,9 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
             _each(c, "reproduce", profile, results, gate,
                   extra=_inputs(imagenet, checkpoints, nmt, eval_samples, allow_busy) + (" --two-stage" if two_stage
                                                                                           else ""))
+        except KeyboardInterrupt:   # ^C in invoke's own code between two steps (a child's ^C ends in Exit 130)
+            interrupted = True
+            raise Exit(INTERRUPTED_LINE, code=INTERRUPTED) from None
         except Exit as stop:
             interrupted = stop.code == INTERRUPTED
             raise
@@ -257,60 +274,98 @@ def reproduce_all(c, profile=DEFAULT_PROFILES, results="", gate=False, imagenet=
         "run": weights + inside.get("--imagenet", "") + (f" --eval-samples {eval_samples}" if eval_samples else "")
         + (" --allow-busy" if allow_busy else ""),
     }
-    for name in names:
-        host_results = ResultsDir.for_profile(name, results).path
-        for step, options in steps.items():
-            role = _containers_call(settings.role_for_step, step)
-            print(f"== {name}: {step} in the {role} image ({settings.image(role)})")
-            code = _docker_run(c, role, f"python3 -m artifact {step} --profile {name} --results /results{options}",
-                               host_results, datasets, cpu=False, settings=settings)
-            if code != 0:
-                raise SystemExit(f"{name}: {step} in the {role} container exited {code}")
-    _each(c, "check", profile, results, gate)
-    _each(c, "report", profile, results)
+    try:
+        for name in names:
+            host_results = ResultsDir.for_profile(name, results).path
+            for step, options in steps.items():
+                role = _containers_call(settings.role_for_step, step)
+                print(f"== {name}: {step} in the {role} image ({settings.image(role)})")
+                code = _docker_run(c, role, f"python3 -m artifact {step} --profile {name} --results /results{options}",
+                                   host_results, datasets, cpu=False, settings=settings)
+                if code != 0:
+                    raise SystemExit(f"{name}: {step} in the {role} container exited {code}")
+        _each(c, "check", profile, results, gate)
+        _each(c, "report", profile, results)
+    except KeyboardInterrupt:
+        raise Exit(INTERRUPTED_LINE, code=INTERRUPTED) from None
     _summary(c, profile, results)
 
 
 def _fleet(c, fleet, profiles, results, gate, extra):
     """`python -m artifact fleet FILE` for each profile, then check and report each kind's results directory
-    (RESULTS for a fleet of one kind, RESULTS-<kind> for several: artifact.host.fleet.run.results_by_kind)."""
+    (RESULTS for a fleet of one kind, RESULTS-<kind> for several: artifact.host.fleet.run.results_by_kind);
+    returns those directories (the summary page's)."""
     from artifact.host.fleet.fleetfile import load_fleet
     from artifact.host.fleet.run import results_by_kind
 
     kinds = load_fleet(fleet).kinds()
+    dirs = []
     for name in _profile_names(profiles, results):
         base = results or os.path.join("results", name)
-        c.run(f"{PY} -m artifact fleet {fleet} --profile {name} --results {base}{extra}")
+        c.run(f"{PY} -m artifact fleet {fleet} --profile {name} --results {base}{extra}", env=_progress_env())
         for folder in results_by_kind(base, kinds).values():
             c.run(f"{PY} -m artifact check --profile {name} --results {folder.path}{' --gate' if gate else ''}",
                   warn=not gate)
             c.run(f"{PY} -m artifact report --profile {name} --results {folder.path}")
+            dirs.append(folder.path)
+    return dirs
 
 
-def _summary(c, profiles, results):
-    """The last page of every reproduce-all: one verdict per claim over the profiles just run, by paper section
-    (results/summary for several profiles; RESULTS/summary for one, so a quick look never replaces it)."""
-    names = _profile_names(profiles, results)
-    dirs = [_here(results)] if results else [ResultsDir.for_profile(n).path for n in names]
+def _summary(c, profiles, results, dirs=None):
+    """The last page of every reproduce-all: one verdict per claim over the profiles just run (or `dirs`: a fleet's
+    results directories), by paper section (results/summary for several; RESULTS/summary for one, so a quick look
+    never replaces it)."""
+    if dirs is None:
+        names = _profile_names(profiles, results)
+        dirs = [_here(results)] if results else [ResultsDir.for_profile(n).path for n in names]
     dirs = [d for d in dirs if os.path.exists(ResultsDir(d).verdicts_json)]
     if dirs:
         out = ResultsDir(dirs[0]).summary if len(dirs) == 1 else SummaryDir().path
         c.run(f"{PY} -m artifact summary --results {','.join(dirs)} --out {out}", warn=True, pty=False)
 
 
-def _refuse_a_busy_machine(allow_busy, command):
-    """A second of watching before anything costly (retraining included): on a busy machine, one line naming
-    the processes and each way to measure anyway, exit 2; with --allow-busy a warning (timings are flagged)."""
-    from artifact.device.measure.busy import check_now, describe
+def _busy_ways(quick, argv=None):
+    """The commands that measure anyway, each as it can be pasted where the user is: the make target this run is
+    (`ARTIFACT_ALLOW_BUSY=1 make quick`), then the invoke command line as typed with --allow-busy added, its
+    program the invoke that runs now (`.venv/bin/invoke reproduce-all --quick --allow-busy` under `make quick`)."""
+    import shlex
 
-    load = check_now(1.0)
+    argv = sys.argv if argv is None else argv
+    typed = argv[argv.index("reproduce-all"):] if "reproduce-all" in argv else ["reproduce-all"]
+    if quick and "--quick" not in typed and "-q" not in typed:
+        typed.append("--quick")
+    ways = []
+    target = "quick" if quick else "reproduce" if typed == ["reproduce-all"] else ""
+    if target:
+        where = os.path.relpath(ROOT, CALLED_FROM)
+        ways.append(f"ARTIFACT_ALLOW_BUSY=1 make {'' if where == '.' else f'-C {shlex.quote(where)} '}{target}")
+    program = os.path.join(os.path.dirname(PY), "invoke")
+    if not os.path.exists(program):
+        program = f"{shlex.quote(PY)} -m invoke"
+    elif os.path.realpath(program).startswith(os.path.realpath(ROOT) + os.sep):
+        program = shlex.quote(os.path.relpath(program, CALLED_FROM))
+    else:
+        program = shlex.quote(program)
+    ways.append(" ".join([program] + [shlex.quote(a) for a in typed] + ["--allow-busy"]))
+    return ways
+
+
+def _refuse_a_busy_machine(allow_busy, ways):
+    """A second of watching before anything costly (retraining included): on a busy machine, one line naming
+    the processes and each way to measure anyway (`ways`: commands to paste), exit 2; with --allow-busy a
+    warning (timings are flagged). A ^C while watching: one line, exit 130."""
+    from artifact.device.measure.busy import check_now, describe, refusal
+
+    try:
+        load = check_now(1.0)
+    except KeyboardInterrupt:
+        raise Exit(INTERRUPTED_LINE, code=INTERRUPTED) from None
     if not load["busy"]:
         return
     if allow_busy:
         print(f"warning: {describe(load)}; measuring anyway: timings will be flagged 'busy machine'", file=sys.stderr)
         return
-    raise Exit(f"error: {describe(load)}: stop them, or measure anyway with timings flagged 'busy machine': "
-               f"ARTIFACT_ALLOW_BUSY=1 {command}, or invoke reproduce-all --allow-busy", code=2)
+    raise Exit(refusal(load, ways), code=2)
 
 
 @task(help={"profile": "one profile (default embedded)", "results": "results directory (default results/<profile>)",

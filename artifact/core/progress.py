@@ -1,13 +1,17 @@
 """Progress of a long step you can watch: cells done and left, the current cell and phase, an ETA.
 
 On a terminal, one status line is redrawn in place and a line is kept per finished cell; off a terminal
-(a log, CI, `make` through invoke) only the line per finished cell is written, so a log still shows how far
-the run got and how long it has left. The ETA is the mean wall time of the cells finished so far times the
-cells left (Python 3.6-safe, stdlib only).
+(a log, CI) only the line per finished cell is written, so a log still shows how far the run got and how
+long it has left. Under `make`/invoke the stream is invoke's pipe: invoke sets ARTIFACT_PROGRESS_TTY=1 when
+its own stderr is a terminal, and the pipe is then drawn on as one. The ETA is the mean wall time of the
+cells finished so far times the cells left (Python 3.6-safe, stdlib only).
 """
+import os
 import sys
 import time
 from typing import Any, Callable, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
+
+TTY_ENV = "ARTIFACT_PROGRESS_TTY"  # =1: the stream ends on a terminal (invoke's pipe to its own terminal)
 
 
 def duration(seconds):
@@ -28,7 +32,9 @@ class CellProgress(object):
         # type: (int, Any, Optional[bool], Callable[[], float], str) -> None
         self.total, self.finished, self.unit = total, 0, unit
         self.stream = stream if stream is not None else sys.stderr
-        self.tty = tty if tty is not None else bool(getattr(self.stream, "isatty", lambda: False)())
+        if tty is None:
+            tty = bool(getattr(self.stream, "isatty", lambda: False)()) or os.environ.get(TTY_ENV) == "1"
+        self.tty = tty
         self.clock = clock
         self.start = clock()
         self.current = ""

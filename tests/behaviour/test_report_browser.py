@@ -176,17 +176,18 @@ def first_screen_problems(px, sections):
         status |= mask
         if want and not mask.any():
             problems.append(f"no '{name}' status cell ({want} sections) on the first screen")
-    if not status.any():
-        return problems + ["no per-section table on the first screen"]
     ys, xs = np.nonzero(status)
-    x = np.bincount(xs).argmax()
-    runs = int(status[0, x] + np.sum(status[1:, x] & ~status[:-1, x]))
-    if runs != len(sections):
-        problems.append(f"{runs} status cells in the status column, expected {len(sections)} sections")
-    band = _packed(px) == _hex(FOREST_RGB["tolerance"])
+    if not status.any():
+        problems.append("no per-section table on the first screen")
+    else:
+        x = np.bincount(xs).argmax()
+        runs = int(status[0, x] + np.sum(status[1:, x] & ~status[:-1, x]))
+        if runs != len(sections):
+            problems.append(f"{runs} status cells in the status column, expected {len(sections)} sections")
+    band = packed == _hex(FOREST_RGB["tolerance"])   # the plot is checked whether or not the table was found
     if band.sum() < 500:
         problems.append("no forest plot (its tolerance bands) on the first screen")
-    elif np.nonzero(band)[0].min() <= ys.max():
+    elif status.any() and np.nonzero(band)[0].min() <= ys.max():
         problems.append("the forest plot is not below the per-section table")
     for outcome, rgb in MARKER_RGB.items():
         if _near(px, rgb, 12).sum() < 10:
@@ -230,6 +231,23 @@ def test_the_first_screen_check_fails_without_the_section_table_or_the_forest_pl
     problems = first_screen_problems(_shot(browser, str(bare_path), tmp_path / "bare_top.png", TOP),
                                      summary["sections"])
     assert "no per-section table on the first screen" in problems
+    assert "no forest plot (its tolerance bands) on the first screen" in problems
+
+
+def test_the_first_screen_check_fails_with_only_the_forest_plot_removed(request, tmp_path):
+    """The section table stays: the forest plot's absence alone is reported (bands and markers both)."""
+    browser = _browser()
+    html_path, summary = request.getfixturevalue("report")
+    with open(html_path) as handle:
+        bare, n_img = re.subn(r'<img class="forest"[^>]*>', "", handle.read())
+    assert n_img == 1
+    bare_path = tmp_path / "no_forest.html"
+    bare_path.write_text(bare)
+    problems = first_screen_problems(_shot(browser, str(bare_path), tmp_path / "no_forest.png", TOP),
+                                     summary["sections"])
+    assert "no forest plot (its tolerance bands) on the first screen" in problems
+    assert not any("status" in p or "per-section" in p for p in problems), problems
+    assert any(p.startswith("no PASS marker") for p in problems), problems
 
 
 def test_the_claim_table_and_figures_show_in_a_real_browser(request, tmp_path):

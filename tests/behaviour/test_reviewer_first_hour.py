@@ -48,6 +48,37 @@ def test_progress_on_a_terminal_redraws_the_current_cell_and_phase():
     assert (duration(45), duration(130), duration(4000)) == ("45 s", "2 min 10 s", "1 h 06 min")
 
 
+def test_progress_through_a_pipe_redraws_when_invoke_says_its_terminal_is_one(monkeypatch):
+    """Under make/invoke the child's stderr is invoke's pipe: ARTIFACT_PROGRESS_TTY=1 (invoke's own stderr is a
+    terminal) brings the redrawn cell and phase back; without it the pipe gets only the line per cell."""
+    code = ("import sys; from artifact.core.progress import CellProgress; "
+            "w = CellProgress(2); w.phase('mini_vgg__quantize__bits-8: memory'); "
+            "w.done('mini_vgg__quantize__bits-8', 1)")
+    for flag, redrawn in (("1", True), (None, False)):
+        env = {k: v for k, v in os.environ.items() if k != "ARTIFACT_PROGRESS_TTY"}
+        env.update(PYTHONPATH=ROOT, **({"ARTIFACT_PROGRESS_TTY": flag} if flag else {}))
+        err = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True).stderr.decode()  # \r kept
+        assert ("\r\033[K[0/2 cells] mini_vgg__quantize__bits-8: memory" in err) == redrawn, err
+        assert "[1/2 cells] mini_vgg__quantize__bits-8 done in" in err
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_invoke_tells_its_children_whether_its_stderr_is_a_terminal(terminal, monkeypatch, tmp_path):
+    class Stderr(io.StringIO):
+        def isatty(self):
+            return terminal
+
+    tasks = _tasks_module()
+    monkeypatch.delenv("ARTIFACT_PROGRESS_TTY", raising=False)
+    monkeypatch.setattr(sys, "stderr", Stderr())
+    context = _recording_context()
+    tasks.run(context, profile="smoke", results=str(tmp_path / "smoke"))
+    tasks.reproduce_all(context, profile="smoke", results=str(tmp_path / "smoke"), allow_busy=True)
+    assert len(context.options) == 3   # run; retrain and reproduce (no verdicts: no summary)
+    for options in context.options:
+        assert options.get("env", {}).get("ARTIFACT_PROGRESS_TTY") == ("1" if terminal else None), options
+
+
 # ---- invoke as a reviewer meets it: a copy of the checkout's tasks.py, run from a subdirectory
 def _checkout(tmp_path, with_results=True):
     checkout = tmp_path / "checkout"
@@ -99,8 +130,104 @@ def test_reproduce_all_refuses_a_busy_machine_within_seconds_before_retraining(l
     assert done.returncode == 2 and "retrain" not in done.stdout
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: busy machine: other processes used")
-    assert "ARTIFACT_ALLOW_BUSY=1 make quick" in last and "invoke reproduce-all --allow-busy" in last
     assert not (checkout / "results").exists()
+    make, invoke = _ways_in(last)
+    assert make == "ARTIFACT_ALLOW_BUSY=1 make -C .. quick"   # called from docs/: make in the checkout's root
+    _the_make_way_runs_the_quick_look(make, cwd=checkout / "docs", root=checkout)
+    _the_invoke_way_goes_on_with_the_quick_look(invoke, cwd=checkout / "docs", tmp_path=tmp_path)
+
+
+def _ways_in(refusal):
+    """The commands a busy-machine refusal offers, as text to paste."""
+    return refusal.split("timings flagged 'busy machine': ", 1)[1].split(" or ")
+
+
+def _the_make_way_runs_the_quick_look(way, cwd, root):
+    """`ARTIFACT_ALLOW_BUSY=1 make [-C DIR] quick`: the variable is the one both checks read, DIR is the checkout
+    and the target exists in the Makefile and runs `invoke reproduce-all --quick`."""
+    import shlex
+
+    words = shlex.split(way)
+    assert words[0] == "ARTIFACT_ALLOW_BUSY=1" and words[1] == "make", way
+    where = words[words.index("-C") + 1] if "-C" in words else "."
+    assert os.path.realpath(os.path.join(str(cwd), where)) == os.path.realpath(str(root))
+    with open(os.path.join(ROOT, "Makefile")) as handle:
+        recipe = handle.read().split("\n{}:".format(words[-1]), 1)[1].split("\n\n")[0]
+    assert "invoke reproduce-all --quick\n" in recipe + "\n"
+
+
+def _the_invoke_way_goes_on_with_the_quick_look(way, cwd, tmp_path):
+    """The invoke command as pasted where the refusal was printed: its program runs, invoke's own parser accepts
+    each option it names for reproduce-all, and those options retrain, run (--allow-busy) and summarise quick."""
+    import shlex
+
+    from invoke.parser import Parser
+
+    words = shlex.split(way)
+    program = os.path.join(str(cwd), words[0])
+    assert os.access(program, os.X_OK), way
+    tasks = _tasks_module()
+    (parsed,) = Parser(contexts=tasks.ns.to_contexts()).parse_argv(words[1:])   # ParseError on an unknown option
+    assert parsed.name == "reproduce-all"
+    options = {name.replace("-", "_"): arg.value for name, arg in parsed.args.items() if arg.got_value}
+    assert options == {"quick": True, "allow_busy": True}, way
+    results = tmp_path / "pasted"
+    results.mkdir()
+    shutil.copy(os.path.join(SMOKE, "verdicts.json"), results / "verdicts.json")
+    context = _recording_context()
+    tasks.reproduce_all(context, results=str(results), **options)
+    steps = [c.split(" -m artifact ")[1].split()[:3] for c in context.commands]
+    assert steps == [["retrain", "--profile", "quick"], ["reproduce", "--profile", "quick"],
+                     ["summary", "--results", str(results)]], context.commands
+    assert "--allow-busy" in context.commands[1]
+
+
+def test_make_quick_on_a_busy_machine_refuses_within_seconds_before_building_the_environment(load, tmp_path):
+    """A fresh clone (no .venv): `make quick` watches with the system python3's standard library (-S) before the
+    set-up, refuses in one line naming the way in that exists yet, exit 2, nothing built. Once set up (a stand-in
+    .venv whose invoke records its arguments), the refusal also names that invoke; ARTIFACT_ALLOW_BUSY=1 goes on."""
+    if shutil.which("make") is None:
+        pytest.skip("no make")
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(os.path.join(ROOT, name), clone / name)
+    os.symlink(os.path.join(ROOT, "artifact"), str(clone / "artifact"))
+    env = {k: v for k, v in os.environ.items() if k not in ("ARTIFACT_ALLOW_BUSY", "MAKEFLAGS", "MAKELEVEL")}
+    env["PYTHONPATH"] = ""
+    start = time.monotonic()
+    done = subprocess.run(["make", "quick"], cwd=str(clone), env=env, capture_output=True, text=True, timeout=120)
+    assert time.monotonic() - start < 5
+    assert done.returncode == 2 and not (clone / ".venv").exists(), done.stdout + done.stderr
+    refusal = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(refusal) == 1 and refusal[0].startswith("error: busy machine: other processes used"), done.stderr
+    assert _ways_in(refusal[0]) == ["ARTIFACT_ALLOW_BUSY=1 make quick"]
+    _the_make_way_runs_the_quick_look(_ways_in(refusal[0])[0], cwd=clone, root=clone)
+
+    venv = clone / "fake"   # set up: a stamp newer than pyproject.toml, an invoke that records its arguments
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "invoke").write_text('#!/bin/sh\necho "$@" > invoked\n')
+    (venv / "bin" / "invoke").chmod(0o755)
+    (venv / ".installed").touch()
+    done = subprocess.run(["make", "VENV=fake", "quick"], cwd=str(clone), env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and not (clone / "invoked").exists()
+    (refusal,) = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    make, invoke = _ways_in(refusal)
+    assert (make, invoke) == ("ARTIFACT_ALLOW_BUSY=1 make quick", "fake/bin/invoke reproduce-all --quick --allow-busy")
+    _the_invoke_way_goes_on_with_the_quick_look(invoke, cwd=clone, tmp_path=tmp_path)
+    done = subprocess.run(["make", "VENV=fake", "quick"], cwd=str(clone), env=dict(env, ARTIFACT_ALLOW_BUSY="1"),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (clone / "invoked").read_text() == "reproduce-all --quick\n"
+
+
+def test_the_invoke_way_in_is_the_command_as_typed_with_allow_busy_added(tmp_path):
+    tasks = _tasks_module()
+    ways = tasks._busy_ways(False, ["/x/bin/invoke", "reproduce-all", "--profile", "smoke", "--eval-samples", "5"])
+    assert len(ways) == 1 and ways[0].endswith(" reproduce-all --profile smoke --eval-samples 5 --allow-busy")
+    make, _ = tasks._busy_ways(False, ["/x/bin/invoke", "reproduce-all"])
+    assert make == "ARTIFACT_ALLOW_BUSY=1 make reproduce"
 
 
 def _tasks_module():
@@ -116,10 +243,11 @@ def _recording_context():
     class Recording(Context):
         def run(self, command, **kwargs):
             self.commands.append(command)
+            self.options.append(kwargs)
             return Result(command=command, exited=0)
 
     context = Recording()
-    context.commands = []
+    context.commands, context.options = [], []
     return context
 
 
@@ -146,6 +274,65 @@ def test_the_pasted_ways_in_go_on_past_the_busy_check_and_end_with_the_summary_p
         assert steps == ["retrain", "reproduce", "summary"], context.commands
         assert "--allow-busy" in context.commands[1]
         assert context.commands[2].endswith("--results {} --out {}".format(results, results / "summary"))
+
+
+@pytest.mark.parametrize("kinds", [["x86"], ["tx2", "nano"]])
+def test_reproduce_all_with_a_fleet_ends_with_the_summary_page(kinds, tmp_path, monkeypatch):
+    import artifact.host.fleet.fleetfile as fleetfile
+
+    class Fleet:
+        def kinds(self):
+            return kinds
+
+    monkeypatch.setattr(fleetfile, "load_fleet", lambda path: Fleet())
+    tasks = _tasks_module()
+    base = tmp_path / "fleet"
+    dirs = [base] if len(kinds) == 1 else [tmp_path / "fleet-{}".format(k) for k in kinds]
+    for folder in dirs:   # what check would have written
+        folder.mkdir()
+        shutil.copy(os.path.join(SMOKE, "verdicts.json"), folder / "verdicts.json")
+    context = _recording_context()
+    tasks.reproduce_all(context, profile="smoke", results=str(base), fleet="fleet.toml", allow_busy=True)
+    steps = [c.split(" -m artifact ")[1].split()[0] for c in context.commands]
+    assert steps == ["fleet"] + ["check", "report"] * len(kinds) + ["summary"], context.commands
+    assert "--results {} ".format(",".join(str(d) for d in dirs)) in context.commands[-1]
+
+
+def test_ctrl_c_in_invokes_own_code_is_one_line_exit_130_and_no_summary_page(tmp_path, monkeypatch):
+    """^C while invoke itself works (the busy watch, between two steps), not in a child: one line, exit 130, and the
+    summary page is not written over a half-done run."""
+    from invoke import Exit
+
+    import artifact.device.measure.busy as busy
+
+    tasks = _tasks_module()
+    results = tmp_path / "quick"
+    results.mkdir()
+    shutil.copy(os.path.join(SMOKE, "verdicts.json"), results / "verdicts.json")
+
+    def interrupted(seconds):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(busy, "check_now", interrupted)
+        context = _recording_context()
+        with pytest.raises(Exit) as stopped:
+            tasks.reproduce_all(context, quick=True, results=str(results))
+        assert stopped.value.code == 130 and context.commands == []
+        assert stopped.value.message.startswith("interrupted") and "\n" not in stopped.value.message
+
+    class InterruptedBetweenSteps(type(_recording_context())):
+        def run(self, command, **kwargs):
+            if " reproduce " in command:
+                raise KeyboardInterrupt
+            return super().run(command, **kwargs)
+
+    context = InterruptedBetweenSteps()
+    context.commands, context.options = [], []
+    with pytest.raises(Exit) as stopped:
+        tasks.reproduce_all(context, quick=True, results=str(results), allow_busy=True)
+    assert stopped.value.code == 130 and stopped.value.message.startswith("interrupted")
+    assert [c.split(" -m artifact ")[1].split()[0] for c in context.commands] == ["retrain"], context.commands
 
 
 # ---- doctor and the inputs

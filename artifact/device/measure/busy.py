@@ -10,6 +10,8 @@ a test runner) are not "others". The load average is recorded beside, never judg
 waiting threads, not stolen time.
 """
 import os
+import shlex
+import sys
 import time
 from typing import Any, Dict, List, Optional, Set, Tuple  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
@@ -19,9 +21,11 @@ PROC = "/proc"
 BUSY_OTHER_CORES = 0.25  # other processes' CPU, in cores, averaged over the window (an idle system: ~0.01)
 BUSY_STEAL_FRACTION = 0.05
 TOP = 3
+ALLOW_ENV = "ARTIFACT_ALLOW_BUSY"  # =1: measure anyway, as --allow-busy
 ADVICE = ("stop them (on a Jetson also set the power mode and clocks: sudo nvpmodel -m 0; sudo jetson_clocks), "
-          "or measure anyway with timings flagged 'busy machine': give --allow-busy "
-          "(ARTIFACT_ALLOW_BUSY=1 make quick, invoke reproduce-all --allow-busy)")
+          "or measure anyway with timings flagged 'busy machine': add --allow-busy to the command, or set "
+          "ARTIFACT_ALLOW_BUSY=1 before it (ARTIFACT_ALLOW_BUSY=1 make quick)")
+REFUSAL = "error: {}: stop them, or measure anyway with timings flagged 'busy machine': {}"
 
 
 def _read(path):
@@ -166,3 +170,47 @@ class BusyWatch(object):
         # type: () -> Dict[str, Any]
         assert self.first is not None, "start() first"
         return between(self.first, Snapshot(self.proc))
+
+
+def allowed():
+    # type: () -> bool
+    """ARTIFACT_ALLOW_BUSY=1 in the environment: measure on a busy machine (timings flagged)."""
+    return os.environ.get(ALLOW_ENV) == "1"
+
+
+def refusal(summary, ways):
+    # type: (Dict[str, Any], List[str]) -> str
+    """The one line refusing a busy machine: what uses the CPU, then each way in as a command to paste."""
+    return REFUSAL.format(describe(summary), " or ".join(ways))
+
+
+def _runnable(way):
+    # type: (str) -> bool
+    """A way in whose program exists: `make quick` always, `.venv/bin/invoke ...` only once set up."""
+    words = shlex.split(way)
+    while words and "=" in words[0].split("/")[0]:   # past the leading VAR=value assignments
+        words.pop(0)
+    return bool(words) and ("/" not in words[0] or os.access(words[0], os.X_OK))
+
+
+def main(argv=None):
+    # type: (Optional[List[str]]) -> int
+    """`python3 -S -m artifact.device.measure.busy WAY...`: the Makefile's watch before anything costly (before the
+    virtual environment is built, so the standard library only). A busy machine: one line naming the processes and
+    each WAY whose program exists, exit 2; quiet, or ARTIFACT_ALLOW_BUSY=1 (the run warns later): exit 0."""
+    ways = [way for way in (sys.argv[1:] if argv is None else argv) if _runnable(way)]
+    if allowed():
+        return 0
+    try:
+        load = check_now(1.0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    if not load["busy"]:
+        return 0
+    print(refusal(load, ways), file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

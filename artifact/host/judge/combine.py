@@ -16,6 +16,7 @@ only" when only stand-in models were judged; or not testable here (nothing judge
 """
 import os
 import re
+import textwrap
 
 from artifact.core.errors import ConfigError, FormatError
 from artifact.core.evidence import OTHER_BOARD, X86_CPU, emulated
@@ -26,6 +27,13 @@ from artifact.host.judge.grade import ADEQUATE, EMULATED, LEVELS, OTHER_PLATFORM
 from artifact.host.judge.verdicts import DEVIATION, FAIL, NOT_RUN, OUTCOMES, PASS, SKIPPED
 
 JUDGED = (PASS, DEVIATION, FAIL)
+WHY_WIDTH = 120  # characters of each verdict's reason in a section's "why"
+
+
+def clip(text: str, width: int) -> str:
+    """`text` in at most `width` characters, cut between words with ' …' (the summary, its page and the report)."""
+    return textwrap.shorten(text, width, placeholder=" …")
+
 ON = {X86_CPU: "on an x86 CPU", OTHER_BOARD: "on another board"}
 
 
@@ -78,7 +86,7 @@ def _section(verdicts: list) -> dict:
               "decide the number): not evidence about the paper's models".format(
             sum(1 for v in stand_ins if v["outcome"] == PASS), len(stand_ins))
     elif not counted:
-        reasons = sorted({v["explanation"].split(";")[0][:120] for v in verdicts})
+        reasons = sorted({clip(v["explanation"].split(";")[0], WHY_WIDTH) for v in verdicts})
         status, why = "not testable here", "; ".join(reasons[:3])
     else:
         if len(passed) == len(counted):

@@ -9,9 +9,8 @@ import base64
 import html
 import io
 import re
-import textwrap
 
-from artifact.host.judge.combine import section_of
+from artifact.host.judge.combine import clip, section_of
 
 JUDGED = ("PASS", "DEVIATION", "FAIL")
 MARKER = {"PASS": "#2e8b57", "DEVIATION": "#c99700", "FAIL": "#c0392b"}
@@ -72,7 +71,7 @@ def sections_html(sections):
     rows = []
     for s in sorted(sections, key=lambda s: paper_order(s["section"])):
         status = html.escape(s["status"])
-        why = textwrap.shorten(s["why"], 220, placeholder=" …")
+        why = clip(s["why"], 220)
         rows.append(f'<tr><td>{html.escape(s["section"])}</td><td class="s-{status_class(s["status"])}">{status}</td>'
                     f'<td>{s["judged"]} of {s["claims"]}</td><td>{html.escape(why)}</td></tr>')
     return ('<table class="sections"><thead><tr><th>section of the paper</th><th>status</th><th>claims judged</th>'

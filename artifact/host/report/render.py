@@ -318,12 +318,21 @@ def figure_order(item):
 
 
 def figure_heading(stem):
-    """'fig05_motivation' -> 'Fig 5: motivation'; 'beyond_litert' -> 'Beyond the paper: litert'."""
+    """A paper figure's heading is its caption (captions.CAPTIONS: 'fig27_memory' -> 'Fig 27: The runtime memory
+    footprint consumed by a compressed model'); a technique's other figure, its registry title ('beyond_litert' ->
+    'Beyond the paper: LiteRT ...'); anything else, its file name ('advisor_fronts' -> 'Advisor fronts')."""
+    from artifact.core.techniques import figures
+    from artifact.host.report.captions import CAPTIONS
+
     number, _, rest = stem.partition("_")
     if number.startswith("fig") and number[3:].isdigit():
-        return f"Fig {int(number[3:])}: {rest.replace('_', ' ')}"
+        caption = CAPTIONS.get(int(number[3:]))
+        return f"Fig {int(number[3:])}: {caption.caption if caption else rest.replace('_', ' ')}"
+    title = figures()[stem][1].title if stem in figures() else rest.replace("_", " ")
     if number == "beyond":
-        return "Beyond the paper: " + rest.replace("_", " ")
+        return title if title.startswith("Beyond the paper") else "Beyond the paper: " + title
+    if stem in figures():
+        return title
     return stem.replace("_", " ").capitalize()
 
 

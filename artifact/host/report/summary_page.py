@@ -5,14 +5,13 @@ grade only, then the claims grouped by section, each with the grade of its evide
 with buttons that show only one verdict. Data: artifact.host.judge.combine.
 """
 import html
-import textwrap
 
 from tabulate import tabulate
 
 from artifact.core.atomic import write_atomic
 from artifact.core.jsonfile import write_json_atomic
 from artifact.core.results import SummaryDir
-from artifact.host.judge.combine import section_of
+from artifact.host.judge.combine import clip, section_of
 from artifact.host.report.first_screen import (
     SCRIPT,
     STYLE,
@@ -29,7 +28,7 @@ CLAIM_HEADERS = ["claim", "verdict", "grade", "from", "other runs", "why"]
 
 def _claim_row(v):
     return [v["claim_id"], v["outcome"], v["grade_text"], v["profile"], "; ".join(v["also"]) or "—",
-            textwrap.shorten(v["explanation"], 240, placeholder=" …")]
+            clip(v["explanation"], 240)]
 
 
 def render_summary(data: dict, out: str, line: str, evidence: str = "") -> None:

@@ -145,3 +145,34 @@ def test_doctor_says_the_machine_is_busy_and_what_to_do(load):
     line = next(x for x in out.splitlines() if "machine load" in x)
     assert "busy machine" in line and "--allow-busy" in line
     assert out.splitlines()[-1].startswith("not ready to measure: the machine is busy")
+
+
+def test_the_makefiles_watch_names_only_the_ways_in_whose_program_exists(tmp_path, monkeypatch, capsys):
+    program = tmp_path / "bin" / "invoke"
+    program.parent.mkdir()
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    ways = ["ARTIFACT_ALLOW_BUSY=1 make quick", "{} reproduce-all --quick --allow-busy".format(program),
+            "{} reproduce-all --quick --allow-busy".format(tmp_path / "not-yet" / "invoke")]
+    monkeypatch.delenv("ARTIFACT_ALLOW_BUSY", raising=False)
+    monkeypatch.setattr(busy, "check_now", lambda seconds: {"busy": True, "other_cores": 1.9, "cpu_count": 2,
+                                                            "steal_fraction": 0.0, "window_s": 1.0, "top": []})
+    assert busy.main(ways) == 2
+    assert capsys.readouterr().err == (
+        "error: busy machine: other processes used 1.90 of 2 cores over 1.0 s: stop them, or measure anyway with "
+        "timings flagged 'busy machine': {} or {}\n".format(*ways[:2]))
+    monkeypatch.setenv("ARTIFACT_ALLOW_BUSY", "1")   # the run itself warns later; the watch does not wait
+    monkeypatch.setattr(busy, "check_now", lambda seconds: pytest.fail("watched with ARTIFACT_ALLOW_BUSY=1"))
+    assert busy.main(ways) == 0
+
+
+def test_the_watch_runs_on_the_standard_library_alone():
+    """`python3 -S`: no site-packages (a fresh clone's system Python), the watch still imports and runs."""
+    done = subprocess.run([sys.executable, "-S", "-c", "import sys; from artifact.device.measure import busy; "
+                           "print(busy.describe(busy.check_now(0.05)).split(':')[0]); "
+                           "print(sorted(m.split('.')[0] for m in sys.modules if m.split('.')[0] not in "
+                           "sys.stdlib_module_names))"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+    assert done.returncode == 0, done.stderr
+    kind, modules = done.stdout.splitlines()
+    assert kind in ("busy machine", "quiet machine") and set(eval(modules)) <= {"artifact", "__main__"}

@@ -100,3 +100,15 @@ def test_the_evidence_line_says_how_many_answers_rest_on_flagged_measurements():
                                         "their grade: a flag is shown beside the answer, it does not disqualify it)")
     data["verdicts"] = [dict(v, flags=[], grade=dict(v["grade"], quality="clean")) for v in data["verdicts"]]
     assert "; 0 of the judged rest on flagged measurements" in evidence_line(data)
+
+
+def test_a_long_reason_is_cut_at_a_word_with_an_ellipsis():
+    from artifact.host.judge.combine import _section
+
+    reason = ("no power sensor: no INA3221 under /sys/bus/i2c/drivers/ina3221x and no hwmon rail named VDD_IN, "
+              "so the model drew no measurable power; set --power-sensor")
+    skipped = {"claim_id": "IV-F/x", "outcome": "SKIPPED", "grade": {"level": "none"}, "explanation": reason}
+    why = _section([skipped])["why"]
+    assert len(reason.split(";")[0]) > 120
+    assert why.endswith(" …") and len(why) <= 120 and reason.startswith(why[:-2])
+    assert reason[len(why) - 2] == " ", why   # cut between words, not inside one

@@ -253,3 +253,43 @@ def test_fig5_draws_when_only_the_baselines_have_a_metric():
     energy = fig.axes[2]
     assert not energy.patches and any("SKIPPED" in t.get_text() for t in energy.texts)
     figures.plt.close(fig)
+
+
+def _legend(legend):
+    """[(label, colour as #rrggbb)] of a legend, in its order."""
+    from matplotlib.colors import to_hex
+
+    return [(text.get_text(), to_hex(handle.get_facecolor()))
+            for text, handle in zip(legend.get_texts(), legend.legend_handles)]
+
+
+def _bar_colours(ax):
+    """{colour as #rrggbb} of the bars drawn in an axes."""
+    from matplotlib.colors import to_hex
+
+    return {to_hex(patch.get_facecolor()) for patch in ax.patches}
+
+
+@pytest.mark.parametrize("profile", ["embedded", "paper"])
+def test_fig28_draws_each_setting_in_fig13s_colour_and_order(frames, draw, profile):
+    """One colour per setting across the figures: Fig 28's bits-6/8/16 are Fig 13's, in the same (natural) order."""
+    df = frames[profile]
+    quantized = set(df[df.technique == "quantize"].setting)
+    fig13_settings = [(label, c) for label, c in _legend(draw(fig13(df)).legends[0]) if label in quantized]
+    assert [label for label, _ in fig13_settings] == ["bits-6", "bits-8", "bits-16"]
+    fig28 = draw(figures.dequantize_share(df))
+    ax = fig28.axes[0]
+    assert _legend(ax.get_legend()) == fig13_settings
+    assert _bar_colours(ax) == {colour for _, colour in fig13_settings}
+
+
+@pytest.mark.parametrize("profile", ["embedded", "paper"])
+def test_fig27_draws_each_setting_in_its_registry_colour_in_natural_order(frames, draw, profile):
+    df = frames[profile]
+    ax = draw(figures.memory_footprint(df)).axes[0]
+    shown = _legend(ax.get_legend())
+    colour = dict(zip(df.setting, df.colour))
+    assert shown == [(setting, colour[setting]) for setting, _ in shown]
+    quantize = [s for s, _ in shown if s.startswith("bits-") and "_" not in s]
+    assert quantize == ["bits-6", "bits-8", "bits-16"]
+    assert _bar_colours(ax) == {c for _, c in shown}
