@@ -186,6 +186,11 @@ def cmd_check(args):
     from artifact.host.report.render import verdict_line
 
     results = results_for(args)
+    against = getattr(args, "against", None)  # `reproduce` has no --against
+    if against:  # the other run read and checked first: a refusal writes nothing
+        from artifact.host.judge.agreement import disagreements, reference_verdicts, timing_disagreements
+
+        reference, reference_records = reference_verdicts(against), ResultsDir(against).load_records()
     start = time.perf_counter()
     with results.writer("artifact check --profile {}".format(args.profile)):
         data = check(results.path, args.claims) if args.claims else check(results.path)
@@ -193,13 +198,11 @@ def cmd_check(args):
     line = verdict_line(data["counts"], data.get("flagged", 0), data.get("busy", 0), data.get("label", ""))
     print("check: {} -> {}".format(line, results.verdicts_json))
     print("check: {}".format(grades_line(data["grades"])))
-    if getattr(args, "against", None):  # `reproduce` has no --against
-        from artifact.host.judge.agreement import disagreements_with, timing_disagreements
-
-        problems = disagreements_with(data, args.against)
+    if against:
+        problems = disagreements(data, reference)
         for problem in problems:
             print("  differs from {}: {}".format(args.against, problem))
-        timing = timing_disagreements(results.load_records(), ResultsDir(args.against).load_records())
+        timing = timing_disagreements(results.load_records(), reference_records)
         for problem in timing:
             print("  timing differs from {}: {}".format(args.against, problem))
         if timing:

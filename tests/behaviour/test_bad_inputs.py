@@ -386,9 +386,11 @@ def test_a_results_directory_that_does_not_exist_is_one_line(capsys, argv):
     _one_line_error(argv, capsys, "/nonexistent/smoke")
 
 
-def test_against_a_directory_without_verdicts_is_one_line(smoke_run, tmp_path, capsys):
+def test_against_a_directory_without_verdicts_is_one_line_and_writes_nothing(smoke_run, tmp_path, capsys):
+    before = _snapshot(str(smoke_run))
     _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run), "--against", str(tmp_path)],
                     capsys, "--against", "no verdicts.json")
+    assert _snapshot(str(smoke_run)) == before   # refused before check wrote verdicts.json, results.csv, run.json
 
 
 # --------------------------------------------------------------------------- property: any record mutation
@@ -495,12 +497,44 @@ def _verdicts(smoke_run, change):
     (lambda d: d["verdicts"][0].update(models=[]), "verdicts[0].models"),
     (lambda d: d.update(verdicts={"a": 1}), "verdicts: must be a list"),
     (lambda d: d.update(verdicts=[3]), "verdicts[0]: must be a table"),
+    # fields the summary reads beyond the first five (verdicts[5] is judged: graded, plotted, ranked)
+    (lambda d: d["verdicts"][5].update(grade="clean"), "verdicts[5].grade: must be a table"),
+    (lambda d: d["verdicts"][0].update(grade={"level": "gold"}), "verdicts[0].grade.level"),
+    (lambda d: d["verdicts"][0].update(grade={"level": "stand-in", "model": "stand-in", "platform": "x86 CPU",
+                                              "sensor": "none", "quality": "lots"}), "verdicts[0].grade.quality"),
+    (lambda d: d["verdicts"][5].update(evidence="mini_vgg__baseline__fp32"), "verdicts[5].evidence: must be a list"),
+    (lambda d: d["verdicts"][5].update(evidence=[["a"]]), "verdicts[5].evidence[0]: must be a string"),
+    (lambda d: d["verdicts"][5].update(flags={"a": 1}), "verdicts[5].flags: must be a list"),
+    (lambda d: d["verdicts"][5].update(metric=["storage_bytes"]), "verdicts[5].metric: must be a string"),
+    (lambda d: d["verdicts"][5].update(metric="fps"), "verdicts[5].metric: 'fps' is not a metric"),
+    (lambda d: d["verdicts"][5].pop("metric"), "verdicts[5]: missing field 'metric'"),
+    (lambda d: d["verdicts"][5].pop("paper_value"), "verdicts[5]: missing field 'paper_value'"),
+    (lambda d: d["verdicts"][5].update(paper_value="75"), "verdicts[5].paper_value: must be a number"),
+    (lambda d: d["verdicts"][5].update(measured="9.5"), "verdicts[5].measured: must be a number"),
+    (lambda d: d["verdicts"][5].update(measured=True), "verdicts[5].measured: must be a number"),
 ])
 def test_summary_refuses_malformed_verdicts_in_one_line(smoke_run, tmp_path, capsys, change, message):
     _verdicts(smoke_run, change)
     _one_line_error(["summary", "--results", str(smoke_run), "--out", str(tmp_path / "out")], capsys,
                     "verdicts.json", message)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["verdicts"][5].pop("metric"), "verdicts[5]: missing field 'metric'"),
+    (lambda d: d["verdicts"][5].update(measured="9.5"), "verdicts[5].measured: must be a number"),
+    (lambda d: d["verdicts"][0].update(outcome="MAYBE"), "verdicts[0].outcome"),
+    (lambda d: d.update(verdicts={"a": 1}), "verdicts: must be a list"),
+])
+def test_check_against_refuses_malformed_reference_verdicts_in_one_line(smoke_run, tmp_path, capsys, change, message):
+    """--against reads the other run's verdicts with the same reader as summary, before anything is written."""
+    reference = tmp_path / "reference"
+    shutil.copytree(str(smoke_run), str(reference))
+    _verdicts(reference, change)
+    before = _snapshot(str(smoke_run))
+    _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run), "--against", str(reference)],
+                    capsys, str(reference / "verdicts.json"), message)
+    assert _snapshot(str(smoke_run)) == before
 
 
 def test_summary_refuses_a_results_directory_that_is_missing(smoke_run, tmp_path, capsys):
