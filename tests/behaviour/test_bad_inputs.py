@@ -570,6 +570,18 @@ def test_explore_refuses_a_bad_option_and_writes_nothing(smoke_run, capsys, opti
     assert not (smoke_run / "explore").exists() and not (smoke_run / "explore.db").exists()
 
 
+def test_an_explore_refused_by_the_lock_writes_nothing(smoke_run, capsys):
+    """The lock is taken before the study is opened: no explore.db, no explore/, no known trials added."""
+    from artifact.core.results import ResultsDir
+
+    before = _snapshot(str(smoke_run))
+    with ResultsDir(str(smoke_run)).writer("artifact run --profile smoke"):
+        _one_line_error(["explore", "--profile", "smoke", "--results", str(smoke_run), "--trials", "1"], capsys,
+                        "is in use by pid {}".format(os.getpid()))
+    assert _snapshot(str(smoke_run)) == before
+    assert not (smoke_run / "explore").exists() and not (smoke_run / "explore.db").exists()
+
+
 def test_explore_refuses_a_corrupt_or_directory_database(smoke_run, capsys):
     (smoke_run / "explore.db").write_bytes(b"this is not a database, it is a note\n" * 40)
     before = _snapshot(str(smoke_run))
