@@ -723,7 +723,8 @@ def unjudgeable(trace: PowerTrace, t0: float, t1: float) -> Optional[str]:
     within a longer cell one value held for the update period or more is stuck too (`stuck_reading`). A cell
     shorter than RESOLVE_PERIODS of the sensor's measured update period (`measured_update_period_s`), or with
     fewer than RESOLVE_READINGS distinct readings (those around it included), is not resolvable either: a 1 Hz
-    sensor shows a 0.3 s cell as one or two values, whatever they are. Energy counters (``interval_average``) report changes only, so they are judged by the other checks."""
+    sensor shows a 0.3 s cell as one or two values, whatever they are. Energy counters (``interval_average``)
+    report changes only, so they are judged by the other checks."""
     if trace.replaced:
         return ("power sensor file replaced while sampling ({}): the readings after it were the old file's stale "
                 "value".format(", ".join(trace.replaced[:2])))
