@@ -86,3 +86,17 @@ def test_stand_ins_are_shown_as_such_and_never_make_a_section_reproduced():
         if v["outcome"] in ("PASS", "DEVIATION", "FAIL"):
             assert v["grade_text"].startswith(v["grade"]["level"]) and v["grade"]["platform"] == "x86 CPU"
             assert v["grade"]["model"] == ("stand-in" if v["profile"] == "embedded" else "paper, untrained")
+
+
+def test_the_summary_sweeps_what_a_killed_summary_left_in_its_folder(tmp_path):
+    """summary takes no lock: it sweeps its own temporary files (.tmp-*-summary.json, -summary.md, -index.html) when
+    it writes; a file of the user's in the folder is kept."""
+    out = tmp_path / "out"
+    out.mkdir()
+    leftovers = [out / ".tmp-abc123-summary.json", out / ".tmp-x-summary.md", out / ".tmp-y-index.html"]
+    for path in leftovers:
+        path.write_text("{")
+    mine = out / "notes.txt"
+    mine.write_text("mine")
+    assert main(["summary", "--results", SMOKE, "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "notes.txt", "summary.json", "summary.md"]
