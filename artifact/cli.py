@@ -22,6 +22,19 @@ def results_for(args):
     return ResultsDir.for_profile(args.profile, args.results)
 
 
+def existing_results(args):
+    # type: (argparse.Namespace) -> ResultsDir
+    """The results directory of a command that reads a run (check, report): refused before its lock is taken (which
+    would create it) when there is no such directory."""
+    from artifact.core.errors import MissingInputError
+
+    results = results_for(args)
+    if not os.path.isdir(results.path):
+        raise MissingInputError("--results {}: no such results directory; run `invoke run` first, or give the "
+                                "directory of a run".format(results.path))
+    return results
+
+
 def _inputs(args):
     # type: (argparse.Namespace) -> dict
     return {"imagenet": args.imagenet, "slim_checkpoints": args.checkpoints, "nmt_data": args.nmt,
@@ -185,7 +198,7 @@ def cmd_check(args):
     from artifact.host.judge.grade import grades_line
     from artifact.host.report.render import verdict_line
 
-    results = results_for(args)
+    results = existing_results(args)
     against = getattr(args, "against", None)  # `reproduce` has no --against
     if against:  # the other run read and checked first: a refusal writes nothing
         from artifact.host.judge.agreement import disagreements, reference_verdicts, timing_disagreements
@@ -220,7 +233,7 @@ def cmd_report(args):
     # type: (argparse.Namespace) -> int
     from artifact.host.report.render import render_report
 
-    results = results_for(args)
+    results = existing_results(args)
     start = time.perf_counter()
     with results.writer("artifact report --profile {}".format(args.profile)):
         summary = render_report(results)
