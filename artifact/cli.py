@@ -22,6 +22,19 @@ def results_for(args):
     return ResultsDir.for_profile(args.profile, args.results)
 
 
+def existing_results(args):
+    # type: (argparse.Namespace) -> ResultsDir
+    """The results directory of a command that reads a run (check, report): refused before its lock is taken (which
+    would create it) when there is no such directory."""
+    from artifact.core.errors import MissingInputError
+
+    results = results_for(args)
+    if not os.path.isdir(results.path):
+        raise MissingInputError("--results {}: no such results directory; run `invoke run` first, or give the "
+                                "directory of a run".format(results.path))
+    return results
+
+
 def _inputs(args):
     # type: (argparse.Namespace) -> dict
     return {"imagenet": args.imagenet, "slim_checkpoints": args.checkpoints, "nmt_data": args.nmt,
@@ -185,7 +198,12 @@ def cmd_check(args):
     from artifact.host.judge.grade import grades_line
     from artifact.host.report.render import verdict_line
 
-    results = results_for(args)
+    results = existing_results(args)
+    against = getattr(args, "against", None)  # `reproduce` has no --against
+    if against:  # the other run read and checked first: a refusal writes nothing
+        from artifact.host.judge.agreement import disagreements, reference_verdicts, timing_disagreements
+
+        reference, reference_records = reference_verdicts(against), ResultsDir(against).load_records()
     start = time.perf_counter()
     with results.writer("artifact check --profile {}".format(args.profile)):
         data = check(results.path, args.claims) if args.claims else check(results.path)
@@ -193,13 +211,11 @@ def cmd_check(args):
     line = verdict_line(data["counts"], data.get("flagged", 0), data.get("busy", 0), data.get("label", ""))
     print("check: {} -> {}".format(line, results.verdicts_json))
     print("check: {}".format(grades_line(data["grades"])))
-    if getattr(args, "against", None):  # `reproduce` has no --against
-        from artifact.host.judge.agreement import disagreements_with, timing_disagreements
-
-        problems = disagreements_with(data, args.against)
+    if against:
+        problems = disagreements(data, reference)
         for problem in problems:
             print("  differs from {}: {}".format(args.against, problem))
-        timing = timing_disagreements(results.load_records(), ResultsDir(args.against).load_records())
+        timing = timing_disagreements(results.load_records(), reference_records)
         for problem in timing:
             print("  timing differs from {}: {}".format(args.against, problem))
         if timing:
@@ -217,7 +233,7 @@ def cmd_report(args):
     # type: (argparse.Namespace) -> int
     from artifact.host.report.render import render_report
 
-    results = results_for(args)
+    results = existing_results(args)
     start = time.perf_counter()
     with results.writer("artifact report --profile {}".format(args.profile)):
         summary = render_report(results)

@@ -416,6 +416,18 @@ class SummaryDir(object):
         # type: () -> str
         return os.path.join(self.path, "index.html")
 
+    def remove_leftovers(self):
+        # type: () -> List[str]
+        """What a summary killed mid-write left: its own temporary files (`.tmp-*-summary.json`, ...). summary
+        takes no lock, so it sweeps only these, when it writes; the names of the folder's other files are kept."""
+        if not os.path.isdir(self.path):
+            return []
+        own = tuple("-" + os.path.basename(p) for p in (self.summary_json, self.summary_md, self.index_html))
+        removed = sorted(n for n in os.listdir(self.path) if n.startswith(TMP_PREFIX) and n.endswith(own))
+        for name in removed:
+            _remove(os.path.join(self.path, name))
+        return removed
+
 
 class FleetDir(object):
     """Paths of a fleet run inside its results directory (RESULTS/fleet/, artifact.host.fleet): each try of a task

@@ -9,7 +9,7 @@ import os
 import shutil
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from artifact.cli import main
@@ -386,9 +386,11 @@ def test_a_results_directory_that_does_not_exist_is_one_line(capsys, argv):
     _one_line_error(argv, capsys, "/nonexistent/smoke")
 
 
-def test_against_a_directory_without_verdicts_is_one_line(smoke_run, tmp_path, capsys):
+def test_against_a_directory_without_verdicts_is_one_line_and_writes_nothing(smoke_run, tmp_path, capsys):
+    before = _snapshot(str(smoke_run))
     _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run), "--against", str(tmp_path)],
                     capsys, "--against", "no verdicts.json")
+    assert _snapshot(str(smoke_run)) == before   # refused before check wrote verdicts.json, results.csv, run.json
 
 
 # --------------------------------------------------------------------------- property: any record mutation
@@ -495,12 +497,44 @@ def _verdicts(smoke_run, change):
     (lambda d: d["verdicts"][0].update(models=[]), "verdicts[0].models"),
     (lambda d: d.update(verdicts={"a": 1}), "verdicts: must be a list"),
     (lambda d: d.update(verdicts=[3]), "verdicts[0]: must be a table"),
+    # fields the summary reads beyond the first five (verdicts[5] is judged: graded, plotted, ranked)
+    (lambda d: d["verdicts"][5].update(grade="clean"), "verdicts[5].grade: must be a table"),
+    (lambda d: d["verdicts"][0].update(grade={"level": "gold"}), "verdicts[0].grade.level"),
+    (lambda d: d["verdicts"][0].update(grade={"level": "stand-in", "model": "stand-in", "platform": "x86 CPU",
+                                              "sensor": "none", "quality": "lots"}), "verdicts[0].grade.quality"),
+    (lambda d: d["verdicts"][5].update(evidence="mini_vgg__baseline__fp32"), "verdicts[5].evidence: must be a list"),
+    (lambda d: d["verdicts"][5].update(evidence=[["a"]]), "verdicts[5].evidence[0]: must be a string"),
+    (lambda d: d["verdicts"][5].update(flags={"a": 1}), "verdicts[5].flags: must be a list"),
+    (lambda d: d["verdicts"][5].update(metric=["storage_bytes"]), "verdicts[5].metric: must be a string"),
+    (lambda d: d["verdicts"][5].update(metric="fps"), "verdicts[5].metric: 'fps' is not a metric"),
+    (lambda d: d["verdicts"][5].pop("metric"), "verdicts[5]: missing field 'metric'"),
+    (lambda d: d["verdicts"][5].pop("paper_value"), "verdicts[5]: missing field 'paper_value'"),
+    (lambda d: d["verdicts"][5].update(paper_value="75"), "verdicts[5].paper_value: must be a number"),
+    (lambda d: d["verdicts"][5].update(measured="9.5"), "verdicts[5].measured: must be a number"),
+    (lambda d: d["verdicts"][5].update(measured=True), "verdicts[5].measured: must be a number"),
 ])
 def test_summary_refuses_malformed_verdicts_in_one_line(smoke_run, tmp_path, capsys, change, message):
     _verdicts(smoke_run, change)
     _one_line_error(["summary", "--results", str(smoke_run), "--out", str(tmp_path / "out")], capsys,
                     "verdicts.json", message)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["verdicts"][5].pop("metric"), "verdicts[5]: missing field 'metric'"),
+    (lambda d: d["verdicts"][5].update(measured="9.5"), "verdicts[5].measured: must be a number"),
+    (lambda d: d["verdicts"][0].update(outcome="MAYBE"), "verdicts[0].outcome"),
+    (lambda d: d.update(verdicts={"a": 1}), "verdicts: must be a list"),
+])
+def test_check_against_refuses_malformed_reference_verdicts_in_one_line(smoke_run, tmp_path, capsys, change, message):
+    """--against reads the other run's verdicts with the same reader as summary, before anything is written."""
+    reference = tmp_path / "reference"
+    shutil.copytree(str(smoke_run), str(reference))
+    _verdicts(reference, change)
+    before = _snapshot(str(smoke_run))
+    _one_line_error(["check", "--profile", "smoke", "--results", str(smoke_run), "--against", str(reference)],
+                    capsys, str(reference / "verdicts.json"), message)
+    assert _snapshot(str(smoke_run)) == before
 
 
 def test_summary_refuses_a_results_directory_that_is_missing(smoke_run, tmp_path, capsys):
@@ -532,6 +566,18 @@ def test_explore_refuses_a_bad_option_and_writes_nothing(smoke_run, capsys, opti
     before = _snapshot(str(smoke_run))
     _one_line_error(["explore", "--profile", "smoke", "--results", str(smoke_run), option + "=" + value], capsys,
                     option, value)
+    assert _snapshot(str(smoke_run)) == before
+    assert not (smoke_run / "explore").exists() and not (smoke_run / "explore.db").exists()
+
+
+def test_an_explore_refused_by_the_lock_writes_nothing(smoke_run, capsys):
+    """The lock is taken before the study is opened: no explore.db, no explore/, no known trials added."""
+    from artifact.core.results import ResultsDir
+
+    before = _snapshot(str(smoke_run))
+    with ResultsDir(str(smoke_run)).writer("artifact run --profile smoke"):
+        _one_line_error(["explore", "--profile", "smoke", "--results", str(smoke_run), "--trials", "1"], capsys,
+                        "is in use by pid {}".format(os.getpid()))
     assert _snapshot(str(smoke_run)) == before
     assert not (smoke_run / "explore").exists() and not (smoke_run / "explore.db").exists()
 
@@ -595,59 +641,143 @@ HOSTILE = st.sampled_from(["nan", "inf", "-inf", "-1", "0", "-0", "1e309", "1e30
                            "/nonexistent", "a,b", ",", "mini_vgg", "smoke", "size", "4294967296", "-99999999999"]) \
     | st.text(max_size=6)
 RUNS_HERE = ("check", "summary", "advise", "explore", "list")  # measuring ones are parsed, their work stubbed
+FLEET_FILE = '[[board]]\nname = "tx2-a"\nkind = "tx2"\nengine = "local"\n'   # one local board, this machine's /
 
 
-def _options():
+def _subcommands():
     from artifact.cli import build_parser
 
     parser = build_parser()
-    subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
-    return sorted((name, option) for name, sub in subparsers.choices.items() for action in sub._actions
-                  if action.option_strings and action.nargs != 0 and action.dest != "help"
-                  for option in action.option_strings[:1])
+    return next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(choice=st.sampled_from(_options()), value=HOSTILE)
-@example(choice=("advise", "--max-size-mb"), value="nan")
-@example(choice=("explore", "--minutes"), value="nan")
-@example(choice=("explore", "--seed"), value="-1")
-@example(choice=("summary", "--out"), value="/nonexistent")
-@example(choice=("check", "--results"), value="\x1e")    # found by a run: str.splitlines() breaks at \x1e
-@example(choice=("summary", "--out"), value="")          # found by a run: os.makedirs('')
-@example(choice=("check", "--results"), value="a\x00")   # a NUL: open() raises ValueError
-def test_any_option_with_any_value_is_done_or_one_line(tmp_path, monkeypatch, capsys, choice, value):
-    """Every command's every option with a hostile value: exit 0/1, or exit 2 with one line; never a traceback."""
+def _variables():
+    """{(command, option): ARTIFACT_* variable} of every option whose default an environment variable sets: found by
+    building the parser with each variable of artifact/cli.py set alone and seeing which defaults move."""
+    import re
+    from unittest import mock
+
+    with open(os.path.join(ROOT, "artifact", "cli.py")) as handle:
+        names = sorted(set(re.findall(r"ARTIFACT_[A-Z_]+", handle.read())))
+
+    def defaults():
+        return {(command, action.option_strings[0]): action.default for command, sub in _subcommands().items()
+                for action in sub._actions if action.option_strings and action.dest != "help"}
+
+    def alone(name):   # the environment with `name` = "1" and no other of them (conftest.py sets some)
+        return dict({k: v for k, v in os.environ.items() if k not in names}, **({name: "1"} if name else {}))
+
+    with mock.patch.dict(os.environ, alone(None), clear=True):
+        plain = defaults()
+    found = {}
+    for name in names:
+        with mock.patch.dict(os.environ, alone(name), clear=True):
+            found.update((pair, name) for pair, default in defaults().items() if default != plain[pair])
+    return found
+
+
+VARIABLES = _variables()
+
+
+def _pairs():
+    """Every (command, option) of the command line, each with the variable that sets its default (or None); flags
+    (no value) only where a variable sets them."""
+    out = []
+    for command, sub in sorted(_subcommands().items()):
+        for action in sub._actions:
+            if not action.option_strings or action.dest == "help":
+                continue
+            option = action.option_strings[0]
+            if action.nargs != 0 or (command, option) in VARIABLES:
+                out.append((command, option, VARIABLES.get((command, option))))
+    return out
+
+
+PAIRS = _pairs()
+
+
+def _tree(folder):
+    """Every file (its bytes) and every directory under `folder`, the lock file aside."""
+    out = {}
+    for base, folders, files in os.walk(folder):
+        for name in folders:
+            out[os.path.relpath(os.path.join(base, name), folder)] = "dir"
+        for name in files:
+            if name != ".lock":
+                with open(os.path.join(base, name), "rb") as handle:
+                    out[os.path.relpath(os.path.join(base, name), folder)] = handle.read()
+    return out
+
+
+def test_the_property_below_covers_every_option_and_every_variable():
+    commands = {c for c, _, _ in PAIRS}
+    assert commands == set(_subcommands()) - {"list"}   # `list` takes no option
+    assert ("fleet", "--kinds", None) in PAIRS and ("run", "--eval-samples", "ARTIFACT_EVAL_SAMPLES") in PAIRS
+    assert ("run", "--allow-busy", "ARTIFACT_ALLOW_BUSY") in PAIRS
+    assert ("run", "--two-stage", "ARTIFACT_TWO_STAGE") in PAIRS
+    assert {v for _, _, v in PAIRS if v} >= {"ARTIFACT_IMAGENET", "ARTIFACT_CHECKPOINTS", "ARTIFACT_NMT",
+                                             "ARTIFACT_RETRAINED", "ARTIFACT_IMAGENET_TRAIN", "ARTIFACT_NMT_TRAIN"}
+
+
+EXAMPLE = "\x00an example"   # stands for the pair's own example below (else "-1"): run first for every pair
+EXAMPLES = {("advise", "--max-size-mb"): "nan", ("explore", "--minutes"): "nan",
+            ("summary", "--out"): "",          # found by a run: os.makedirs('')
+            ("check", "--results"): "\x1e",   # found by a run: str.splitlines() breaks at \x1e
+            ("check", "--against"): "a\x00"}  # a NUL: open() raises ValueError
+
+
+@pytest.mark.parametrize(("command", "option", "variable"), PAIRS, ids=["{} {}".format(c, o) for c, o, _ in PAIRS])
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=HOSTILE, via_variable=st.booleans())
+@example(value=EXAMPLE, via_variable=False)
+def test_any_option_with_any_value_is_done_or_one_line(tmp_path, monkeypatch, capsys, command, option, variable,
+                                                       value, via_variable):
+    """Every command's every option with a hostile value, on the command line or through the ARTIFACT_* variable
+    that sets its default: exit 0/1, or exit 2 with one line and nothing written; never a traceback."""
     import tempfile
 
     from artifact import cli
     from artifact.host.explore import search
+    from artifact.host.fleet import run as fleet_run
 
-    command, option = choice
+    value = EXAMPLES.get((command, option), "-1") if value == EXAMPLE else value
     work = tempfile.mkdtemp(dir=str(tmp_path))
     shutil.copytree(SMOKE, os.path.join(work, "smoke"))
+    with open(os.path.join(work, "fleet.toml"), "w") as handle:
+        handle.write(FLEET_FILE)
     monkeypatch.chdir(work)
+    for name in {v for _, _, v in PAIRS if v}:
+        monkeypatch.delenv(name, raising=False)
 
     class _NoRecords:
         returncode, stdout, stderr = 0, "", ""
 
     monkeypatch.setattr(search.subprocess, "run", lambda *a, **k: _NoRecords())  # explore measures nothing
+    monkeypatch.setattr(fleet_run, "make_plan", lambda *a, **k: [])               # the fleet has nothing to do
     for name in ("run", "retrain", "reproduce", "report", "doctor"):
         monkeypatch.setattr(cli, "cmd_" + name, lambda args: 0)
     argv = [command] + (["--profile", "smoke", "--results", "smoke"] if command != "summary" else
                         ["--results", "smoke", "--out", "out"])
     argv += ["--trials", "1", "--minutes", "0.01"] if command == "explore" else []
-    argv += [option + "=" + value]
+    argv += ["fleet.toml"] if command == "fleet" else []
+    flag = [a for a in _subcommands()[command]._actions if option in a.option_strings][0].nargs == 0
+    if variable and (via_variable or flag):
+        assume("\x00" not in value)   # an environment cannot hold a NUL
+        monkeypatch.setenv(variable, value)
+    else:
+        argv += [option + "=" + value]
+    before = _tree(work)
     try:
         code = main(argv)
     except SystemExit as exc:
         code = exc.code
     err = capsys.readouterr().err
     assert "Traceback" not in err
-    assert code in (0, 1, 2), (argv, code, err[-2000:])
+    assert code in (0, 1, 2), (argv, variable, code, err[-2000:])
     if code == 2:
         lines = err.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), (argv, err[-2000:])
+        assert len(lines) == 1 and lines[0].startswith("error: "), (argv, variable, err[-2000:])
+        assert _tree(work) == before, (argv, variable, lines)   # a refusal writes nothing
 
 
 def test_taking_the_lock_sweeps_every_leftover_and_keeps_live_checkpoints(smoke_run):

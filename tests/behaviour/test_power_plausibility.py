@@ -31,12 +31,12 @@ def _pulses(low=5.0, high=7.0, every_s=0.02):
     return lambda t: high if int(t / every_s) % 2 else low
 
 
-def measure_cell(tmp_path, waveform, cell_s, by_rename=False, idle_w=None, windows=5):
+def measure_cell(tmp_path, waveform, cell_s, by_rename=False, idle_w=None, windows=5, update_hz=200.0, lead_s=0.03):
     tree = emu.make_tx2_r32_tree(str(tmp_path / "sysfs"))
     sensor, reason = discover_power_sensor(tree.root)
     assert sensor is not None, reason
     record = Record({"key": "cell", "model": "m", "technique": "baseline", "setting": {}, "metrics": list(POWER)}, {})
-    with emu.WaveformWriter(tree, waveform, update_hz=200.0, by_rename=by_rename):
+    with emu.WaveformWriter(tree, waveform, update_hz=update_hz, by_rename=by_rename) as writer:
         try:
             idle, _ = idle_power(sensor, seconds=0.1, rate_hz=500.0)
         except ValueError as exc:  # as the worker's meter: no idle power, no energy, power skipped with why
@@ -45,7 +45,7 @@ def measure_cell(tmp_path, waveform, cell_s, by_rename=False, idle_w=None, windo
             return record
         sampler = PowerSampler(sensor, 500.0)
         sampler.start()
-        time.sleep(0.03)
+        time.sleep(max(0.03, lead_s - (time.perf_counter() - writer.t_start)))   # lead_s after the first write
         spans = []
         for _ in range(windows):
             start = time.perf_counter()
@@ -90,18 +90,34 @@ def test_a_file_renamed_over_under_the_sampler_is_noticed(tmp_path, cell_s):
     assert all("replaced while sampling" in why for why in record.skipped.values())
 
 
+def test_a_cell_shorter_than_the_sensors_update_period_is_not_resolvable(tmp_path):
+    """A 1 Hz sensor under a 0.3 s cell that spans one update: two readings, each a different value (not stuck),
+    and still no measurement of the model (it was judged: nothing but an all-equal reading was refused)."""
+    record = measure_cell(tmp_path, lambda t: 7.0 if round(t) % 2 else 5.0, 0.3, idle_w=4.0, update_hz=1.0,
+                          lead_s=0.85)   # the cell runs from 0.85 s to 1.15 s: the update at 1 s inside it
+    assert not record.measurements and sorted(record.skipped) == sorted(POWER), record.skipped
+    assert "not resolvable" in record.skipped["energy_j"]
+
+
 @pytest.mark.parametrize("cell_s", CELLS)
-def test_a_negative_rail_is_never_a_power_sample(tmp_path, cell_s):
-    record = measure_cell(tmp_path, lambda t: -3.0 if int(t / 0.02) % 2 else -4.0, cell_s, idle_w=0.0)
+@pytest.mark.parametrize("by_rename", [False, True])
+def test_a_negative_rail_is_never_a_power_sample(tmp_path, cell_s, by_rename):
+    record = measure_cell(tmp_path, lambda t: -3.0 if int(t / 0.02) % 2 else -4.0, cell_s, by_rename, idle_w=0.0)
     assert not record.measurements and sorted(record.skipped) == sorted(POWER), record.skipped
 
 
 @pytest.mark.parametrize("cell_s", CELLS)
-def test_energy_below_idle_is_not_physical_and_not_judged(tmp_path, cell_s):
-    """A model that drew no more than idle (within the sensor's noise) has no energy to judge: -0.0027 J PASSed."""
-    record = measure_cell(tmp_path, _pulses(), cell_s, idle_w=8.0)
-    assert "energy_j" not in record.measurements and "not physical" in record.skipped["energy_j"]
-    assert "power_mean_w" in record.measurements   # the power itself was physical
+@pytest.mark.parametrize("by_rename", [False, True])
+def test_energy_below_idle_is_not_physical_and_not_judged(tmp_path, cell_s, by_rename):
+    """A model that drew no more than idle (within the sensor's noise) has no energy to judge: -0.0027 J PASSed.
+    Renamed-over files are refused before that (the sampler read a stale file), so nothing of the cell is judged."""
+    record = measure_cell(tmp_path, _pulses(), cell_s, by_rename, idle_w=8.0)
+    assert "energy_j" not in record.measurements
+    if by_rename:
+        assert not record.measurements and "replaced while sampling" in record.skipped["energy_j"]
+    else:
+        assert "not physical" in record.skipped["energy_j"]
+        assert "power_mean_w" in record.measurements   # the power itself was physical
 
 
 def test_a_record_with_energy_below_idle_is_skipped_by_the_judge(tmp_path):

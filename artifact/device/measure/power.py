@@ -680,9 +680,8 @@ def stuck_reading(trace: PowerTrace, t0: float, t1: float, min_s: float = STUCK_
     return best
 
 
-def update_period_s(trace: PowerTrace) -> float:
-    """How long the sensor may hold one value while the power moves: its declared update interval (hwmon
-    ``update_interval``, ms) where it says one, never less than STUCK_S (an INA3221 averaging many samples)."""
+def _declared_period_s(trace: PowerTrace) -> float:
+    """The longest update interval the sensor declares (hwmon ``update_interval``, ms), in seconds; 0 if none."""
     declared = []
     for key, value in trace.sensor.items():
         if key.endswith(":update_interval"):
@@ -690,7 +689,29 @@ def update_period_s(trace: PowerTrace) -> float:
                 declared.append(float(value) / 1e3)
             except ValueError:
                 continue
-    return max([STUCK_S] + [d for d in declared if math.isfinite(d) and d > 0])
+    return max([0.0] + [d for d in declared if math.isfinite(d) and d > 0])
+
+
+def update_period_s(trace: PowerTrace) -> float:
+    """How long the sensor may hold one value while the power moves: its declared update interval (hwmon
+    ``update_interval``, ms) where it says one, never less than STUCK_S (an INA3221 averaging many samples)."""
+    return max(STUCK_S, _declared_period_s(trace))
+
+
+RESOLVE_PERIODS = 2.0   # a cell must last this many of the sensor's measured update periods to be resolved
+RESOLVE_READINGS = 3    # and hold this many distinct readings (fresh updates; the samples around it included)
+
+
+def measured_update_period_s(trace: PowerTrace) -> float:
+    """How often the sensor's reading really changed over the whole trace: its span over the number of changes
+    (infinite when it never changed), never less than a declared hwmon ``update_interval``. A 1 Hz sensor read at
+    500 Hz has a period of about 1 s however fast it is sampled (``effective_update_hz`` counts the first reading
+    as a change, so it reads a short trace's rate high)."""
+    ts = trace.timestamps
+    changes = trace.distinct_readings - 1
+    span = ts[-1] - ts[0] if len(ts) >= 2 else 0.0
+    measured = span / changes if changes > 0 and span > 0 else float("inf")
+    return max(measured, _declared_period_s(trace))
 
 
 def unjudgeable(trace: PowerTrace, t0: float, t1: float) -> Optional[str]:
@@ -699,8 +720,11 @@ def unjudgeable(trace: PowerTrace, t0: float, t1: float) -> Optional[str]:
     A value file renamed over while sampling was read stale. Over [t0, t1] (the cell's timing windows) a
     reading that never changes is no measurement: when [t0, t1] is shorter than the sensor's update period
     it is not resolvable (the sensor had no time to show the model), when longer the sensor is stuck; and
-    within a longer cell one value held for the update period or more is stuck too (`stuck_reading`).
-    Energy counters (``interval_average``) report changes only, so they are judged by the other checks."""
+    within a longer cell one value held for the update period or more is stuck too (`stuck_reading`). A cell
+    shorter than RESOLVE_PERIODS of the sensor's measured update period (`measured_update_period_s`), or with
+    fewer than RESOLVE_READINGS distinct readings (those around it included), is not resolvable either: a 1 Hz
+    sensor shows a 0.3 s cell as one or two values, whatever they are. Energy counters (``interval_average``)
+    report changes only, so they are judged by the other checks."""
     if trace.replaced:
         return ("power sensor file replaced while sampling ({}): the readings after it were the old file's stale "
                 "value".format(", ".join(trace.replaced[:2])))
@@ -721,6 +745,14 @@ def unjudgeable(trace: PowerTrace, t0: float, t1: float) -> Optional[str]:
     if stuck is not None:
         return ("power sensor stuck: the same reading ({:.3f} W) for {:.1f} s while the model ran (a frozen "
                 "driver, or a rail that does not carry the load)".format(*stuck))
+    # readings as the trace counts them: each sample that differs from the one before (a fresh update)
+    distinct = sum(1 for k, w in enumerate(inside) if k == 0 or w != inside[k - 1])
+    measured = measured_update_period_s(trace)
+    if distinct < RESOLVE_READINGS or t1 - t0 < RESOLVE_PERIODS * measured:
+        return ("power not resolvable: {} distinct reading(s) over the cell's {:.0f} ms, the sensor updating about "
+                "every {:.0f} ms (a cell needs {} readings and {:g} update periods): the readings are not a "
+                "measurement of this model".format(distinct, (t1 - t0) * 1e3, measured * 1e3, RESOLVE_READINGS,
+                                                   RESOLVE_PERIODS))
     return None
 
 

@@ -229,8 +229,12 @@ class ProbeServer(object):
     def _start(self):
         import subprocess
 
+        from artifact.core.children import dies_with
+
+        # it dies with the worker (kill -9 included), as the workers with `run`: no server left measuring beside
         self._proc = subprocess.Popen(self.serve, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL, universal_newlines=True, bufsize=1)
+                                      stderr=subprocess.DEVNULL, universal_newlines=True, bufsize=1,
+                                      preexec_fn=dies_with(os.getpid()))
         first = self._proc.stdout.readline().strip()
         if first != "READY":
             code = self._proc.wait()
@@ -249,7 +253,10 @@ class ProbeServer(object):
             if result is not None:
                 result["process"] = "a fresh process ({})".format(self.fresh_because)
             return code, result, tail
-        fd, log = tempfile.mkstemp(prefix="memory-probe-", suffix=".log", dir=self.log_dir)
+        from artifact.core.atomic import TMP_PREFIX
+
+        # named .tmp-*: what a worker killed mid-probe leaves is swept by the one cleaner (ResultsDir.remove_leftovers)
+        fd, log = tempfile.mkstemp(prefix=TMP_PREFIX + "memory-probe-", suffix=".log", dir=self.log_dir)
         os.close(fd)
         try:
             self._proc.stdin.write(json.dumps({"path": path, "model": model_name, "inferences": inferences,

@@ -124,10 +124,12 @@ class Explorer:
         self.objectives = objectives_for(model)
         self.allow_busy, self.python = allow_busy, python
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        self.study = self._open_study(optuna)  # every check passed before anything is written
-        os.makedirs(self.folder, exist_ok=True)
-        if known:
-            self.add_known(optuna)
+        # every check passed, and the lock taken (a second writer refused), before anything is written
+        with self.results.writer("artifact explore --profile {} --model {}".format(profile_name, model)):
+            self.study = self._open_study(optuna)
+            os.makedirs(self.folder, exist_ok=True)
+            if known:
+                self.add_known(optuna)
 
     @property
     def database(self) -> str:

@@ -26,6 +26,7 @@ import os
 from artifact.core.errors import MissingInputError
 from artifact.core.metrics import PAIRED_RATIO, PAIRED_RATIO_CI, exact_metrics
 from artifact.core.results import ResultsDir
+from artifact.host.judge.combine import check_verdicts
 from artifact.host.judge.rederive import derive
 from artifact.host.judge.verdicts import DEVIATION, FAIL, PASS
 
@@ -93,10 +94,12 @@ def timing_disagreements(records: dict, reference_records: dict) -> list[str]:
     return problems
 
 
-def disagreements_with(verdicts: dict, reference_dir: str) -> list[str]:
-    """`disagreements` against the verdicts.json of a results or reference directory."""
+def reference_verdicts(reference_dir: str) -> dict:
+    """The verdicts.json of `--against DIR`, read and checked as summary reads a run's (one line, exit 2): before
+    `check` takes the lock or writes anything."""
     reference = ResultsDir(reference_dir)
-    if not os.path.exists(reference.verdicts_json):
+    if not os.path.isfile(reference.verdicts_json):
         raise MissingInputError(f"--against {reference_dir}: no verdicts.json there; give a results or "
                                 "expected_results/reference/<profile> directory")
-    return disagreements(verdicts, reference.read_verdicts())
+    return {"verdicts": check_verdicts(reference.read_verdicts(), reference.verdicts_json,
+                                       "give the directory of a run that `check` judged")}

@@ -14,16 +14,28 @@ Each section of the paper is then judged on the verdicts of adequate grade only 
 or "on another board" where a platform-dependent number was not measured on the paper's board; "stand-ins
 only" when only stand-in models were judged; or not testable here (nothing judged: why, from the verdicts).
 """
+import math
 import os
 import re
 import textwrap
 
 from artifact.core.errors import ConfigError, FormatError
-from artifact.core.evidence import OTHER_BOARD, X86_CPU, emulated
+from artifact.core.evidence import OTHER_BOARD, PLATFORMS, X86_CPU, emulated
 from artifact.core.metrics import METRICS
 from artifact.core.results import ResultsDir
 from artifact.core.schema import check, field
-from artifact.host.judge.grade import ADEQUATE, EMULATED, LEVELS, OTHER_PLATFORM, STAND_IN, describe, grade, rank
+from artifact.host.judge.grade import (
+    ADEQUATE,
+    EMULATED,
+    LEVELS,
+    MODELS,
+    OTHER_PLATFORM,
+    SENSORS,
+    STAND_IN,
+    describe,
+    grade,
+    rank,
+)
 from artifact.host.judge.verdicts import DEVIATION, FAIL, NOT_RUN, OUTCOMES, PASS, SKIPPED
 
 JUDGED = (PASS, DEVIATION, FAIL)
@@ -105,24 +117,70 @@ def _section(verdicts: list) -> dict:
             "not judged here": len(verdicts) - len(counted), "why": why}
 
 
-# The fields of a verdict the summary reads, and their types (artifact.host.judge.verdicts.Verdict writes them).
-VERDICT_FIELDS = (("claim_id", "a string"), ("outcome", "a string"), ("source", "a string"),
-                  ("explanation", "a string"), ("models", "a table"))
+# The fields of a verdict the summary and `check --against` read, and their types (artifact.host.judge.verdicts.Verdict
+# writes every one): (name, kind, required). An optional field may be absent; present, it must be of its kind.
+VERDICT_FIELDS = (("claim_id", "a string", True), ("outcome", "a string", True), ("source", "a string", True),
+                  ("explanation", "a string", True), ("models", "a table", True), ("metric", "a string", True),
+                  ("paper_value", "a number", True), ("measured", "a number or null", True),
+                  ("evidence", "a list of strings", False), ("flags", "a list of strings", False),
+                  ("grade", "a table", False))
+# the fields of a non-empty stored grade (artifact.host.judge.grade.grade writes them), with the words each may be
+GRADE_FIELDS = (("level", LEVELS), ("model", MODELS), ("platform", PLATFORMS), ("sensor", SENSORS), ("quality", None))
+QUALITY = re.compile(r"(clean|[0-9]+ flagged)\Z")
 
 
-def read_verdicts(results: ResultsDir) -> list[dict]:
-    """A run's verdicts, each field the summary reads checked: one line naming the file and the field."""
-    data, fix = results.read_verdicts(), "re-run `invoke check` on that run"
-    where = results.verdicts_json
+def _typed(verdict: dict, name: str, kind: str, at: str, fix: str) -> None:
+    value = verdict[name]
+    where = f"{at}.{name}"
+    if kind == "a number or null":
+        check(value, "a number", where, fix, optional=True)
+    elif kind == "a list of strings":
+        for i, item in enumerate(check(value, "a list", where, fix)):
+            check(item, "a string", f"{where}[{i}]", fix)
+    else:
+        check(value, kind, where, fix)
+
+
+def _check_grade(stored: dict, at: str, fix: str) -> None:
+    """A stored grade is {} (nothing judged) or what grade.grade writes: ranked and described as it is."""
+    if not stored:
+        return
+    for name, words in GRADE_FIELDS:
+        value = field(stored, name, "a string", at, fix)
+        if words is not None and value not in words:
+            raise FormatError(f"{at}.{name}: {value!r} is not one of {', '.join(words)}; {fix}")
+    if not QUALITY.match(stored["quality"]):
+        raise FormatError(f"{at}.quality: {stored['quality']!r} is not 'clean' or '<n> flagged'; {fix}")
+    for i, board in enumerate(check(stored.get("boards", []), "a list", f"{at}.boards", fix)):
+        check(board, "a string", f"{at}.boards[{i}]", fix)
+
+
+def check_verdicts(data, where: str, fix: str) -> list[dict]:
+    """The verdicts of a verdicts.json document, each field a reader uses checked: one line naming the file and
+    the field (summary and `check --against` read verdicts only through this)."""
     verdicts = field(data, "verdicts", "a list", where, fix)
     for i, verdict in enumerate(verdicts):
         at = f"{where}: verdicts[{i}]"
         check(verdict, "a table", at, fix)
-        for name, kind in VERDICT_FIELDS:
-            field(verdict, name, kind, at, fix)
+        for name, kind, required in VERDICT_FIELDS:
+            if name not in verdict:
+                if required:
+                    raise FormatError(f"{at}: missing field {name!r}; {fix}")
+                continue
+            _typed(verdict, name, kind, at, fix)
         if verdict["outcome"] not in OUTCOMES:
             raise FormatError(f"{at}.outcome: {verdict['outcome']!r} is not an outcome ({', '.join(OUTCOMES)}); {fix}")
+        if verdict["metric"] and verdict["metric"] not in METRICS:
+            raise FormatError(f"{at}.metric: {verdict['metric']!r} is not a metric (artifact.core.metrics); {fix}")
+        if not math.isfinite(verdict["paper_value"]):
+            raise FormatError(f"{at}.paper_value: must be a finite number, got {verdict['paper_value']!r}; {fix}")
+        _check_grade(verdict.get("grade") or {}, f"{at}.grade", fix)
     return verdicts
+
+
+def read_verdicts(results: ResultsDir) -> list[dict]:
+    """A run's verdicts, each field the summary reads checked: one line naming the file and the field."""
+    return check_verdicts(results.read_verdicts(), results.verdicts_json, "re-run `invoke check` on that run")
 
 
 def combine(results_dirs: list[str]) -> dict:
@@ -172,4 +230,4 @@ def evidence_line(data: dict) -> str:
         len(data["verdicts"]) - sum(g.values()), flagged)
 
 
-__all__ = ["NOT_RUN", "combine", "evidence_line", "section_of"]
+__all__ = ["NOT_RUN", "check_verdicts", "combine", "evidence_line", "section_of"]

@@ -29,6 +29,7 @@ ADEQUATE = (PAPER, OTHER_PLATFORM)
 TRAINED, UNTRAINED, STAND_IN_MODEL = "paper, trained", "paper, untrained", "stand-in"
 MODELS = (TRAINED, UNTRAINED, STAND_IN_MODEL)
 REAL_SENSOR, EMULATED_SENSOR, NO_SENSOR = "real", "emulated", "none"
+SENSORS = (REAL_SENSOR, EMULATED_SENSOR, NO_SENSOR)
 
 
 def _trained(record) -> bool:
@@ -71,9 +72,9 @@ def _sensor(metric: str, records: list) -> str:
 def grade(verdict: dict, records: dict) -> dict:
     """The grade of one verdict (its `evidence` keys looked up in the run's records); {} when nothing was judged."""
     used = [records[k] for k in verdict.get("evidence") or [] if k in records]
-    if not used or verdict.get("measured") is None:
+    metric = str(verdict.get("metric") or "")
+    if not used or verdict.get("measured") is None or metric not in METRICS:
         return {}
-    metric = verdict["metric"]
     if any(r.cell["model"] not in TABLE_I for r in used):
         model = STAND_IN_MODEL
     else:
@@ -127,5 +128,5 @@ def grades_line(grades: dict) -> str:
         sum(grades.values()), ", ".join(f"{grades.get(level, 0)} {level}" for level in LEVELS))
 
 
-__all__ = ["ADEQUATE", "EMULATED", "LEVELS", "OTHER_BOARD", "OTHER_PLATFORM", "PAPER", "PAPER_BOARD", "STAND_IN",
-           "X86_CPU", "describe", "grade", "grades_line", "rank"]
+__all__ = ["ADEQUATE", "EMULATED", "LEVELS", "OTHER_BOARD", "OTHER_PLATFORM", "PAPER", "PAPER_BOARD", "SENSORS",
+           "STAND_IN", "X86_CPU", "describe", "grade", "grades_line", "rank"]

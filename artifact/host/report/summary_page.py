@@ -33,6 +33,7 @@ def _claim_row(v):
 
 def render_summary(data: dict, out: str, line: str, evidence: str = "") -> None:
     folder = SummaryDir(out)
+    folder.remove_leftovers()   # what a killed summary left (it takes no lock)
     write_json_atomic(folder.summary_json, data)
     ordered = sorted(data["sections"], key=lambda s: paper_order(s["section"]))
     sections = [[s[h] for h in SECTION_HEADERS] for s in ordered]

@@ -96,3 +96,56 @@ def test_the_server_finds_the_library_pages_it_has():
     runs = resident_file_pages()
     assert why_not_forked(runs) is None    # on this kernel the pages found account for RssFile
     assert all(size > 0 and size % os.sysconf("SC_PAGE_SIZE") == 0 for _, size in runs)
+
+
+# a stand-in probe server: says READY, prints its pid, and on the first request kills the worker that asked (as a
+# kill -9 of the worker mid-probe would), then outlives it unless the kernel kills it with its parent
+STAND_IN = ("import os, sys, time\nprint('READY', flush=True)\nsys.stdin.readline()\n"
+            "os.kill(os.getppid(), 9)\ntime.sleep(60)")
+WORKER = ("import sys\nfrom artifact.device.run.memory_probe import ProbeServer\n"
+          "server = ProbeServer(sys.argv[1], serve=['-c', sys.argv[2]])\nserver._start()\n"
+          "print(server._proc.pid, flush=True)\nserver.measure('m.keras', 'mobilenet_v1', 1)\n")
+
+
+def _ends(pid, seconds):
+    """Has process `pid` ended within `seconds` (gone, or a zombie waiting to be reaped)?"""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with open("/proc/{}/stat".format(pid)) as handle:
+                if handle.read().rsplit(")", 1)[-1].split()[0] in ("Z", "X"):
+                    return True
+        except OSError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def test_a_worker_killed_mid_probe_leaves_no_server_and_its_log_is_swept(tmp_path):
+    """The probe server dies with its worker (dies_with, as the workers with `run`), and the probe's log, named
+    .tmp-*, is swept by the one cleaner when the results directory's lock is next taken."""
+    import subprocess
+    import sys
+
+    from artifact.core.paths import PROJECT_ROOT
+    from artifact.core.results import ResultsDir
+
+    results = ResultsDir(str(tmp_path / "results"))
+    os.makedirs(results.logs)
+    worker = subprocess.run([sys.executable, "-c", WORKER, results.logs, STAND_IN], cwd=PROJECT_ROOT,
+                            stdout=subprocess.PIPE, text=True, timeout=60)
+    assert worker.returncode == -9
+    server = int(worker.stdout.split()[0])
+    try:
+        assert _ends(server, 10), "the probe server outlived its worker"
+    finally:
+        if not _ends(server, 0):
+            os.kill(server, 9)
+    left = os.listdir(results.logs)
+    assert len(left) == 1   # the killed probe's log
+    with results.writer("test"):
+        pass
+    assert os.listdir(results.logs) == []

@@ -367,3 +367,80 @@ def test_retrain_killed_at_a_seeded_moment_then_rerun_writes_whole_packages(tmp_
         training = json.loads((results / "retrained" / key / "manifest.json").read_text())["training"]
         assert training["steps"] == 60 and None not in (training["first_loss"], training["final_loss"])
     assert _temporaries(results) == [] and not (results / "retrained" / ".work").exists()
+
+
+def _kill_when(args, event, timeout_s):
+    """`python -m artifact ARGS`, its process alone SIGKILLed the moment `event()` is true (polled every 2 ms);
+    returns whether the event came before the command ended (within `timeout_s`)."""
+    proc = subprocess.Popen([sys.executable, "-m", "artifact"] + list(args), cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=dict(os.environ, ARTIFACT_ALLOW_BUSY="1"))
+    deadline, seen = time.time() + timeout_s, False
+    try:
+        while proc.poll() is None and time.time() < deadline:
+            if event():
+                seen = True
+                break
+            time.sleep(0.002)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    return seen
+
+
+def _leftovers(results):
+    """What a kill may leave and a re-run must not: temporaries, finished cells' checkpoints, packages set aside,
+    the memory probe's logs."""
+    out = _temporaries(results)
+    for base, folders, files in os.walk(str(results)):
+        out += [os.path.join(base, n) for n in folders + files if ".old-" in n or n.startswith("memory-probe-")]
+    work = results / "retrained" / ".work"
+    out += [str(work / k) for k in (os.listdir(str(work)) if work.exists() else [])
+            if (results / "retrained" / k / "manifest.json").exists()]
+    return out
+
+
+@pytest.mark.slow
+def test_retrain_killed_mid_checkpoint_then_rerun_writes_whole_packages(tmp_path):
+    """kill -9 the moment losses.json is rewritten for a later checkpoint (before or while TensorFlow saves the
+    checkpoint it goes with): the re-run resumes or starts over, never a package with missing losses."""
+    extra = "[retraining.mini_vgg]\nsteps = 60\ncheckpoint_every = 10\n"
+    profile, results = _profile(tmp_path, extra), tmp_path / "results"
+    losses = results / "retrained" / ".work" / PRUNE / "losses.json"
+
+    def second_losses():   # losses.json for the second checkpoint (20 steps) written: its checkpoint is being saved
+        try:
+            return len(json.loads(losses.read_text())) >= 20
+        except (OSError, ValueError):
+            return False
+
+    args = ["retrain", "--profile", profile, "--results", str(results)]
+    assert _kill_when(args, second_losses, 300), "retrain ended before its second checkpoint"
+    _artifact(*args)
+    for key in (PRUNE, QPRUNE):
+        training = json.loads((results / "retrained" / key / "manifest.json").read_text())["training"]
+        assert training["steps"] == 60 and None not in (training["first_loss"], training["final_loss"])
+    assert _leftovers(results) == [] and not (results / "retrained" / ".work").exists()
+
+
+@pytest.mark.slow
+def test_run_killed_right_after_a_model_file_is_saved_then_rerun_misstates_nothing(server, tmp_path):
+    """kill -9 the moment models/<pruned key>.model.zip appears (before its record): the records made before are
+    untouched, the re-run's say `retrained` from the package's own model_sha256, `check` judges, nothing is left."""
+    profile, server_results, _ = server
+    board = tmp_path / "board"
+    (board / "models").mkdir(parents=True)
+    shutil.copy(str(server_results / "models" / "mini_vgg__baseline__fp32.model.zip"), str(board / "models"))
+    args = ["run", "--profile", profile, "--results", str(board), "--retrained", str(server_results / "retrained")]
+    saved = [board / "models" / (key + ".model.zip") for key in (PRUNE, QPRUNE)]
+    assert _kill_when(args, lambda: any(p.exists() for p in saved), 300), "run ended before saving a pruned model"
+    records = board / "records"
+    before = {p.name: p.read_bytes() for p in records.glob("*.json")} if records.exists() else {}
+    _artifact(*args)
+    assert sorted(os.listdir(records)) == sorted(k + ".json" for k in ("mini_vgg__baseline__fp32", PRUNE, QPRUNE))
+    assert {name: (records / name).read_bytes() for name in before} == before   # made before the kill: untouched
+    for key in (PRUNE, QPRUNE):
+        provenance = _record(board, key)["provenance"]
+        manifest = json.loads((server_results / "retrained" / key / "manifest.json").read_text())
+        assert provenance["retrained"] is True and provenance["package"]["model_sha256"] == manifest["model_sha256"]
+    assert _artifact("check", "--profile", profile, "--results", str(board), check=False).returncode in (0, 1)
+    assert _leftovers(board) == []

@@ -281,7 +281,8 @@ def _record_bytes(results):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("moment", [("seconds", 1), ("seconds", 2), ("model file", 3)])
+@pytest.mark.parametrize("moment", [("seconds", 1), ("seconds", 2), ("model file", 3), ("model file", None)],
+                         ids=["seconds-1", "seconds-2", "model-file-3", "model-file-at-once"])
 def test_explore_killed_at_a_seeded_moment_then_rerun_loses_repeats_and_misstates_nothing(tmp_path, moment):
     import random
     import time
@@ -295,8 +296,8 @@ def test_explore_killed_at_a_seeded_moment_then_rerun_loses_repeats_and_misstate
     how, seed = moment
     if how == "seconds":
         _kill_explore(results, seconds=random.Random(seed).uniform(2.0, 30.0))
-    else:
-        _kill_explore(results, after_model_file=random.Random(seed).uniform(0.0, 1.0))
+    else:   # seed None: the moment the trial's model file appears (saved, its record not yet written)
+        _kill_explore(results, after_model_file=0.0 if seed is None else random.Random(seed).uniform(0.0, 1.0))
     time.sleep(0.5)   # what the kill orphaned (a `run` and its worker) would be measuring now
     before = _record_bytes(results)
     _explore_cli(results)
@@ -312,7 +313,8 @@ def test_explore_killed_at_a_seeded_moment_then_rerun_loses_repeats_and_misstate
     for trial in done:   # a trial complete has its record, and its values are that record's
         assert trial.user_attrs["cell"] + ".json" in after
     assert set(after) - grid == {k + ".json" for k in measured}, "a record whose cell the study does not know"
-    leftovers = [os.path.join(b, n) for b, ds, fs in os.walk(results) for n in ds + fs if n.startswith(".tmp-")]
+    leftovers = [os.path.join(b, n) for b, ds, fs in os.walk(results) for n in ds + fs
+                 if n.startswith((".tmp-", "memory-probe-")) or ".old-" in n]
     assert leftovers == []
     assert _explore_cli(results).returncode == 0   # and the study is still explore's own on the next run
 

@@ -112,3 +112,17 @@ def test_a_long_reason_is_cut_at_a_word_with_an_ellipsis():
     assert len(reason.split(";")[0]) > 120
     assert why.endswith(" …") and len(why) <= 120 and reason.startswith(why[:-2])
     assert reason[len(why) - 2] == " ", why   # cut between words, not inside one
+
+
+def test_the_summary_sweeps_what_a_killed_summary_left_in_its_folder(tmp_path):
+    """summary takes no lock: it sweeps its own temporary files (.tmp-*-summary.json, -summary.md, -index.html) when
+    it writes; a file of the user's in the folder is kept."""
+    out = tmp_path / "out"
+    out.mkdir()
+    leftovers = [out / ".tmp-abc123-summary.json", out / ".tmp-x-summary.md", out / ".tmp-y-index.html"]
+    for path in leftovers:
+        path.write_text("{")
+    mine = out / "notes.txt"
+    mine.write_text("mine")
+    assert main(["summary", "--results", SMOKE, "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "notes.txt", "summary.json", "summary.md"]
