@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quick reproduce test test-fast test-loaded test-twins twins figures lint bench emulate clean
+.PHONY: quick reproduce test test-fast test-fleet-embedded test-loaded test-twins twins figures lint bench emulate clean
 
 $(STAMP): pyproject.toml
 	@echo "set-up: building $(VENV) from pyproject.toml (minutes, once)"
@@ -32,6 +32,9 @@ test: $(STAMP)  ## set up, then lint and run the test suite
 
 test-fast: $(STAMP)  ## set up, then the fast tier: unit tests, no model training or pipeline runs (<= 3 min on 2 cores)
 	$(BIN)/invoke test --fast
+
+test-fleet-embedded: $(STAMP)  ## the embedded profile on three emulated boards of two kinds (~31 min on 2 cores; not in make test)
+	ARTIFACT_FLEET_EMBEDDED=1 $(BIN)/python -m pytest -q tests/behaviour/test_fleet_smoke.py -k embedded
 
 test-loaded: $(STAMP)  ## the suite 5 times in a row beside two busy processes (scheduler-dependent tests fail here)
 	.ci/test-loaded 5

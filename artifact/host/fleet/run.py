@@ -120,6 +120,13 @@ def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task
     missing_since: dict = {}   # resource -> when the scheduler first showed no worker with it
     worker_gone_since: dict = {}   # board -> when the scheduler first showed no worker of that name
     alive, asked = {}, -ALIVE_EVERY_S
+
+    def lose(machine: str, reason: str, said: str) -> None:
+        """Count `machine` lost (its first reason kept), say so, and retire its worker: no more tasks go to it."""
+        summary["lost"].setdefault(machine, reason)
+        say(said)
+        cluster.retire(machine)
+
     while pending or running:
         now = time.monotonic()
         if now - asked >= ALIVE_EVERY_S:   # a scheduler round trip: not at every turn of the loop
@@ -144,9 +151,8 @@ def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task
                 if now - worker_gone_since[task.board] >= NO_BOARD_GRACE_S:
                     future.cancel()
                     del running[future]
-                    summary["lost"].setdefault(task.board, f"its worker left the cluster during {task.key}")
-                    say(f"fleet: lost {task.board}: its worker left the cluster; the kind's other boards measure")
-                    cluster.retire(task.board)
+                    lose(task.board, f"its worker left the cluster during {task.key}",
+                         f"fleet: lost {task.board}: its worker left the cluster; the kind's other boards measure")
                     finished.add(task.key)   # a reference: the cell's own measurement still runs
             elif task.board:
                 worker_gone_since.pop(task.board, None)
@@ -190,9 +196,8 @@ def drive(cluster, fleet, plan, settings, summary, say, poll_s, task_fn=run_task
             error = future.exception() if future.status == "error" else None
             if isinstance(error, (BoardLost, KilledWorker)) or future.status == "cancelled":
                 machine = getattr(error, "machine", "?")
-                summary["lost"].setdefault(machine, str(error))
-                say(f"fleet: lost {machine}: {error}; {task.cell or task.model} moves to another {task.resource}")
-                cluster.retire(machine)
+                lose(machine, str(error),
+                     f"fleet: lost {machine}: {error}; {task.cell or task.model} moves to another {task.resource}")
                 asked = -ALIVE_EVERY_S   # ask again before handing out more work
                 if task.step == "reference":   # its board is gone: the kind's other boards still measure
                     finished.add(task.key)
