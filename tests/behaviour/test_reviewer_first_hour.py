@@ -465,3 +465,34 @@ def test_retraining_reports_each_cell_as_it_is_done():
     outcomes.append("a")
     outcomes.extend(["b", "c"])
     assert outcomes == ["a", "b", "c"] and seen == [("a", True), ("b", True), ("c", True)]
+
+
+def readme_problems(text: str) -> list:
+    """What keeps README.md from being the page a reviewer reads in five minutes: over 200 lines, an internal issue
+    number, a verdict word used before the line that defines it, no expected last lines of quick and full runs."""
+    import re
+
+    problems = []
+    if len(text.splitlines()) > 200:
+        problems.append(f"{len(text.splitlines())} lines (at most 200; the rest goes in docs/)")
+    problems += [f"internal issue number: {m.group(0)!r}" for m in re.finditer(r"(?i)\bissues?\s*#?\d+|#\d+\b", text)]
+    for word in ("PASS", "DEVIATION", "FAIL", "SKIPPED", "NOT-RUN"):
+        defined = text.find(f"- **{word}**:")
+        first = re.search(rf"(?<![\w-]){re.escape(word)}", text)
+        if defined < 0 or first is None or first.start() < defined + 4:   # the definition's own "**" first
+            problems.append(f"{word} used before its definition (or never defined)")
+    for last_line in ("verdicts (quick): QUICK:", "verdicts (embedded):", "summary: "):
+        if last_line not in text:
+            problems.append(f"no expected last line {last_line!r}")
+    return problems
+
+
+def test_the_readme_is_one_page_defines_each_verdict_word_before_use_and_shows_the_last_lines():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        text = handle.read()
+    assert readme_problems(text) == []
+    early_fail = text.replace("Each claim of the paper", "A FAIL is rare. Each claim of the paper", 1)
+    assert readme_problems(early_fail) == ["FAIL used before its definition (or never defined)"]
+    long = text + "(see issue 30)\n" + "x\n" * 200
+    assert readme_problems(long)[:2] == [f"{len(long.splitlines())} lines (at most 200; the rest goes in docs/)",
+                                         "internal issue number: 'issue 30'"]
