@@ -7,7 +7,6 @@ import argparse
 import math
 import os
 import sys
-import textwrap
 import time
 from typing import Any, Dict, List, Optional  # noqa: F401 (names of the type comments; typing has them on 3.6)
 
@@ -386,7 +385,7 @@ def cmd_summary(args):
     # type: (argparse.Namespace) -> int
     """One answer per claim over every profile that ran, and what each section of the paper reproduced."""
     from artifact.core.errors import ConfigError
-    from artifact.host.judge.combine import combine, evidence_line
+    from artifact.host.judge.combine import clip, combine, evidence_line
     from artifact.host.report.render import verdict_line
     from artifact.host.report.summary_page import render_summary
 
@@ -408,7 +407,7 @@ def cmd_summary(args):
     from artifact.host.report.first_screen import paper_order
 
     for s in sorted(data["sections"], key=lambda s: paper_order(s["section"])):
-        print("  {:<10} {:<26} {}".format(s["section"], s["status"], textwrap.shorten(s["why"], 100, placeholder=" …")))
+        print("  {:<10} {:<26} {}".format(s["section"], s["status"], clip(s["why"], 100)))
     print("summary: {}".format(SummaryDir(args.out).index_html))
     return 0
 

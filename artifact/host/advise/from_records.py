@@ -31,17 +31,17 @@ def _paired_ratio(record, baseline) -> float | None:
     return derived(record, "inference_time_s", PAIRED_RATIO) or None  # a ratio of 0 is no ratio
 
 
-def _latency_ms(record, baseline) -> float | None:
-    """Median seconds per inference, in ms; for a variant timed window by window against its fp32 baseline,
-    the baseline's median times the paired ratio (the number the verdicts use)."""
+def _latency_ms(record, baseline) -> tuple[float | None, bool]:
+    """Median seconds per inference, in ms, and whether it is paired: for a variant timed window by window against
+    its fp32 baseline, the baseline's median times the paired ratio (the number the verdicts use)."""
     if record.measurements.get("inference_time_s") is None:
-        return None
+        return None, False
     ratio = _paired_ratio(record, baseline)
     base = baseline.value("inference_time_s") if baseline is not None else None
     if ratio is not None and base is not None:
-        return base * ratio * 1e3
+        return base * ratio * 1e3, True
     value = record.value("inference_time_s")
-    return None if value is None else value * 1e3
+    return (None if value is None else value * 1e3), False
 
 
 def _half_width(record, metric, value, paired) -> float | None:
@@ -74,11 +74,10 @@ def configs_by_model(records: dict) -> dict[str, list[Config]]:
             value, ref = record.value(metric), base.value(metric) if base is not None else None
             return None if value is None or ref is None else (ref - value) * factor
 
-        values = {"size_mb": scaled("storage_bytes", 1e-6), "latency_ms": _latency_ms(record, base),
+        latency, paired = _latency_ms(record, base)   # paired: the baseline's latency x the paired ratio
+        values = {"size_mb": scaled("storage_bytes", 1e-6), "latency_ms": latency,
                   "energy_mj": scaled("energy_j", 1e3), "top1_drop": drop("top1", 100.0),
                   "bleu_drop": drop("bleu", 1.0)}
-        paired = base is not None and _paired_ratio(record, base) is not None \
-            and base.value("inference_time_s") is not None  # the latency is the baseline's x the paired ratio
         halves = {"latency_ms": _half_width(record, "inference_time_s", values["latency_ms"], paired),
                   "energy_mj": _half_width(record, "energy_j", values["energy_mj"], False)}  # the ranked objectives
         out.setdefault(model, []).append(Config(model, config_name(record.cell), values, [key],

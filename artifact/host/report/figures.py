@@ -5,7 +5,6 @@ Figure, or None when the run has nothing for it. No file I/O here.
 """
 import math
 import re
-import textwrap
 
 import matplotlib
 
@@ -20,6 +19,7 @@ from artifact.core.metrics import METRICS, PAIRED_RATIO  # noqa: E402
 from artifact.core.op_classes import OP_CLASSES, OTHER  # noqa: E402
 from artifact.core.profiles import setting_slug  # noqa: E402
 from artifact.core.techniques import TECHNIQUES, figures, grid_techniques, setting_shade  # noqa: E402
+from artifact.host.judge.combine import clip  # noqa: E402
 from artifact.host.judge.rederive import derive  # noqa: E402
 
 # Panel specs: (kind, metrics, title). Kinds: "ratio" = grouped bars per model, % of the same run's fp32
@@ -107,7 +107,7 @@ def short_reason(reason):
     first = first.split(": ")[0] if ": " in first else first
     flags = list(dict.fromkeys(re.findall(r"--[a-z][a-z-]*", first)))
     first = re.sub(r"\s*\([^)]*\)", "", first)   # the details in brackets; the options they name stay
-    return textwrap.shorten(first, 60, placeholder=" …") + (" ({})".format(", ".join(flags)) if flags else "")
+    return clip(first, 60) + (" ({})".format(", ".join(flags)) if flags else "")
 
 
 def _skip_note(ax, df, metrics):
